@@ -1,0 +1,78 @@
+/**
+ * One error base with a stable `code`; messages say what was received and how to fix it.
+ * Library code throws these and never calls process.exit; CLIs and (later) GraphQL map them.
+ */
+export type ErrorCode =
+  | 'FILE_NOT_FOUND'
+  | 'INVALID_AUDIO'
+  | 'NO_AUDIO_STREAM'
+  | 'UNSUPPORTED_FORMAT'
+  | 'MODEL_MISSING'
+  | 'MODEL_MISMATCH'
+  | 'INVALID_ARGUMENT'
+  | 'DEPENDENCY_MISSING'
+  | 'ABORTED';
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class FileNotFoundError extends AppError {
+  constructor(path: string) {
+    super('FILE_NOT_FOUND', `File not found: "${path}". Check the path (relative paths are resolved from the current directory).`);
+  }
+}
+
+export class InvalidAudioError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_AUDIO', message, options);
+  }
+}
+
+export class NoAudioStreamError extends AppError {
+  constructor(path: string) {
+    super('NO_AUDIO_STREAM', `"${path}" has no audio stream (a video without sound, an image or a data file?). Provide a recording with an audio track.`);
+  }
+}
+
+export class ModelMissingError extends AppError {
+  constructor(message: string) {
+    super('MODEL_MISSING', message);
+  }
+}
+
+export class ModelMismatchError extends AppError {
+  constructor(message: string) {
+    super('MODEL_MISMATCH', message);
+  }
+}
+
+export class InvalidArgumentError extends AppError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+export class DependencyMissingError extends AppError {
+  constructor(message: string) {
+    super('DEPENDENCY_MISSING', message);
+  }
+}
+
+export class AbortedError extends AppError {
+  constructor(what = 'operation') {
+    super('ABORTED', `The ${what} was cancelled.`);
+  }
+}
+
+/** Throws AbortedError when the signal has fired; called between batches by long stages. */
+export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
+  if (signal?.aborted) throw new AbortedError(what);
+}
