@@ -1,0 +1,52 @@
+import { Presets, SingleBar } from 'cli-progress';
+
+import { AppError } from '../common/errors';
+import { ProgressCallback } from '../common/progress';
+
+/** Runs a CLI's main function: AppErrors become one clear line on stderr and exit code 1. */
+export function runCli(main: () => Promise<void>): void {
+  // npm runs scripts from the package root; resolve relative paths from where the user typed the command.
+  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+  main().catch((error: unknown) => {
+    if (error instanceof AppError) {
+      process.stderr.write(`error [${error.code}]: ${error.message}\n`);
+    } else {
+      process.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+    }
+    process.exitCode = 1;
+  });
+}
+
+export function parsePositiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new AppError('INVALID_ARGUMENT', `${flag} expects a positive integer, got "${value}".`);
+  return n;
+}
+
+/** A progress bar on stderr driven by the pipeline's progress events (hidden when stderr is not a terminal). */
+export function progressBar(label: string): { onProgress: ProgressCallback; stop: () => void } {
+  if (!process.stderr.isTTY) return { onProgress: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {stage} {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  let started = false;
+  return {
+    onProgress: ({ stage, completed, total }) => {
+      if (stage !== 'segmentation') {
+        if (started) bar.update({ stage });
+        return;
+      }
+      if (!started) {
+        bar.start(total, 0, { stage });
+        started = true;
+      }
+      bar.setTotal(total);
+      bar.update(completed, { stage });
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+export function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}

@@ -1,0 +1,81 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+
+import { DiarizationConfigInput } from '../diarization/config';
+import { Diarizer } from '../diarization/pipeline';
+import { writeDiarizationJson } from '../formats/json';
+import { writeRttm } from '../formats/rttm';
+import { log, parsePositiveInt, progressBar, runCli } from './common';
+
+const program = new Command('diarize')
+  .description('Who spoke when: diarize a recording (any format ffmpeg reads). Results on stdout or --out; progress and timings on stderr.')
+  .argument('<file>', 'audio or video file')
+  .option('--num-speakers <n>', 'exact number of speakers', (v) => parsePositiveInt(v, '--num-speakers'))
+  .option('--min-speakers <n>', 'at least this many speakers', (v) => parsePositiveInt(v, '--min-speakers'))
+  .option('--max-speakers <n>', 'at most this many speakers', (v) => parsePositiveInt(v, '--max-speakers'))
+  .addOption(new Option('--strategy <name>', 'diarization strategy').choices(['windows', 'segmentation']))
+  .option('--embedding-model <path|name>', 'speaker-embedding model: a models/manifest.json name or an .onnx path')
+  .addOption(new Option('--channels <mode>', 'mix: downmix; separate: one speaker stream per channel').choices(['mix', 'separate']).default('mix'))
+  .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', (v) => parsePositiveInt(v, '--threads'))
+  .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
+  .option('--threshold <cosine>', 'clustering threshold (cosine similarity)', Number)
+  .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']))
+  .addOption(new Option('--format <fmt>', 'output format').choices(['rttm', 'json']).default('rttm'))
+  .option('--out <file>', 'write the result here instead of stdout');
+
+interface DiarizeFlags {
+  numSpeakers?: number;
+  minSpeakers?: number;
+  maxSpeakers?: number;
+  strategy?: 'windows' | 'segmentation';
+  embeddingModel?: string;
+  channels: 'mix' | 'separate';
+  threads?: number;
+  chunkStep?: number;
+  threshold?: number;
+  cluster?: 'ahc' | 'spectral';
+  format: 'rttm' | 'json';
+  out?: string;
+}
+
+/** CLI flags → pipeline configuration (shared with eval:der). */
+export function configFromFlags(flags: Partial<DiarizeFlags>): DiarizationConfigInput {
+  return {
+    strategy: flags.strategy,
+    channels: flags.channels,
+    embeddingModel: flags.embeddingModel,
+    threads: flags.threads,
+    segmentation: flags.chunkStep !== undefined ? { chunkStepSec: flags.chunkStep } : undefined,
+    clustering: {
+      method: flags.cluster,
+      thresholdCosine: flags.threshold,
+      numSpeakers: flags.numSpeakers,
+      minSpeakers: flags.minSpeakers,
+      maxSpeakers: flags.maxSpeakers,
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const [file] = program.args;
+  const flags = program.opts<DiarizeFlags>();
+  const started = performance.now();
+  const diarizer = await Diarizer.create(configFromFlags(flags), { log });
+  const bar = progressBar('diarize');
+  const result = await diarizer.diarizeFile(file, { onProgress: bar.onProgress }).finally(() => bar.stop());
+  await diarizer.release();
+  const text = flags.format === 'json' ? writeDiarizationJson(result) : writeRttm(result.fileId, result.turns);
+  if (flags.out) await writeFile(flags.out, text);
+  else process.stdout.write(text);
+  const t = result.timingsSec;
+  const total = (performance.now() - started) / 1000;
+  log(
+    `${result.fileId}: ${result.durationSec.toFixed(1)} s audio, ${result.numSpeakers} speakers, ${result.turns.length} turns in ${total.toFixed(2)} s (RTF ${(total / Math.max(result.durationSec, 1e-9)).toFixed(4)}) | ` +
+      Object.entries(t)
+        .map(([stage, sec]) => `${stage} ${sec.toFixed(2)}s`)
+        .join(', '),
+  );
+}
+
+if (require.main === module) runCli(main);

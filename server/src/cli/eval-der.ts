@@ -1,0 +1,87 @@
+import { Command, Option } from 'commander';
+
+import { DiarizationConfig } from '../diarization/config';
+import { Diarizer } from '../diarization/pipeline';
+import { SpeakerTurn } from '../diarization/types';
+import { formatDerTable, listDiarizationSet, readHypothesisDir, scoreSet } from '../eval/der-report';
+import { readUemFile } from '../eval/uem';
+import { configFromFlags } from './diarize';
+import { log, parsePositiveInt, runCli } from './common';
+
+const program = new Command('eval:der')
+  .description('Diarization error rate over a folder of <name>.wav + <name>.rttm: per file and pooled, md-eval collar semantics.')
+  .argument('<dir>', 'folder with recordings and reference RTTMs (a *.uem beside them sets the scored regions)')
+  .option('--hyp <dir>', 'score these hypothesis RTTMs instead of running the engine (e.g. the peer\'s)')
+  .option('--collar <sec>', 'seconds not scored on each side of every reference boundary', Number, 0.25)
+  .option('--skip-overlap', 'do not score regions where the reference has 2+ speakers', false)
+  .option('--uem <file>', 'scored regions (default: a *.uem in <dir>, else the whole file)')
+  .addOption(new Option('--strategy <name>', 'engine strategy to score (default: both)').choices(['windows', 'segmentation']))
+  .option('--embedding-model <path|name>', 'speaker-embedding model')
+  .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
+  .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
+  .option('--threshold <cosine>', 'clustering threshold', Number)
+  .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']))
+  .option('--num-speakers-from-ref', 'give the engine the reference speaker count (oracle count)', false);
+
+interface EvalFlags {
+  hyp?: string;
+  collar: number;
+  skipOverlap: boolean;
+  uem?: string;
+  strategy?: DiarizationConfig['strategy'];
+  embeddingModel?: string;
+  threads?: number;
+  chunkStep?: number;
+  threshold?: number;
+  cluster?: 'ahc' | 'spectral';
+  numSpeakersFromRef: boolean;
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const [dir] = program.args;
+  const flags = program.opts<EvalFlags>();
+  const items = await listDiarizationSet(dir);
+  const uem = flags.uem ? await readUemFile(flags.uem) : undefined;
+  const options = { collarSec: flags.collar, skipOverlap: flags.skipOverlap, uem };
+  const settings = `collar ±${flags.collar} s, overlap ${flags.skipOverlap ? 'skipped' : 'scored'}`;
+
+  const runs: { name: string; hypothesis: (item: (typeof items)[number]) => Promise<SpeakerTurn[]> }[] = [];
+  if (flags.hyp) {
+    const hypDir = flags.hyp;
+    runs.push({ name: `hypotheses from ${hypDir}`, hypothesis: (item) => readHypothesisDir(hypDir, item.fileId) });
+  } else {
+    const diarizer = await Diarizer.create(configFromFlags(flags), { log });
+    for (const strategy of flags.strategy ? [flags.strategy] : (['segmentation', 'windows'] as const)) {
+      runs.push({
+        name: `engine, strategy ${strategy}`,
+        hypothesis: async (item) => {
+          const numSpeakers = flags.numSpeakersFromRef ? await referenceSpeakerCount(item.rttmPath) : undefined;
+          const result = await diarizer.diarizeFile(item.wavPath, { fileId: item.fileId, overrides: { strategy, clustering: { numSpeakers } } });
+          return result.turns;
+        },
+      });
+    }
+  }
+  const totals: string[] = [];
+  for (const run of runs) {
+    const { perFile, total } = await scoreSet(items, run.hypothesis, options);
+    process.stdout.write(`\n# ${run.name} (${settings})\n${formatDerTable(perFile, total)}\n`);
+    process.stdout.write('mapping (hyp → ref):\n');
+    for (const f of perFile) {
+      const pairs = Object.entries(f.result.mapping).map(([h, r]) => `${h}→${r}`);
+      process.stdout.write(`  ${f.fileId}: ${pairs.join(', ') || '(none)'}\n`);
+    }
+    totals.push(`${run.name}: DER ${(100 * total.der).toFixed(2)} %`);
+  }
+  process.stdout.write(`\n${totals.join('\n')}\n`);
+}
+
+async function referenceSpeakerCount(rttmPath: string): Promise<number> {
+  const { readRttmFile } = await import('../formats/rttm');
+  const speakers = new Set<string>();
+  for (const turns of (await readRttmFile(rttmPath)).values()) for (const t of turns) speakers.add(t.speaker);
+  return Math.max(1, speakers.size);
+}
+
+if (require.main === module) runCli(main);

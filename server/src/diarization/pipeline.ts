@@ -1,0 +1,178 @@
+import os from 'node:os';
+import path from 'node:path';
+
+import { decodeAudio, probeAudio } from '../audio';
+import { InvalidArgumentError } from '../common/errors';
+import { noProgress, ProgressCallback } from '../common/progress';
+import { meanEmbedding, SpeakerEmbedder } from '../embedding/embedder';
+import { resolveEmbeddingModel, resolveSegmentationModel } from '../models/resolve';
+import { Segmenter } from '../segmentation/segmenter';
+import { DiarizationConfig, DiarizationConfigInput, parseDiarizationConfig } from './config';
+import { Strategy, StrategyContext, StrategyOutput, StageTimer } from './context';
+import { DiarizationResult, DiarizedSpeaker } from './result';
+import { diarizeBySegmentation } from './segmentation-strategy';
+import { sortTurns, speakerLabel } from './turns';
+import { SpeakerTurn } from './types';
+import { diarizeByWindows } from './windows-strategy';
+
+/** Strategies by name; an unknown name fails with the list of known ones (see config schema). */
+export const strategies: Record<DiarizationConfig['strategy'], Strategy> = {
+  segmentation: diarizeBySegmentation,
+  windows: diarizeByWindows,
+};
+
+export interface DiarizeOptions {
+  /** RTTM file-id; default: the input's base name without extension. */
+  fileId?: string;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+  /** Per-call overrides (speaker counts, strategy, …) on top of the Diarizer's configuration. */
+  overrides?: DiarizationConfigInput;
+}
+
+export interface DiarizerOptions {
+  log?: (line: string) => void;
+}
+
+/** Loads the models once and diarizes any number of recordings with them. */
+export class Diarizer {
+  private constructor(
+    readonly config: DiarizationConfig,
+    readonly segmenter: Segmenter,
+    readonly embedder: SpeakerEmbedder,
+    private readonly defaultThresholdCosine: number,
+  ) {}
+
+  static async create(configInput: DiarizationConfigInput = {}, options: DiarizerOptions = {}): Promise<Diarizer> {
+    const config = parseDiarizationConfig(configInput);
+    const threads = config.threads ?? os.availableParallelism();
+    const embeddingModel = resolveEmbeddingModel(config.embeddingModel);
+    if (embeddingModel.assumedSettings) {
+      options.log?.(`${embeddingModel.path} is not in models/manifest.json: assuming CAM++ settings (fbank ${embeddingModel.settings.fbankRecipe}, ${embeddingModel.settings.windowSec} s windows, threshold ${embeddingModel.settings.thresholdCosine})`);
+    }
+    const settings = embeddingModel.settings;
+    const embedder = await SpeakerEmbedder.load(
+      { ...embeddingModel, settings: { ...settings, windowSec: config.embedding.windowSec ?? settings.windowSec, hopSec: config.embedding.hopSec ?? settings.hopSec } },
+      { intraOpThreads: threads, batchSize: config.embedding.batchSize, log: options.log },
+    );
+    const segmenter = await Segmenter.load(resolveSegmentationModel(config.segmentationModel), { intraOpThreads: threads, log: options.log });
+    return new Diarizer(config, segmenter, embedder, settings.thresholdCosine);
+  }
+
+  /** "Who spoke when" for one recording in any format ffmpeg reads, streamed from disk. */
+  async diarizeFile(filePath: string, options: DiarizeOptions = {}): Promise<DiarizationResult> {
+    const config = options.overrides ? parseDiarizationConfig(mergeConfig(this.config, options.overrides)) : this.config;
+    validateSpeakerCounts(config);
+    const info = await probeAudio(filePath);
+    const fileId = options.fileId ?? path.basename(filePath, path.extname(filePath));
+    const timer = new StageTimer();
+    const ctx: StrategyContext = {
+      segmenter: this.segmenter,
+      embedder: this.embedder,
+      config,
+      thresholdCosine: config.clustering.thresholdCosine ?? this.defaultThresholdCosine,
+      timer,
+      onProgress: options.onProgress ?? noProgress,
+      signal: options.signal,
+      expectedDurationSec: info.durationSec,
+    };
+    const strategy = strategies[config.strategy];
+
+    if (config.channels === 'separate') {
+      if (info.channels < 2) throw new InvalidArgumentError(`--channels separate needs a recording with 2+ channels; "${filePath}" has ${info.channels}. Use --channels mix.`);
+      return this.diarizeChannels(filePath, fileId, info.channels, ctx);
+    }
+    const output = await strategy(decodeAudio(filePath, { signal: options.signal }), ctx);
+    return this.toResult(fileId, config, output, timer);
+  }
+
+  /** Each channel is one party (stereo call recordings): speech per channel, labelled by channel. */
+  private async diarizeChannels(filePath: string, fileId: string, numChannels: number, ctx: StrategyContext): Promise<DiarizationResult> {
+    const turns: SpeakerTurn[] = [];
+    const speakers: DiarizedSpeaker[] = [];
+    let durationSec = 0;
+    for (let channel = 0; channel < numChannels; channel++) {
+      const channelCtx: StrategyContext = { ...ctx, config: { ...ctx.config, clustering: { ...ctx.config.clustering, numSpeakers: 1, minSpeakers: undefined, maxSpeakers: undefined } } };
+      const output = await diarizeByWindows(decodeAudio(filePath, { channel, signal: ctx.signal }), channelCtx);
+      durationSec = Math.max(durationSec, output.durationSec);
+      const label = `CHANNEL_${channel}`;
+      const channelTurns = output.turns.map((t) => ({ speaker: label, startSec: t.startSec, endSec: t.endSec }));
+      if (channelTurns.length === 0) continue;
+      turns.push(...channelTurns);
+      speakers.push({ label, speechSec: sumSec(channelTurns), centroid: Array.from(meanEmbedding(output.centroids, this.embedder.dim)) });
+    }
+    return {
+      fileId,
+      durationSec,
+      numSpeakers: speakers.length,
+      turns: sortTurns(turns),
+      speakers,
+      strategy: 'windows',
+      channels: 'separate',
+      embeddingModel: this.embedder.name,
+      embeddingDim: this.embedder.dim,
+      timingsSec: ctx.timer.seconds,
+    };
+  }
+
+  private toResult(fileId: string, config: DiarizationConfig, output: StrategyOutput, timer: StageTimer): DiarizationResult {
+    // Speaker labels by first appearance.
+    const firstSeen = new Map<number, number>();
+    const byStart = [...output.turns].sort((a, b) => a.startSec - b.startSec);
+    for (const t of byStart) if (!firstSeen.has(t.cluster)) firstSeen.set(t.cluster, firstSeen.size);
+    const turns = sortTurns(byStart.map((t) => ({ speaker: speakerLabel(firstSeen.get(t.cluster)!), startSec: round3(t.startSec), endSec: round3(t.endSec) })));
+    const dim = this.embedder.dim;
+    const speakers: DiarizedSpeaker[] = [...firstSeen.entries()].map(([cluster, index]) => {
+      const label = speakerLabel(index);
+      return {
+        label,
+        speechSec: round3(sumSec(turns.filter((t) => t.speaker === label))),
+        centroid: Array.from(output.centroids.subarray(cluster * dim, (cluster + 1) * dim)),
+      };
+    });
+    return {
+      fileId,
+      durationSec: round3(output.durationSec),
+      numSpeakers: speakers.length,
+      turns,
+      speakers,
+      strategy: config.strategy,
+      channels: 'mix',
+      embeddingModel: this.embedder.name,
+      embeddingDim: dim,
+      timingsSec: timer.seconds,
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.embedder.release();
+    await this.segmenter.release();
+  }
+}
+
+function validateSpeakerCounts(config: DiarizationConfig): void {
+  const { numSpeakers, minSpeakers, maxSpeakers } = config.clustering;
+  if (minSpeakers !== undefined && maxSpeakers !== undefined && minSpeakers > maxSpeakers) {
+    throw new InvalidArgumentError(`minSpeakers (${minSpeakers}) is larger than maxSpeakers (${maxSpeakers}).`);
+  }
+  if (numSpeakers !== undefined && ((minSpeakers !== undefined && numSpeakers < minSpeakers) || (maxSpeakers !== undefined && numSpeakers > maxSpeakers))) {
+    throw new InvalidArgumentError(`numSpeakers (${numSpeakers}) lies outside [minSpeakers, maxSpeakers]; give either an exact count or bounds.`);
+  }
+}
+
+function mergeConfig(base: DiarizationConfig, overrides: DiarizationConfigInput): DiarizationConfigInput {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = merged[key];
+    merged[key] = value && typeof value === 'object' && current && typeof current === 'object' ? { ...current, ...value } : value;
+  }
+  return merged as DiarizationConfigInput;
+}
+
+function sumSec(turns: SpeakerTurn[]): number {
+  return turns.reduce((s, t) => s + (t.endSec - t.startSec), 0);
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,213 @@
+import { throwIfAborted } from '../common/errors';
+import { clusterEmbeddings, DEFAULT_CLUSTERING } from '../clustering';
+import { FrameWindow } from '../embedding/embedder';
+import { OnlineFbank } from '../features/fbank';
+import { StrategyContext, StrategyOutput } from './context';
+import { FrameMapper, SpeakerCountAggregator } from './frames';
+import { AudioChunk, chunkAudio, FbankTimeline } from './stream';
+import { activityToTurns } from './turns';
+
+/** Longest speech region embedded in one piece; longer ones are split so memory stays flat. */
+const MAX_REGION_SEC = 60;
+
+/** A window's place on the segmentation frame grid, kept for labelling frames after clustering. */
+interface PlacedWindow {
+  centerFrame: number;
+  region: number;
+}
+
+/**
+ * The product's original design: speech regions (from the segmentation model) → uniform windows →
+ * embeddings → clustering → each speech frame takes the label of the nearest window; frames the
+ * segmentation marks as overlapped get a second speaker: the nearest different one in time.
+ */
+export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): Promise<StrategyOutput> {
+  const { segmenter, embedder, config, timer } = ctx;
+  const recipe = embedder.frontEnd.recipe;
+  const bins = recipe.numMelBins;
+  const dim = embedder.dim;
+  const frames = new FrameMapper(segmenter, recipe);
+  const windowSamples = segmenter.windowSamples;
+  const stepSamples = Math.max(1, Math.round((config.segmentation.chunkStepSec * 16000) / frames.segShift)) * frames.segShift;
+  const numLocal = segmenter.numLocalSpeakers;
+  const maxRegionFrames = Math.round((MAX_REGION_SEC * 16000) / frames.segShift);
+  const expectedChunks = ctx.expectedDurationSec ? Math.max(1, Math.ceil((ctx.expectedDurationSec * 16000 - windowSamples) / stepSamples) + 1) : 0;
+
+  const fbank = new FbankTimeline(new OnlineFbank(recipe), bins);
+  const chunks = chunkAudio(timer.timeStream(blocks), {
+    windowSamples,
+    stepSamples,
+    lookaheadSamples: Math.round((recipe.sampleRate * recipe.frameLengthMs) / 1000),
+    onBlock: (block) => timer.timeSync('fbank', () => fbank.accept(embedder.prepareSamples(block))),
+    onEnd: () => timer.timeSync('fbank', () => fbank.finish()),
+  });
+
+  const counts = new SpeakerCountAggregator();
+  const regions: [number, number][] = []; // [startFrame, endFrame) on the segmentation grid
+  const placed: PlacedWindow[] = [];
+  const embeddingChunks: Float32Array[] = [];
+  let scannedUpTo = 0; // segmentation frames before this are final and scanned
+  let openStart = -1; // start of the speech region being scanned, -1 if none
+  let numChunks = 0;
+  let totalSamples = 0;
+
+  const embedRegions = async (newRegions: [number, number][]): Promise<void> => {
+    const windows: FrameWindow[] = [];
+    for (const [g0, g1] of newRegions) {
+      const region = regions.length;
+      regions.push([g0, g1]);
+      const [f0, f1] = frames.fbankFramesIn(frames.segFrameCenter(g0) - frames.segShift / 2, frames.segFrameCenter(g1 - 1) + frames.segShift / 2);
+      for (const w of embedder.windowsFor(f1 - f0, f0)) {
+        windows.push(w);
+        const centerSample = frames.fbankFrameCenter(w.startFrame + w.numFrames / 2);
+        placed.push({ centerFrame: Math.round((centerSample - frames.segField / 2) / frames.segShift), region });
+      }
+    }
+    if (windows.length === 0) return;
+    const first = windows[0].startFrame;
+    const last = Math.max(...windows.map((w) => w.startFrame + w.numFrames));
+    const view = fbank.slice(first, last);
+    const local = windows.map((w) => ({ startFrame: w.startFrame - first, numFrames: w.numFrames }));
+    embeddingChunks.push(await timer.time('embedding', () => embedder.embedWindows(view, local, ctx.signal)));
+  };
+
+  /** Scans final frames [scannedUpTo, upTo) for speech regions that have ended. */
+  const scan = async (upTo: number, atEnd: boolean): Promise<void> => {
+    const closed: [number, number][] = [];
+    for (let g = scannedUpTo; g < upTo; g++) {
+      const speech = counts.countAt(g) > 0;
+      if (speech && openStart < 0) openStart = g;
+      if (openStart >= 0 && (!speech || g - openStart >= maxRegionFrames)) {
+        closed.push([openStart, g]);
+        openStart = speech ? g : -1;
+      }
+    }
+    scannedUpTo = Math.max(scannedUpTo, upTo);
+    if (atEnd && openStart >= 0) {
+      closed.push([openStart, upTo]);
+      openStart = -1;
+    }
+    await embedRegions(closed);
+    const keepFrom = openStart >= 0 ? openStart : scannedUpTo;
+    fbank.discardBefore(frames.fbankFramesIn(frames.segFrameCenter(keepFrom) - frames.segShift, 0)[0]);
+  };
+
+  const processBatch = async (batch: AudioChunk[]): Promise<void> => {
+    throwIfAborted(ctx.signal, 'diarization');
+    const acts = await timer.time('segmentation', () => segmenter.segment(batch.map((c) => c.samples)));
+    batch.forEach((chunk, i) => {
+      const validFrames = Math.min(segmenter.framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift));
+      counts.add(chunk.startSample / frames.segShift, acts[i], validFrames, numLocal);
+    });
+    numChunks += batch.length;
+    // Frames before the next chunk's start get no more votes.
+    const nextStart = batch[batch.length - 1].startSample + stepSamples;
+    await scan(Math.floor(nextStart / frames.segShift), false);
+    ctx.onProgress({ stage: 'segmentation', completed: numChunks, total: Math.max(expectedChunks, numChunks) });
+  };
+
+  let batch: AudioChunk[] = [];
+  for await (const chunk of chunks) {
+    totalSamples = Math.max(totalSamples, chunk.startSample + chunk.validSamples);
+    batch.push(chunk);
+    if (batch.length === config.segmentation.batchSize) {
+      await processBatch(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await processBatch(batch);
+  const totalFrames = Math.ceil(totalSamples / frames.segShift);
+  await scan(totalFrames, true);
+  const durationSec = totalSamples / 16000;
+  if (placed.length === 0) return { durationSec, turns: [], centroids: new Float32Array(0), numClusters: 0 };
+
+  const embeddings = new Float32Array(placed.length * dim); // [numWindows, dim]
+  let offset = 0;
+  for (const e of embeddingChunks) {
+    embeddings.set(e, offset);
+    offset += e.length;
+  }
+  const clustering = await timer.time('clustering', async () =>
+    clusterEmbeddings(
+      { embeddings, dim },
+      {
+        ...DEFAULT_CLUSTERING,
+        method: config.clustering.method,
+        thresholdCosine: ctx.thresholdCosine,
+        numSpeakers: config.clustering.numSpeakers,
+        minSpeakers: config.clustering.minSpeakers,
+        maxSpeakers: config.clustering.maxSpeakers,
+      },
+    ),
+  );
+  ctx.onProgress({ stage: 'clustering', completed: 1, total: 1 });
+
+  return timer.time('postprocess', async () => {
+    const K = clustering.numClusters;
+    const labels = clustering.labels;
+    const active = Array.from({ length: K }, () => new Uint8Array(totalFrames));
+    // Windows are in time order: walk them alongside the frames of each region.
+    let w = 0;
+    regions.forEach(([g0, g1], region) => {
+      while (w < placed.length && placed[w].region < region) w++;
+      const first = w;
+      let last = w;
+      while (last < placed.length && placed[last].region === region) last++;
+      for (let g = g0; g < g1; g++) {
+        const nearest = nearestWindow(placed, first, last, g) ?? nearestWindow(placed, 0, placed.length, g);
+        if (nearest === undefined) continue;
+        const speaker = labels[nearest];
+        active[speaker][g] = 1;
+        if (counts.countAt(g) >= 2 && K > 1) {
+          const second = nearestOtherSpeaker(placed, labels, nearest, speaker);
+          if (second !== undefined) active[second][g] = 1;
+        }
+      }
+    });
+    const grid = frames.segGrid;
+    const turns = active.flatMap((a, cluster) =>
+      activityToTurns(a, String(cluster), grid, config.turns.minDurationOnSec, config.turns.minDurationOffSec).map((t) => ({
+        cluster,
+        startSec: Math.max(0, t.startSec),
+        endSec: Math.min(durationSec, t.endSec),
+      })),
+    );
+    ctx.onProgress({ stage: 'postprocess', completed: 1, total: 1 });
+    return { durationSec, turns, centroids: clustering.centroids, numClusters: K };
+  });
+}
+
+/** Index in [from, to) of the window whose centre is nearest to frame g (windows sorted by centre). */
+function nearestWindow(placed: PlacedWindow[], from: number, to: number, g: number): number | undefined {
+  if (from >= to) return undefined;
+  let lo = from;
+  let hi = to - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (placed[mid].centerFrame < g) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > from && Math.abs(placed[lo - 1].centerFrame - g) <= Math.abs(placed[lo].centerFrame - g)) return lo - 1;
+  return lo;
+}
+
+/** The label of the closest window in time (either side) whose speaker differs from `speaker`. */
+function nearestOtherSpeaker(placed: PlacedWindow[], labels: Int32Array, index: number, speaker: number): number | undefined {
+  const center = placed[index].centerFrame;
+  let best: number | undefined;
+  let bestDistance = Infinity;
+  for (let i = index - 1; i >= 0 && center - placed[i].centerFrame < bestDistance; i--) {
+    if (labels[i] !== speaker) {
+      best = labels[i];
+      bestDistance = center - placed[i].centerFrame;
+      break;
+    }
+  }
+  for (let i = index + 1; i < placed.length && placed[i].centerFrame - center < bestDistance; i++) {
+    if (labels[i] !== speaker) {
+      best = labels[i];
+      break;
+    }
+  }
+  return best;
+}
