@@ -1,4 +1,4 @@
-/** Unit specs sit beside the code (server/src/**/*.spec.ts); whole-pipeline tests live in test/. */
+// Unit specs sit beside the code (server/src/<stage>/*.spec.ts); whole-pipeline tests live in test/.
 const swc = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },
