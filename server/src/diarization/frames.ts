@@ -95,6 +95,12 @@ export class SpeakerCountAggregator {
   /** Estimated number of simultaneous speakers at global frame g (0, 1 or 2). */
   countAt(g: number): number {
     const c = this.coverage.get(g);
-    return c === 0 ? 0 : Math.min(2, Math.round(this.activeSum.get(g) / c));
+    return c === 0 ? 0 : Math.min(2, roundHalfToEven(this.activeSum.get(g) / c));
   }
+}
+
+/** numpy's rint (pyannote rounds the averaged count this way): a 1-of-2 chunk vote is not speech. */
+function roundHalfToEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

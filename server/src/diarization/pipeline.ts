@@ -40,7 +40,7 @@ export class Diarizer {
     readonly config: DiarizationConfig,
     readonly segmenter: Segmenter,
     readonly embedder: SpeakerEmbedder,
-    private readonly defaultThresholdCosine: number,
+    private readonly defaultThresholdCosine: { segmentation: number; windows: number },
   ) {}
 
   static async create(configInput: DiarizationConfigInput = {}, options: DiarizerOptions = {}): Promise<Diarizer> {
@@ -48,7 +48,7 @@ export class Diarizer {
     const threads = config.threads ?? os.availableParallelism();
     const embeddingModel = resolveEmbeddingModel(config.embeddingModel);
     if (embeddingModel.assumedSettings) {
-      options.log?.(`${embeddingModel.path} is not in models/manifest.json: assuming CAM++ settings (fbank ${embeddingModel.settings.fbankRecipe}, ${embeddingModel.settings.windowSec} s windows, threshold ${embeddingModel.settings.thresholdCosine})`);
+      options.log?.(`${embeddingModel.path} is not in models/manifest.json: assuming CAM++ settings (fbank ${embeddingModel.settings.fbankRecipe}, ${embeddingModel.settings.windowSec} s windows, threshold ${embeddingModel.settings.thresholdCosine.windows})`);
     }
     const settings = embeddingModel.settings;
     const embedder = await SpeakerEmbedder.load(
@@ -70,7 +70,7 @@ export class Diarizer {
       segmenter: this.segmenter,
       embedder: this.embedder,
       config,
-      thresholdCosine: config.clustering.thresholdCosine ?? this.defaultThresholdCosine,
+      thresholdCosine: config.clustering.thresholdCosine ?? this.defaultThresholdCosine[config.strategy],
       timer,
       onProgress: options.onProgress ?? noProgress,
       signal: options.signal,

@@ -4,6 +4,7 @@ import { throwIfAborted } from '../common/errors';
 import { clusterEmbeddings, DEFAULT_CLUSTERING } from '../clustering';
 import { FrameWindow } from '../embedding/embedder';
 import { OnlineFbank } from '../features/fbank';
+import { clusteringMethodFor } from './config';
 import { StrategyContext, StrategyOutput } from './context';
 import { FrameMapper, SpeakerCountAggregator } from './frames';
 import { AudioChunk, chunkAudio, FbankTimeline } from './stream';
@@ -144,11 +145,13 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
       { embeddings, dim, weights: Float32Array.from(owners, (o) => o.weightSec) },
       {
         ...DEFAULT_CLUSTERING,
-        method: config.clustering.method,
+        method: clusteringMethodFor(config),
         thresholdCosine: ctx.thresholdCosine,
         numSpeakers: config.clustering.numSpeakers,
         minSpeakers: config.clustering.minSpeakers,
         maxSpeakers: config.clustering.maxSpeakers,
+        minClusterSize: config.clustering.minClusterSec,
+        mergeThresholdCosine: config.clustering.mergeThresholdCosine,
       },
     ),
   );

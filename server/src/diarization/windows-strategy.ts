@@ -2,6 +2,7 @@ import { throwIfAborted } from '../common/errors';
 import { clusterEmbeddings, DEFAULT_CLUSTERING } from '../clustering';
 import { FrameWindow } from '../embedding/embedder';
 import { OnlineFbank } from '../features/fbank';
+import { clusteringMethodFor } from './config';
 import { StrategyContext, StrategyOutput } from './context';
 import { FrameMapper, SpeakerCountAggregator } from './frames';
 import { AudioChunk, chunkAudio, FbankTimeline } from './stream';
@@ -129,14 +130,17 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   }
   const clustering = await timer.time('clustering', async () =>
     clusterEmbeddings(
-      { embeddings, dim },
+      // Each window stands for one hop of speech: weights in seconds, like the other strategy's.
+      { embeddings, dim, weights: new Float32Array(placed.length).fill(embedder.frontEnd.hopFrames / 100) },
       {
         ...DEFAULT_CLUSTERING,
-        method: config.clustering.method,
+        method: clusteringMethodFor(config),
         thresholdCosine: ctx.thresholdCosine,
         numSpeakers: config.clustering.numSpeakers,
         minSpeakers: config.clustering.minSpeakers,
         maxSpeakers: config.clustering.maxSpeakers,
+        minClusterSize: config.clustering.minClusterSec,
+        mergeThresholdCosine: config.clustering.mergeThresholdCosine,
       },
     ),
   );

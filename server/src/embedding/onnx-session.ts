@@ -34,11 +34,14 @@ function acceleratedProvidersInstalled(): boolean {
   }
 }
 
+let loggedCpuOnly = false;
+
 function defaultProviders(log: (line: string) => void): ExecutionProvider[] {
   const known = ort.listSupportedBackends().map((b) => b.name);
   const accelerated = (['tensorrt', 'cuda'] as const).filter((p) => known.includes(p));
   if (accelerated.length > 0 && !acceleratedProvidersInstalled()) {
-    log(`onnxruntime: ${accelerated.join('/')} provider libraries are not installed; running on CPU`);
+    if (!loggedCpuOnly) log(`onnxruntime: ${accelerated.join('/')} provider libraries are not installed; running on CPU`);
+    loggedCpuOnly = true;
     return ['cpu'];
   }
   return [...accelerated, 'cpu'];

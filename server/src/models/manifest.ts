@@ -15,7 +15,8 @@ const embeddingEntry = z.object({
   windowSec: z.number().positive(),
   hopSec: z.number().positive(),
   minWindowSec: z.number().positive(),
-  thresholdCosine: z.number().min(-1).max(1),
+  /** AHC threshold (cosine) calibrated per strategy: (chunk, speaker) embeddings vs window embeddings. */
+  thresholdCosine: z.object({ segmentation: z.number().min(-1).max(1), windows: z.number().min(-1).max(1) }),
 });
 
 const segmentationEntry = z.object({

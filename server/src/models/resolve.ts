@@ -54,7 +54,7 @@ const GENERIC_EMBEDDING_SETTINGS: Omit<EmbeddingManifestEntry, 'file' | 'sha256'
   windowSec: 1.5,
   hopSec: 0.75,
   minWindowSec: 0.4,
-  thresholdCosine: 0.5,
+  thresholdCosine: { segmentation: 0.5, windows: 0.5 },
 };
 
 /** `nameOrPath` is a manifest name (e.g. "campplus-en-voxceleb") or a path to an .onnx file. */
