@@ -1,0 +1,156 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { AbortedError, AppError, FileNotFoundError, InvalidArgumentError, InvalidAudioError, NoAudioStreamError } from '../server/src/common/errors';
+import { devDataDir } from '../server/src/common/paths';
+import { ProgressEvent } from '../server/src/common/progress';
+import { Diarizer } from '../server/src/diarization/pipeline';
+import { computeDer } from '../server/src/eval/der';
+import { readRttmFile } from '../server/src/formats/rttm';
+import { ffmpeg, tempDir } from './helpers/media';
+
+const clips = path.join(devDataDir, 'diarization');
+const sample = path.join(clips, 'pyannote_sample.wav');
+
+async function reference(fileId: string) {
+  return (await readRttmFile(path.join(clips, `${fileId}.rttm`))).get(fileId) ?? [];
+}
+
+describe('diarization pipeline on real speech', () => {
+  let diarizer: Diarizer;
+  const media = tempDir('pipeline');
+
+  beforeAll(async () => {
+    diarizer = await Diarizer.create({ threads: 2 });
+    // 20 s of silence; a 3 s clip; a stereo call with one party per channel (each party silent while the other talks).
+    ffmpeg(['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '20', path.join(media.dir, 'silence.wav')]);
+    ffmpeg(['-ss', '8', '-t', '3', '-i', sample, path.join(media.dir, 'three-seconds.wav')]);
+    // Telephone: 8 kHz μ-law WAV; conference room: 6 channels at 48 kHz; odd containers.
+    ffmpeg(['-i', sample, '-ar', '8000', '-c:a', 'pcm_mulaw', path.join(media.dir, 'telephone.wav')]);
+    ffmpeg(['-i', sample, '-af', 'pan=5.1|FL=c0|FR=c0|FC=c0|LFE=c0|BL=c0|BR=c0', '-ar', '48000', path.join(media.dir, 'six-channels.wav')]);
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=5', '-t', '2', '-pix_fmt', 'yuv420p', path.join(media.dir, 'no-audio.mp4')]);
+    ffmpeg(['-i', sample, '-c:a', 'libmp3lame', '-b:a', '64k', path.join(media.dir, 'full.mp3')]);
+    const mp3 = readFileSync(path.join(media.dir, 'full.mp3'));
+    writeFileSync(path.join(media.dir, 'truncated.mp3'), mp3.subarray(0, Math.floor(mp3.length / 2)));
+    writeFileSync(path.join(media.dir, 'empty.wav'), Buffer.alloc(0));
+    writeFileSync(path.join(media.dir, 'text.wav'), 'this is not audio\n');
+    ffmpeg(['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '0', path.join(media.dir, 'zero-length.wav')]);
+    const a = path.join(devDataDir, 'verification/wav/ls-3005/3005-163389-0003.wav');
+    const b = path.join(devDataDir, 'verification/wav/ls-2609/2609-156975-0007.wav');
+    ffmpeg([
+      '-i', a, '-i', b, '-filter_complex',
+      '[0:a]atrim=0:8,apad=pad_dur=9[l];[1:a]atrim=0:8,adelay=9000[r];[l][r]join=inputs=2:channel_layout=stereo[out]',
+      '-map', '[out]', '-t', '17', path.join(media.dir, 'call.wav'),
+    ]);
+  });
+
+  afterAll(async () => {
+    await diarizer.release();
+    media.cleanup();
+  });
+
+  it.each(['segmentation', 'windows'] as const)('finds the two speakers of pyannote_sample with strategy %s (DER < 20 %%)', async (strategy) => {
+    const result = await diarizer.diarizeFile(sample, { overrides: { strategy } });
+    expect(result.fileId).toBe('pyannote_sample');
+    expect(result.strategy).toBe(strategy);
+    expect(result.numSpeakers).toBe(2);
+    expect(result.speakers).toHaveLength(2);
+    for (const s of result.speakers) {
+      expect(s.centroid).toHaveLength(diarizer.embedder.dim);
+      expect(Math.hypot(...s.centroid)).toBeCloseTo(1, 4);
+    }
+    const der = computeDer(await reference('pyannote_sample'), result.turns, { collarSec: 0.25 });
+    expect(der.der).toBeLessThan(0.2);
+    expect(result.timingsSec.segmentation).toBeGreaterThan(0);
+    expect(result.timingsSec.embedding).toBeGreaterThan(0);
+  });
+
+  it('keeps overlapped speech: the overlap-rich AMI clip gets simultaneous turns', async () => {
+    const result = await diarizer.diarizeFile(path.join(clips, 'ami_EN2009b_0000-0030.wav'));
+    const overlapSec = result.turns.reduce((sum, t, i) => {
+      for (const u of result.turns.slice(i + 1)) if (u.speaker !== t.speaker) sum += Math.max(0, Math.min(t.endSec, u.endSec) - Math.max(t.startSec, u.startSec));
+      return sum;
+    }, 0);
+    expect(overlapSec).toBeGreaterThan(1);
+  });
+
+  it('honours numSpeakers, minSpeakers and maxSpeakers', async () => {
+    const file = path.join(clips, 'pyaudioanalysis_diarizationExample.wav');
+    expect((await diarizer.diarizeFile(file, { overrides: { clustering: { numSpeakers: 3 } } })).numSpeakers).toBe(3);
+    expect((await diarizer.diarizeFile(file, { overrides: { clustering: { maxSpeakers: 2 } } })).numSpeakers).toBeLessThanOrEqual(2);
+    expect((await diarizer.diarizeFile(sample, { overrides: { clustering: { minSpeakers: 3 } } })).numSpeakers).toBeGreaterThanOrEqual(3);
+    await expect(diarizer.diarizeFile(sample, { overrides: { clustering: { minSpeakers: 4, maxSpeakers: 2 } } })).rejects.toThrow(InvalidArgumentError);
+  });
+
+  it('returns an empty result (not an error) for silence', async () => {
+    const result = await diarizer.diarizeFile(path.join(media.dir, 'silence.wav'));
+    expect(result.turns).toEqual([]);
+    expect(result.numSpeakers).toBe(0);
+    expect(result.durationSec).toBeCloseTo(20, 1);
+  });
+
+  it('diarizes a 3-second clip', async () => {
+    const result = await diarizer.diarizeFile(path.join(media.dir, 'three-seconds.wav'));
+    expect(result.durationSec).toBeCloseTo(3, 1);
+    expect(result.numSpeakers).toBeGreaterThanOrEqual(1);
+    for (const t of result.turns) expect(t.endSec).toBeLessThanOrEqual(3.001);
+  });
+
+  it('labels turns by channel with --channels separate', async () => {
+    const file = path.join(media.dir, 'call.wav');
+    const result = await diarizer.diarizeFile(file, { overrides: { channels: 'separate' } });
+    expect(result.channels).toBe('separate');
+    expect(result.speakers.map((s) => s.label).sort()).toEqual(['CHANNEL_0', 'CHANNEL_1']);
+    const left = result.turns.filter((t) => t.speaker === 'CHANNEL_0');
+    const right = result.turns.filter((t) => t.speaker === 'CHANNEL_1');
+    // Party A talks in 0–8 s on the left, party B in 9–17 s on the right.
+    expect(Math.min(...left.map((t) => t.startSec))).toBeLessThan(1);
+    expect(Math.max(...left.map((t) => t.endSec))).toBeLessThan(9);
+    expect(Math.min(...right.map((t) => t.startSec))).toBeGreaterThan(8.5);
+    await expect(diarizer.diarizeFile(sample, { overrides: { channels: 'separate' } })).rejects.toThrow(/2\+ channels/);
+  });
+
+  it('diarizes 8 kHz telephone audio and 6-channel 48 kHz audio (downmixed)', async () => {
+    const ref = await reference('pyannote_sample');
+    for (const name of ['telephone.wav', 'six-channels.wav']) {
+      const result = await diarizer.diarizeFile(path.join(media.dir, name));
+      expect(result.durationSec).toBeCloseTo(30, 0);
+      expect(computeDer(ref, result.turns, { collarSec: 0.25 }).der).toBeLessThan(0.3);
+    }
+  });
+
+  it('diarizes the readable half of a truncated mp3', async () => {
+    const result = await diarizer.diarizeFile(path.join(media.dir, 'truncated.mp3'));
+    expect(result.durationSec).toBeGreaterThan(10);
+    expect(result.durationSec).toBeLessThan(20);
+    expect(result.turns.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a path that does not exist', 'missing.wav', FileNotFoundError, /not found/],
+    ['an empty file', 'empty.wav', InvalidAudioError, /empty \(0 bytes\)/],
+    ['a text file renamed .wav', 'text.wav', InvalidAudioError, /not a recognised audio\/video file/],
+    ['a video without audio', 'no-audio.mp4', NoAudioStreamError, /no audio stream/],
+    ['zero-length audio', 'zero-length.wav', InvalidAudioError, /no audio samples/],
+  ])('refuses %s with a clear error, and keeps working afterwards', async (_what, name, type, message) => {
+    const failure = diarizer.diarizeFile(path.join(media.dir, name));
+    await expect(failure).rejects.toThrow(type);
+    await expect(failure).rejects.toThrow(message);
+    await expect(failure).rejects.toBeInstanceOf(AppError);
+    expect((await diarizer.diarizeFile(path.join(media.dir, 'three-seconds.wav'))).durationSec).toBeCloseTo(3, 1);
+  });
+
+  it('reports progress and honours an AbortSignal between batches', async () => {
+    const events: ProgressEvent[] = [];
+    await diarizer.diarizeFile(sample, { onProgress: (e) => events.push(e) });
+    const seg = events.filter((e) => e.stage === 'segmentation');
+    expect(seg.length).toBeGreaterThan(0);
+    expect(seg[seg.length - 1].completed).toBe(seg[seg.length - 1].total);
+    seg.forEach((e, i) => i > 0 && expect(e.completed).toBeGreaterThanOrEqual(seg[i - 1].completed));
+    expect(events.some((e) => e.stage === 'clustering')).toBe(true);
+
+    const controller = new AbortController();
+    controller.abort();
+    await expect(diarizer.diarizeFile(sample, { signal: controller.signal })).rejects.toThrow(AbortedError);
+  });
+});
