@@ -21,7 +21,8 @@ const program = new Command('diarize')
   .option('--threshold <cosine>', 'clustering threshold (cosine similarity)', Number)
   .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']))
   .addOption(new Option('--format <fmt>', 'output format').choices(['rttm', 'json']).default('rttm'))
-  .option('--out <file>', 'write the result here instead of stdout');
+  .option('--out <file>', 'write the result here instead of stdout')
+  .option('--stats <file>', 'also write run statistics as JSON (wall time, stage times, peak RSS) for benchmarks');
 
 interface DiarizeFlags {
   numSpeakers?: number;
@@ -36,6 +37,7 @@ interface DiarizeFlags {
   cluster?: 'ahc' | 'spectral';
   format: 'rttm' | 'json';
   out?: string;
+  stats?: string;
 }
 
 /** CLI flags → pipeline configuration (shared with eval:der). */
@@ -70,8 +72,12 @@ async function main(): Promise<void> {
   else process.stdout.write(text);
   const t = result.timingsSec;
   const total = (performance.now() - started) / 1000;
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  if (flags.stats) {
+    await writeFile(flags.stats, JSON.stringify({ fileId: result.fileId, durationSec: result.durationSec, wallSec: total, timingsSec: t, peakRssMb, numSpeakers: result.numSpeakers }));
+  }
   log(
-    `${result.fileId}: ${result.durationSec.toFixed(1)} s audio, ${result.numSpeakers} speakers, ${result.turns.length} turns in ${total.toFixed(2)} s (RTF ${(total / Math.max(result.durationSec, 1e-9)).toFixed(4)}) | ` +
+    `${result.fileId}: ${result.durationSec.toFixed(1)} s audio, ${result.numSpeakers} speakers, ${result.turns.length} turns in ${total.toFixed(2)} s (RTF ${(total / Math.max(result.durationSec, 1e-9)).toFixed(4)}, peak RSS ${peakRssMb.toFixed(0)} MB) | ` +
       Object.entries(t)
         .map(([stage, sec]) => `${stage} ${sec.toFixed(2)}s`)
         .join(', '),
