@@ -12,13 +12,19 @@ import { writeRttm } from '../src/formats/rttm';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sherpa = require('sherpa-onnx-node');
 
-interface PeerArgs {
+export interface PeerArgs {
   files: string[];
   threads: number;
   threshold: number;
   minDurationOn: number;
   minDurationOff: number;
   rttmDir?: string;
+}
+
+export interface PeerResult {
+  wallSec: number;
+  audioSec: number;
+  peakRssMb: number;
 }
 
 function main(): void {
@@ -44,7 +50,9 @@ function main(): void {
     }
   }
   const wallSec = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ wallSec, audioSec, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  const result: PeerResult = { wallSec, audioSec, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-main();
+// Only when run as a script: bench:peer imports the argument and result types.
+if (require.main === module) main();

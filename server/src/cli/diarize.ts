@@ -17,6 +17,7 @@ const program = new Command('diarize')
   .option('--embedding-model <path|name>', 'speaker-embedding model: a models/manifest.json name or an .onnx path')
   .addOption(new Option('--channels <mode>', 'mix: downmix; separate: one speaker stream per channel').choices(['mix', 'separate']).default('mix'))
   .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', (v) => parsePositiveInt(v, '--threads'))
+  .option('--no-workers', 'run the models on the main thread instead of one worker thread each')
   .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
   .option('--threshold <cosine>', 'clustering threshold (cosine similarity)', Number)
   .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']))
@@ -32,6 +33,7 @@ interface DiarizeFlags {
   embeddingModel?: string;
   channels: 'mix' | 'separate';
   threads?: number;
+  workers?: boolean;
   chunkStep?: number;
   threshold?: number;
   cluster?: 'ahc' | 'spectral';
@@ -47,6 +49,7 @@ export function configFromFlags(flags: Partial<DiarizeFlags>): DiarizationConfig
     channels: flags.channels,
     embeddingModel: flags.embeddingModel,
     threads: flags.threads,
+    inferenceWorkers: flags.workers,
     segmentation: flags.chunkStep !== undefined ? { chunkStepSec: flags.chunkStep } : undefined,
     clustering: {
       method: flags.cluster,
@@ -65,8 +68,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   const diarizer = await Diarizer.create(configFromFlags(flags), { log });
   const bar = progressBar('diarize');
-  const result = await diarizer.diarizeFile(file, { onProgress: bar.onProgress }).finally(() => bar.stop());
-  await diarizer.release();
+  const result = await diarizer
+    .diarizeFile(file, { onProgress: bar.onProgress })
+    .finally(async () => {
+      bar.stop();
+      await diarizer.release();
+    });
   const text = flags.format === 'json' ? writeDiarizationJson(result) : writeRttm(result.fileId, result.turns);
   if (flags.out) await writeFile(flags.out, text);
   else process.stdout.write(text);

@@ -11,14 +11,19 @@ export const diarizationConfigSchema = z.object({
   channels: z.enum(['mix', 'separate']).default('mix'),
   segmentationModel: z.string().optional(),
   embeddingModel: z.string().optional(),
-  /** ONNX Runtime intra-op threads per model; default: the machine's cores. */
+  /** CPU threads for inference; default: the machine's cores. */
   threads: z.number().int().positive().optional(),
+  /**
+   * Run segmentation and embedding on worker threads of their own (onnxruntime-node blocks the
+   * thread it runs on), overlapping them with each other and with decode and fbank on the main thread.
+   */
+  inferenceWorkers: z.boolean().default(true),
   segmentation: z
     .object({
       /** Step between 10 s segmentation chunks: smaller is slower and, on the dev set, no more accurate. */
       chunkStepSec: z.number().positive().max(10).default(10),
       /** Chunks per ONNX Runtime call. */
-      batchSize: z.number().int().positive().default(8),
+      batchSize: z.number().int().positive().default(4),
     })
     .prefault({}),
   embedding: z

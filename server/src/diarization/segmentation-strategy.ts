@@ -50,6 +50,7 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
   const embeddingRows: Float32Array[] = []; // each [dim]
   const counts = new SpeakerCountAggregator();
   let totalSamples = 0;
+  let embeddingInFlight: Promise<void> = Promise.resolve();
 
   const processBatch = async (batch: AudioChunk[]): Promise<void> => {
     throwIfAborted(ctx.signal, 'diarization');
@@ -103,14 +104,21 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
         matrix.set(g, offset);
         offset += g.length;
       }
-      const embedded = await timer.time('embedding', () => embedder.embedWindows(matrix, windows, ctx.signal));
       const dim = embedder.dim;
       const firstOwner = owners.length - new Set(windowOwner).size;
       for (let o = firstOwner; o < owners.length; o++) embeddingRows.push(new Float32Array(dim));
-      windowOwner.forEach((o, w) => {
-        const row = embeddingRows[o];
-        for (let d = 0; d < dim; d++) row[d] += embedded[w * dim + d];
-      });
+      // Embed this batch while the next one is decoded and segmented; at most one batch in flight.
+      await embeddingInFlight;
+      embeddingInFlight = timer
+        .time('embedding', () => embedder.embedWindows(matrix, windows, ctx.signal))
+        .then((embedded) => {
+          windowOwner.forEach((o, w) => {
+            const row = embeddingRows[o];
+            for (let d = 0; d < dim; d++) row[d] += embedded[w * dim + d];
+          });
+        });
+      // Surface a failure now rather than at the next await (no unhandled rejection in between).
+      embeddingInFlight.catch(() => undefined);
     }
     // Frames before the next chunk's start are no longer needed.
     const nextStart = batch[batch.length - 1].startSample + stepSamples;
@@ -128,6 +136,7 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
     }
   }
   if (batch.length > 0) await processBatch(batch);
+  await embeddingInFlight;
   const durationSec = totalSamples / 16000;
   if (owners.length === 0) return { durationSec, turns: [], centroids: new Float32Array(0), numClusters: 0 };
 

@@ -51,6 +51,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   let openStart = -1; // start of the speech region being scanned, -1 if none
   let numChunks = 0;
   let totalSamples = 0;
+  let embeddingInFlight: Promise<void> = Promise.resolve();
 
   const embedRegions = async (newRegions: [number, number][]): Promise<void> => {
     const windows: FrameWindow[] = [];
@@ -67,9 +68,16 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     if (windows.length === 0) return;
     const first = windows[0].startFrame;
     const last = Math.max(...windows.map((w) => w.startFrame + w.numFrames));
-    const view = fbank.slice(first, last);
+    const matrix = fbank.slice(first, last).slice(); // a copy: the timeline moves on meanwhile
     const local = windows.map((w) => ({ startFrame: w.startFrame - first, numFrames: w.numFrames }));
-    embeddingChunks.push(await timer.time('embedding', () => embedder.embedWindows(view, local, ctx.signal)));
+    // Embed while the next chunks are decoded and segmented; at most one batch in flight, results in order.
+    const slot = embeddingChunks.length;
+    embeddingChunks.push(new Float32Array(0));
+    await embeddingInFlight;
+    embeddingInFlight = timer.time('embedding', () => embedder.embedWindows(matrix, local, ctx.signal)).then((embedded) => {
+      embeddingChunks[slot] = embedded;
+    });
+    embeddingInFlight.catch(() => undefined);
   };
 
   /** Scans final frames [scannedUpTo, upTo) for speech regions that have ended. */
@@ -119,6 +127,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   if (batch.length > 0) await processBatch(batch);
   const totalFrames = Math.ceil(totalSamples / frames.segShift);
   await scan(totalFrames, true);
+  await embeddingInFlight;
   const durationSec = totalSamples / 16000;
   if (placed.length === 0) return { durationSec, turns: [], centroids: new Float32Array(0), numClusters: 0 };
 

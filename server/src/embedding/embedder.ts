@@ -3,7 +3,7 @@ import { throwIfAborted } from '../common/errors';
 import { computeFbank, FbankRecipe, getFbankRecipe } from '../features/fbank';
 import { readOnnxMetadata } from '../models/onnx-metadata';
 import { ResolvedEmbeddingModel } from '../models/resolve';
-import { ExecutionProvider, OnnxModel } from './onnx-session';
+import { ExecutionProvider, InferenceModel, loadModel } from './onnx-session';
 
 /** A window of fbank frames handed to the model: [startFrame, startFrame + numFrames). */
 export interface FrameWindow {
@@ -14,6 +14,8 @@ export interface FrameWindow {
 export interface EmbedderOptions {
   intraOpThreads?: number;
   executionProviders?: ExecutionProvider[];
+  /** Run the model on its own worker thread (see onnx-session.ts). */
+  inWorker?: boolean;
   /** Windows per ONNX Runtime call. */
   batchSize?: number;
   log?: (line: string) => void;
@@ -37,7 +39,7 @@ const REQUIRED_METADATA = ['sample_rate', 'normalize_samples', 'feature_normaliz
 /** Speaker-embedding model with the CAM++ ONNX contract: log fbank [N, T, 80] in, embedding [N, D] out. */
 export class SpeakerEmbedder {
   private constructor(
-    private readonly model: OnnxModel,
+    private readonly model: InferenceModel,
     readonly name: string,
     readonly dim: number,
     readonly frontEnd: EmbeddingFrontEnd,
@@ -67,7 +69,7 @@ export class SpeakerEmbedder {
       throw new ModelMismatchError(`Embedding model "${resolved.path}" asks for feature_normalize_type="${normalizeType}"; supported: "global-mean" or empty.`);
     }
     const recipe = getFbankRecipe(resolved.settings.fbankRecipe);
-    const model = await OnnxModel.load(resolved.path, options);
+    const model = await loadModel(resolved.path, options);
     const inDims = model.input.dims;
     const outDims = model.output.dims;
     if (inDims.length !== 3 || (typeof inDims[2] === 'number' && inDims[2] !== recipe.numMelBins)) {

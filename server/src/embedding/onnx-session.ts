@@ -4,9 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
-import { ModelMismatchError } from '../common/errors';
+import { AppError, ErrorCode, ModelMismatchError } from '../common/errors';
+import type { WorkerRequest, WorkerResponse } from './onnx-worker';
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';
 
@@ -16,6 +18,25 @@ export interface OnnxModelOptions {
   /** Providers to try in order; default: TensorRT/CUDA when their libraries are present, else CPU. */
   executionProviders?: ExecutionProvider[];
   log?: (line: string) => void;
+  /** Run the session on a worker thread of its own, so it runs concurrently with the main thread and other models. */
+  inWorker?: boolean;
+}
+
+/** What the pipeline needs of a model, whether it runs on this thread or on a worker. */
+export interface InferenceModel {
+  readonly modelPath: string;
+  readonly provider: ExecutionProvider;
+  readonly input: TensorShape;
+  readonly output: TensorShape;
+  run(data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }>;
+  release(): Promise<void>;
+}
+
+export function loadModel(modelPath: string, options: OnnxModelOptions = {}): Promise<InferenceModel> {
+  if (!options.inWorker) return OnnxModel.load(modelPath, options);
+  // Choose providers here, so the fallback is logged once per process rather than once per worker.
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return WorkerOnnxModel.load(modelPath, { ...options, executionProviders: options.executionProviders ?? defaultProviders(log) });
 }
 
 export interface TensorShape {
@@ -49,7 +70,7 @@ function defaultProviders(log: (line: string) => void): ExecutionProvider[] {
 
 const loggedFallbacks = new Set<string>();
 
-export class OnnxModel {
+export class OnnxModel implements InferenceModel {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly modelPath: string,
@@ -70,6 +91,8 @@ export class OnnxModel {
           interOpNumThreads: 1,
           graphOptimizationLevel: 'all',
           logSeverityLevel: 3,
+          // Spinning intra-op threads steal the cores that the other model's worker and decoding need.
+          extra: { session: { intra_op: { allow_spinning: process.env.ORT_SPIN ?? '0' } } },
         });
         return new OnnxModel(session, modelPath, provider, describe(session.inputMetadata[0], session.inputNames[0]), describe(session.outputMetadata[0], session.outputNames[0]));
       } catch (error) {
@@ -105,4 +128,73 @@ function describe(meta: ort.InferenceSession.ValueMetadata | undefined, name: st
 
 function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0];
+}
+
+/**
+ * An OnnxModel on a worker thread (onnxruntime-node's run() blocks its thread). Inputs are
+ * transferred, not copied: callers must not reuse an array after passing it to run().
+ */
+export class WorkerOnnxModel implements InferenceModel {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (r: { data: Float32Array; dims: readonly number[] }) => void; reject: (e: Error) => void }>();
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly modelPath: string,
+    readonly provider: ExecutionProvider,
+    readonly input: TensorShape,
+    readonly output: TensorShape,
+  ) {
+    worker.on('message', (message: WorkerResponse) => {
+      if (message.type === 'result' || (message.type === 'error' && message.id !== undefined)) {
+        const id = message.type === 'result' ? message.id : message.id!;
+        const request = this.pending.get(id);
+        this.pending.delete(id);
+        if (this.pending.size === 0) worker.unref();
+        if (message.type === 'result') request?.resolve({ data: message.data, dims: message.dims });
+        else request?.reject(new Error(`inference failed on the worker: ${message.message}`));
+      }
+    });
+    worker.on('error', (error) => {
+      for (const request of this.pending.values()) request.reject(error);
+      this.pending.clear();
+    });
+    // Idle workers must not keep the process alive (attaching listeners refs the worker again).
+    worker.unref();
+  }
+
+  static async load(modelPath: string, options: OnnxModelOptions): Promise<WorkerOnnxModel> {
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const worker = new Worker(path.join(__dirname, 'onnx-worker-bootstrap.js'));
+    const loaded = await new Promise<Extract<WorkerResponse, { type: 'loaded' }>>((resolve, reject) => {
+      const onMessage = (message: WorkerResponse) => {
+        if (message.type === 'log') log(message.line);
+        else if (message.type === 'loaded') resolve(message);
+        else if (message.type === 'error') reject(message.code ? new AppError(message.code as ErrorCode, message.message) : new Error(message.message));
+        if (message.type !== 'log') worker.off('message', onMessage);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+      const { log: _log, ...transferable } = options;
+      worker.postMessage({ type: 'load', modelPath, options: transferable } satisfies WorkerRequest);
+    }).catch(async (error) => {
+      await worker.terminate();
+      throw error;
+    });
+    return new WorkerOnnxModel(worker, modelPath, loaded.provider, loaded.input, loaded.output);
+  }
+
+  run(data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+      this.worker.postMessage({ type: 'run', id, data: owned, dims: [...dims] } satisfies WorkerRequest, [owned.buffer as ArrayBuffer]);
+    });
+  }
+
+  async release(): Promise<void> {
+    await this.worker.terminate();
+  }
 }

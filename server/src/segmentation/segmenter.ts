@@ -1,5 +1,5 @@
 import { ModelMismatchError } from '../common/errors';
-import { ExecutionProvider, OnnxModel } from '../embedding/onnx-session';
+import { ExecutionProvider, InferenceModel, loadModel } from '../embedding/onnx-session';
 import { readOnnxMetadata } from '../models/onnx-metadata';
 import { ResolvedSegmentationModel } from '../models/resolve';
 
@@ -12,12 +12,14 @@ const POWERSET_3_SPEAKERS_MAX_2: readonly (readonly number[])[] = [[], [0], [1],
 export interface SegmenterOptions {
   intraOpThreads?: number;
   executionProviders?: ExecutionProvider[];
+  /** Run the model on its own worker thread (see onnx-session.ts). */
+  inWorker?: boolean;
   log?: (line: string) => void;
 }
 
 export class Segmenter {
   private constructor(
-    private readonly model: OnnxModel,
+    private readonly model: InferenceModel,
     /** Samples per chunk (160000 = 10 s). */
     readonly windowSamples: number,
     /** Samples between successive output frames (270 = 16.875 ms). */
@@ -39,7 +41,7 @@ export class Segmenter {
     if (metadata.num_speakers !== '3' || metadata.num_classes !== '7') {
       throw new ModelMismatchError(`Segmentation model "${resolved.path}" has ${metadata.num_speakers} speakers / ${metadata.num_classes} classes; expected the powerset model (3 speakers, 7 classes).`);
     }
-    const model = await OnnxModel.load(resolved.path, options);
+    const model = await loadModel(resolved.path, options);
     if (model.input.dims.length !== 3 || model.output.dims.length !== 3) {
       throw new ModelMismatchError(`Segmentation model "${resolved.path}" has input [${model.input.dims}] / output [${model.output.dims}]; expected [N, 1, T] / [N, frames, 7].`);
     }
