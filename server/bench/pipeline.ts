@@ -47,6 +47,8 @@ interface Options {
   repeat: number;
   strategy?: string;
   chunkStepSec?: number;
+  /** Run the models on the main thread (the speed work's baseline). */
+  noWorkers: boolean;
   file?: string;
   ref?: string;
 }
@@ -84,6 +86,7 @@ function parseOptions(): Options {
       repeat: { type: 'string', default: '1' },
       strategy: { type: 'string' },
       'chunk-step': { type: 'string' },
+      'no-workers': { type: 'boolean', default: false },
       file: { type: 'string' },
       ref: { type: 'string' },
     },
@@ -96,6 +99,7 @@ function parseOptions(): Options {
     repeat: numberArg(values.repeat, '--repeat', 'positive-int')!,
     strategy: values.strategy,
     chunkStepSec: numberArg(values['chunk-step'], '--chunk-step', 'positive'),
+    noWorkers: values['no-workers'] ?? false,
     file: values.file && path.resolve(values.file),
     ref: values.ref && path.resolve(values.ref),
   };
@@ -134,6 +138,7 @@ async function runOnce(input: Input, options: Options): Promise<Run> {
     const args = [input.audioPath, '--threads', String(options.threads), '--format', 'rttm', '--out', path.join(scratch.dir, `${fileId}.rttm`), '--stats', statsPath];
     if (options.strategy) args.push('--strategy', options.strategy);
     if (options.chunkStepSec !== undefined) args.push('--chunk-step', String(options.chunkStepSec));
+    if (options.noWorkers) args.push('--no-workers');
     const child = await runTsScript(DIARIZE_CLI, args);
     const stats = JSON.parse(await readFile(statsPath, 'utf8')) as CliStats;
     if (!input.item) return { stats, processSec: child.processSec };
