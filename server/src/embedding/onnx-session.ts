@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
 import { AppError, ErrorCode, ModelMismatchError } from '../common/errors';
-import type { WorkerRequest, WorkerResponse } from './onnx-worker';
+import type { WorkerRequest, WorkerResponse } from './onnx-worker-protocol';
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';
 

@@ -5,19 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 
-import { OnnxModel, OnnxModelOptions } from './onnx-session';
-
-export type WorkerRequest =
-  | { type: 'load'; modelPath: string; options: Omit<OnnxModelOptions, 'log'> }
-  | { type: 'run'; id: number; data: Float32Array; dims: number[] }
-  | { type: 'release' };
-
-export type WorkerResponse =
-  | { type: 'loaded'; input: OnnxModel['input']; output: OnnxModel['output']; provider: OnnxModel['provider'] }
-  | { type: 'result'; id: number; data: Float32Array; dims: number[] }
-  | { type: 'error'; id?: number; message: string; code?: string }
-  | { type: 'log'; line: string }
-  | { type: 'released' };
+import { OnnxModel } from './onnx-session';
+import type { WorkerRequest, WorkerResponse } from './onnx-worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('onnx-worker must run in a worker thread');

@@ -9,9 +9,9 @@
  * the reduction. Prints wall and CPU time (single-threaded: CPU time is the better figure on a
  * busy machine), asserts nothing.
  */
-import { clusterEmbeddings, DEFAULT_CLUSTERING, type ClusteringConfig } from './index';
-import { reduceToRepresentatives } from './reduce';
-import { noisyGroups } from './synthetic';
+import { clusterEmbeddings, DEFAULT_CLUSTERING, type ClusteringConfig } from '../src/clustering';
+import { reduceToRepresentatives } from '../src/clustering/reduce';
+import { noisyGroups } from '../src/clustering/synthetic';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
