@@ -3,6 +3,7 @@ import path from 'node:path';
 import { InvalidArgumentError, ModelMismatchError, ModelMissingError } from '../server/src/common/errors';
 import { sharedDir } from '../server/src/common/paths';
 import { SpeakerEmbedder } from '../server/src/embedding/embedder';
+import { loadModel, OnnxModel } from '../server/src/embedding/onnx-session';
 import { readOnnxMetadata } from '../server/src/models/onnx-metadata';
 import { resolveEmbeddingModel, resolveSegmentationModel } from '../server/src/models/resolve';
 import { Segmenter } from '../server/src/segmentation/segmenter';
@@ -72,6 +73,28 @@ describe('model resolution and contract checks', () => {
 
   it('refuses an embedding model given as segmentation model', async () => {
     await expect(Segmenter.load({ name: 'x', path: standIn, settings: { file: standIn, sha256: '0'.repeat(64) } })).rejects.toThrow(ModelMismatchError);
+  });
+
+  it('falls back to CPU with a log line when an accelerated provider cannot load', async () => {
+    const lines: string[] = [];
+    const model = await OnnxModel.load(standIn, { executionProviders: ['cuda', 'cpu'], log: (line) => lines.push(line) });
+    expect(model.provider).toBe('cpu');
+    expect(lines.join('\n')).toMatch(/cuda provider failed \(.+\); falling back/);
+    const out = await model.run(new Float32Array(2 * 160 * 80), [2, 160, 80]);
+    expect(out.dims).toEqual([2, 256]);
+    await model.release();
+  });
+
+  it('runs a model on a worker thread with the same results as on the main thread', async () => {
+    const input = Float32Array.from({ length: 3 * 160 * 80 }, (_, i) => Math.sin(i) * 3 - 8);
+    const local = await loadModel(standIn, { intraOpThreads: 1 });
+    const remote = await loadModel(standIn, { intraOpThreads: 1, inWorker: true });
+    const a = await local.run(input.slice(), [3, 160, 80]);
+    const b = await remote.run(input.slice(), [3, 160, 80]);
+    expect(b.dims).toEqual(a.dims);
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+    await local.release();
+    await remote.release();
   });
 
   it('refuses a file that is not an ONNX model', async () => {

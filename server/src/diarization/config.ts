@@ -20,6 +20,7 @@ export const diarizationConfigSchema = z.object({
   /**
    * Run segmentation and embedding on worker threads of their own (onnxruntime-node blocks the
    * thread it runs on), overlapping them with each other and with decode and fbank on the main thread.
+   * Needs threads >= 2 (each model gets half).
    */
   inferenceWorkers: z.boolean().default(true),
   segmentation: z

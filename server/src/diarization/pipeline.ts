@@ -46,8 +46,9 @@ export class Diarizer {
   static async create(configInput: DiarizationConfigInput = {}, options: DiarizerOptions = {}): Promise<Diarizer> {
     const config = parseDiarizationConfig(configInput);
     const threads = config.threads ?? os.availableParallelism();
-    // With workers, the two models run side by side: split the threads between them.
-    const threadsPerModel = config.inferenceWorkers ? Math.max(1, Math.floor(threads / 2)) : threads;
+    // With workers the two models run side by side, so they split the threads; with one thread there is nothing to split.
+    const inWorker = config.inferenceWorkers && threads >= 2;
+    const threadsPerModel = inWorker ? Math.floor(threads / 2) : threads;
     const embeddingModel = resolveEmbeddingModel(config.embeddingModel);
     if (embeddingModel.assumedSettings) {
       options.log?.(`${embeddingModel.path} is not in models/manifest.json: assuming CAM++ settings (fbank ${embeddingModel.settings.fbankRecipe}, ${embeddingModel.settings.windowSec} s windows, threshold ${embeddingModel.settings.thresholdCosine.windows})`);
@@ -55,9 +56,9 @@ export class Diarizer {
     const settings = embeddingModel.settings;
     const embedder = await SpeakerEmbedder.load(
       { ...embeddingModel, settings: { ...settings, windowSec: config.embedding.windowSec ?? settings.windowSec, hopSec: config.embedding.hopSec ?? settings.hopSec } },
-      { intraOpThreads: threadsPerModel, batchSize: config.embedding.batchSize, log: options.log, inWorker: config.inferenceWorkers },
+      { intraOpThreads: threadsPerModel, batchSize: config.embedding.batchSize, log: options.log, inWorker },
     );
-    const segmenter = await Segmenter.load(resolveSegmentationModel(config.segmentationModel), { intraOpThreads: threadsPerModel, log: options.log, inWorker: config.inferenceWorkers });
+    const segmenter = await Segmenter.load(resolveSegmentationModel(config.segmentationModel), { intraOpThreads: threadsPerModel, log: options.log, inWorker });
     return new Diarizer(config, segmenter, embedder, settings.thresholdCosine);
   }
 
