@@ -1,14 +1,11 @@
 import { munkres } from 'munkres';
 
 import { throwIfAborted } from '../common/errors';
-import { clusterEmbeddings, DEFAULT_CLUSTERING } from '../clustering';
 import { FrameWindow } from '../embedding/embedder';
-import { OnlineFbank } from '../features/fbank';
-import { clusteringMethodFor } from './config';
 import { StrategyContext, StrategyOutput } from './context';
-import { FrameMapper, SpeakerCountAggregator } from './frames';
-import { AudioChunk, chunkAudio, FbankTimeline } from './stream';
-import { activityToTurns } from './turns';
+import { SpeakerCountAggregator } from './frames';
+import { AudioChunk } from './stream';
+import { clusterSpeakers, clusterTurns, streamChunks } from './strategy-common';
 
 /** A (chunk, local speaker) pair that got an embedding. */
 interface LocalSpeaker {
@@ -27,22 +24,9 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
   const { segmenter, embedder, config, timer } = ctx;
   const recipe = embedder.frontEnd.recipe;
   const bins = recipe.numMelBins;
-  const frames = new FrameMapper(segmenter, recipe);
-  const windowSamples = segmenter.windowSamples;
-  // The step is a whole number of segmentation frames so chunk frames land exactly on the global grid.
-  const stepSamples = Math.max(1, Math.round((config.segmentation.chunkStepSec * 16000) / frames.segShift)) * frames.segShift;
+  const { chunks, fbank, frames, stepSamples, expectedChunks } = streamChunks(blocks, ctx);
   const framesPerChunk = segmenter.framesPerChunk;
   const numLocal = segmenter.numLocalSpeakers;
-  const expectedChunks = ctx.expectedDurationSec ? Math.max(1, Math.ceil((ctx.expectedDurationSec * 16000 - windowSamples) / stepSamples) + 1) : 0;
-
-  const fbank = new FbankTimeline(new OnlineFbank(recipe), bins);
-  const chunks = chunkAudio(timer.timeStream(blocks), {
-    windowSamples,
-    stepSamples,
-    lookaheadSamples: Math.round((recipe.sampleRate * recipe.frameLengthMs) / 1000),
-    onBlock: (block) => timer.timeSync('fbank', () => fbank.accept(embedder.prepareSamples(block))),
-    onEnd: () => timer.timeSync('fbank', () => fbank.finish()),
-  });
 
   const activities: Uint8Array[] = []; // per chunk [framesPerChunk, numLocal]
   const chunkStarts: number[] = [];
@@ -149,22 +133,7 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
     norm = Math.sqrt(norm) || 1;
     for (let d = 0; d < dim; d++) embeddings[i * dim + d] = row[d] / norm;
   });
-  const clustering = await timer.time('clustering', async () =>
-    clusterEmbeddings(
-      { embeddings, dim, weights: Float32Array.from(owners, (o) => o.weightSec) },
-      {
-        ...DEFAULT_CLUSTERING,
-        method: clusteringMethodFor(config),
-        thresholdCosine: ctx.thresholdCosine,
-        numSpeakers: config.clustering.numSpeakers,
-        minSpeakers: config.clustering.minSpeakers,
-        maxSpeakers: config.clustering.maxSpeakers,
-        minClusterSize: config.clustering.minClusterSec,
-        mergeThresholdCosine: config.clustering.mergeThresholdCosine,
-      },
-    ),
-  );
-  ctx.onProgress({ stage: 'clustering', completed: 1, total: 1 });
+  const clustering = await clusterSpeakers({ embeddings, dim, weights: Float32Array.from(owners, (o) => o.weightSec) }, ctx);
 
   return timer.time('postprocess', async () => {
     const K = clustering.numClusters;
@@ -193,14 +162,7 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
       const sorted = Array.from(order).sort((a, b) => row[b] - row[a]);
       for (let r = 0; r < n; r++) if (row[sorted[r]] > 0) active[sorted[r]][g] = 1;
     }
-    const grid = frames.segGrid;
-    const turns = active.flatMap((a, cluster) =>
-      activityToTurns(a, String(cluster), grid, config.turns.minDurationOnSec, config.turns.minDurationOffSec).map((t) => ({
-        cluster,
-        startSec: Math.max(0, t.startSec),
-        endSec: Math.min(durationSec, t.endSec),
-      })),
-    );
+    const turns = clusterTurns(active, frames, ctx, durationSec);
     ctx.onProgress({ stage: 'postprocess', completed: 1, total: 1 });
     return { durationSec, turns, centroids: clustering.centroids, numClusters: K };
   });

@@ -1,12 +1,9 @@
 import { throwIfAborted } from '../common/errors';
-import { clusterEmbeddings, DEFAULT_CLUSTERING } from '../clustering';
 import { FrameWindow } from '../embedding/embedder';
-import { OnlineFbank } from '../features/fbank';
-import { clusteringMethodFor } from './config';
 import { StrategyContext, StrategyOutput } from './context';
-import { FrameMapper, SpeakerCountAggregator } from './frames';
-import { AudioChunk, chunkAudio, FbankTimeline } from './stream';
-import { activityToTurns } from './turns';
+import { SpeakerCountAggregator } from './frames';
+import { AudioChunk } from './stream';
+import { clusterSpeakers, clusterTurns, streamChunks } from './strategy-common';
 
 /** Longest speech region embedded in one piece; longer ones are split so memory stays flat. */
 const MAX_REGION_SEC = 60;
@@ -24,24 +21,10 @@ interface PlacedWindow {
  */
 export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): Promise<StrategyOutput> {
   const { segmenter, embedder, config, timer } = ctx;
-  const recipe = embedder.frontEnd.recipe;
-  const bins = recipe.numMelBins;
   const dim = embedder.dim;
-  const frames = new FrameMapper(segmenter, recipe);
-  const windowSamples = segmenter.windowSamples;
-  const stepSamples = Math.max(1, Math.round((config.segmentation.chunkStepSec * 16000) / frames.segShift)) * frames.segShift;
+  const { chunks, fbank, frames, stepSamples, expectedChunks } = streamChunks(blocks, ctx);
   const numLocal = segmenter.numLocalSpeakers;
   const maxRegionFrames = Math.round((MAX_REGION_SEC * 16000) / frames.segShift);
-  const expectedChunks = ctx.expectedDurationSec ? Math.max(1, Math.ceil((ctx.expectedDurationSec * 16000 - windowSamples) / stepSamples) + 1) : 0;
-
-  const fbank = new FbankTimeline(new OnlineFbank(recipe), bins);
-  const chunks = chunkAudio(timer.timeStream(blocks), {
-    windowSamples,
-    stepSamples,
-    lookaheadSamples: Math.round((recipe.sampleRate * recipe.frameLengthMs) / 1000),
-    onBlock: (block) => timer.timeSync('fbank', () => fbank.accept(embedder.prepareSamples(block))),
-    onEnd: () => timer.timeSync('fbank', () => fbank.finish()),
-  });
 
   const counts = new SpeakerCountAggregator();
   const regions: [number, number][] = []; // [startFrame, endFrame) on the segmentation grid
@@ -137,23 +120,8 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     embeddings.set(e, offset);
     offset += e.length;
   }
-  const clustering = await timer.time('clustering', async () =>
-    clusterEmbeddings(
-      // Each window stands for one hop of speech: weights in seconds, like the other strategy's.
-      { embeddings, dim, weights: new Float32Array(placed.length).fill(embedder.frontEnd.hopFrames / 100) },
-      {
-        ...DEFAULT_CLUSTERING,
-        method: clusteringMethodFor(config),
-        thresholdCosine: ctx.thresholdCosine,
-        numSpeakers: config.clustering.numSpeakers,
-        minSpeakers: config.clustering.minSpeakers,
-        maxSpeakers: config.clustering.maxSpeakers,
-        minClusterSize: config.clustering.minClusterSec,
-        mergeThresholdCosine: config.clustering.mergeThresholdCosine,
-      },
-    ),
-  );
-  ctx.onProgress({ stage: 'clustering', completed: 1, total: 1 });
+  const clustering = await clusterSpeakers(// Each window stands for one hop of speech: weights in seconds, like the other strategy's.
+      { embeddings, dim, weights: new Float32Array(placed.length).fill(embedder.frontEnd.hopFrames / 100) }, ctx);
 
   return timer.time('postprocess', async () => {
     const K = clustering.numClusters;
@@ -177,14 +145,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
         }
       }
     });
-    const grid = frames.segGrid;
-    const turns = active.flatMap((a, cluster) =>
-      activityToTurns(a, String(cluster), grid, config.turns.minDurationOnSec, config.turns.minDurationOffSec).map((t) => ({
-        cluster,
-        startSec: Math.max(0, t.startSec),
-        endSec: Math.min(durationSec, t.endSec),
-      })),
-    );
+    const turns = clusterTurns(active, frames, ctx, durationSec);
     ctx.onProgress({ stage: 'postprocess', completed: 1, total: 1 });
     return { durationSec, turns, centroids: clustering.centroids, numClusters: K };
   });

@@ -1,0 +1,68 @@
+/** What both strategies share: the streamed chunk + fbank front end, the clustering call, frames → turns. */
+import { clusterEmbeddings, ClusteringInput, ClusteringResult, DEFAULT_CLUSTERING } from '../clustering';
+import { OnlineFbank } from '../features/fbank';
+import { clusteringMethodFor } from './config';
+import { StrategyContext, StrategyOutput } from './context';
+import { FrameMapper } from './frames';
+import { AudioChunk, chunkAudio, FbankTimeline } from './stream';
+import { activityToTurns } from './turns';
+
+export interface StreamedInput {
+  chunks: AsyncGenerator<AudioChunk>;
+  fbank: FbankTimeline;
+  frames: FrameMapper;
+  /** A whole number of segmentation frames, so chunk frames land exactly on the global grid. */
+  stepSamples: number;
+  /** For progress totals (0 when the duration is unknown). */
+  expectedChunks: number;
+}
+
+/** Decoded blocks → segmentation chunks, feeding the streamed fbank on the way. */
+export function streamChunks(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): StreamedInput {
+  const { segmenter, embedder, config, timer } = ctx;
+  const recipe = embedder.frontEnd.recipe;
+  const frames = new FrameMapper(segmenter, recipe);
+  const windowSamples = segmenter.windowSamples;
+  const stepSamples = Math.max(1, Math.round((config.segmentation.chunkStepSec * 16000) / frames.segShift)) * frames.segShift;
+  const expectedChunks = ctx.expectedDurationSec ? Math.max(1, Math.ceil((ctx.expectedDurationSec * 16000 - windowSamples) / stepSamples) + 1) : 0;
+  const fbank = new FbankTimeline(new OnlineFbank(recipe), recipe.numMelBins);
+  const chunks = chunkAudio(timer.timeStream(blocks), {
+    windowSamples,
+    stepSamples,
+    lookaheadSamples: Math.round((recipe.sampleRate * recipe.frameLengthMs) / 1000),
+    onBlock: (block) => timer.timeSync('fbank', () => fbank.accept(embedder.prepareSamples(block))),
+    onEnd: () => timer.timeSync('fbank', () => fbank.finish()),
+  });
+  return { chunks, fbank, frames, stepSamples, expectedChunks };
+}
+
+/** Clusters with the configuration in effect (method per strategy, calibrated threshold, speaker counts). */
+export async function clusterSpeakers(input: ClusteringInput, ctx: StrategyContext): Promise<ClusteringResult> {
+  const { config } = ctx;
+  const result = await ctx.timer.time('clustering', async () =>
+    clusterEmbeddings(input, {
+      ...DEFAULT_CLUSTERING,
+      method: clusteringMethodFor(config),
+      thresholdCosine: ctx.thresholdCosine,
+      numSpeakers: config.clustering.numSpeakers,
+      minSpeakers: config.clustering.minSpeakers,
+      maxSpeakers: config.clustering.maxSpeakers,
+      minClusterSize: config.clustering.minClusterSec,
+      mergeThresholdCosine: config.clustering.mergeThresholdCosine,
+    }),
+  );
+  ctx.onProgress({ stage: 'clustering', completed: 1, total: 1 });
+  return result;
+}
+
+/** Per-cluster frame activity on the segmentation grid → smoothed turns clipped to the recording. */
+export function clusterTurns(active: Uint8Array[], frames: FrameMapper, ctx: StrategyContext, durationSec: number): StrategyOutput['turns'] {
+  const { minDurationOnSec, minDurationOffSec } = ctx.config.turns;
+  return active.flatMap((a, cluster) =>
+    activityToTurns(a, String(cluster), frames.segGrid, minDurationOnSec, minDurationOffSec).map((t) => ({
+      cluster,
+      startSec: Math.max(0, t.startSec),
+      endSec: Math.min(durationSec, t.endSec),
+    })),
+  );
+}
