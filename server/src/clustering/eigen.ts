@@ -211,22 +211,10 @@ function tridiagonalEigenvectors(d: Float64Array, e: Float64Array, values: Float
     const x = Float64Array.from({ length: n }, () => random() - 0.5);
     for (let iter = 0; iter < 5; iter++) {
       // Keep x orthogonal to the vectors already found for this cluster.
-      for (let c = clusterStart; c < j; c++) {
-        const other = vectors[c];
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += x[i] * other[i];
-        for (let i = 0; i < n; i++) x[i] -= dot * other[i];
-      }
-      normaliseInPlace(x);
+      orthonormaliseAgainst(x, vectors.slice(clusterStart, j));
       solveShiftedTridiagonal(d, e, shift, x, tiny);
     }
-    for (let c = clusterStart; c < j; c++) {
-      const other = vectors[c];
-      let dot = 0;
-      for (let i = 0; i < n; i++) dot += x[i] * other[i];
-      for (let i = 0; i < n; i++) x[i] -= dot * other[i];
-    }
-    normaliseInPlace(x);
+    orthonormaliseAgainst(x, vectors.slice(clusterStart, j));
     vectors.push(x);
   }
   return vectors;
@@ -261,4 +249,14 @@ export function smallestEigenpairs(matrix: Float64Array, n: number, count: numbe
     for (let i = 0; i < n; i++) vectors[i * count + j] = x[i];
   }
   return { values, vectors };
+}
+
+/** Gram-Schmidt: removes from x its components along each (unit) vector, then normalises x. */
+function orthonormaliseAgainst(x: Float64Array, others: readonly Float64Array[]): void {
+  for (const other of others) {
+    let dot = 0;
+    for (let i = 0; i < x.length; i++) dot += x[i] * other[i];
+    for (let i = 0; i < x.length; i++) x[i] -= dot * other[i];
+  }
+  normaliseInPlace(x);
 }

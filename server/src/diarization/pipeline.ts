@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 
-import { decodeAudio, probeAudio } from '../audio';
+import { AudioInfo, decodeAudio, probeAudio } from '../audio';
 import { InvalidArgumentError } from '../common/errors';
 import { noProgress, ProgressCallback } from '../common/progress';
 import { meanEmbedding, SpeakerEmbedder } from '../embedding/embedder';
@@ -83,20 +83,20 @@ export class Diarizer {
 
     if (config.channels === 'separate') {
       if (info.channels < 2) throw new InvalidArgumentError(`--channels separate needs a recording with 2+ channels; "${filePath}" has ${info.channels}. Use --channels mix.`);
-      return this.diarizeChannels(filePath, fileId, info.channels, ctx);
+      return this.diarizeChannels(filePath, fileId, info, ctx);
     }
-    const output = await strategy(decodeAudio(filePath, { signal: options.signal }), ctx);
+    const output = await strategy(decodeAudio(filePath, { signal: options.signal, info }), ctx);
     return this.toResult(fileId, config, output, timer);
   }
 
   /** Each channel is one party (stereo call recordings): speech per channel, labelled by channel. */
-  private async diarizeChannels(filePath: string, fileId: string, numChannels: number, ctx: StrategyContext): Promise<DiarizationResult> {
+  private async diarizeChannels(filePath: string, fileId: string, info: AudioInfo, ctx: StrategyContext): Promise<DiarizationResult> {
     const turns: SpeakerTurn[] = [];
     const speakers: DiarizedSpeaker[] = [];
     let durationSec = 0;
-    for (let channel = 0; channel < numChannels; channel++) {
+    for (let channel = 0; channel < info.channels; channel++) {
       const channelCtx: StrategyContext = { ...ctx, config: { ...ctx.config, clustering: { ...ctx.config.clustering, numSpeakers: 1, minSpeakers: undefined, maxSpeakers: undefined } } };
-      const output = await diarizeByWindows(decodeAudio(filePath, { channel, signal: ctx.signal }), channelCtx);
+      const output = await diarizeByWindows(decodeAudio(filePath, { channel, signal: ctx.signal, info }), channelCtx);
       durationSec = Math.max(durationSec, output.durationSec);
       const label = `CHANNEL_${channel}`;
       const channelTurns = output.turns.map((t) => ({ speaker: label, startSec: t.startSec, endSec: t.endSec }));

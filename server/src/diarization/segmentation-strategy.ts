@@ -1,11 +1,11 @@
 import { munkres } from 'munkres';
 
 import { throwIfAborted } from '../common/errors';
-import { FrameWindow } from '../embedding/embedder';
+import { FrameWindow, l2Normalize } from '../embedding/embedder';
 import { StrategyContext, StrategyOutput } from './context';
 import { SpeakerCountAggregator } from './frames';
 import { AudioChunk } from './stream';
-import { clusterSpeakers, clusterTurns, streamChunks } from './strategy-common';
+import { clusterSpeakers, clusterTurns, processInBatches, streamChunks } from './strategy-common';
 
 /** A (chunk, local speaker) pair that got an embedding. */
 interface LocalSpeaker {
@@ -33,7 +33,6 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
   const owners: LocalSpeaker[] = [];
   const embeddingRows: Float32Array[] = []; // each [dim]
   const counts = new SpeakerCountAggregator();
-  let totalSamples = 0;
   let embeddingInFlight: Promise<void> = Promise.resolve();
 
   const processBatch = async (batch: AudioChunk[]): Promise<void> => {
@@ -110,16 +109,7 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
     ctx.onProgress({ stage: 'segmentation', completed: activities.length, total: Math.max(expectedChunks, activities.length) });
   };
 
-  let batch: AudioChunk[] = [];
-  for await (const chunk of chunks) {
-    totalSamples = Math.max(totalSamples, chunk.startSample + chunk.validSamples);
-    batch.push(chunk);
-    if (batch.length === config.segmentation.batchSize) {
-      await processBatch(batch);
-      batch = [];
-    }
-  }
-  if (batch.length > 0) await processBatch(batch);
+  const totalSamples = await processInBatches(chunks, config.segmentation.batchSize, processBatch);
   await embeddingInFlight;
   const durationSec = totalSamples / 16000;
   if (owners.length === 0) return { durationSec, turns: [], centroids: new Float32Array(0), numClusters: 0 };
@@ -127,12 +117,7 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
   // Cluster the (chunk, speaker) embeddings.
   const dim = embedder.dim;
   const embeddings = new Float32Array(owners.length * dim); // [numLocalSpeakers, dim]
-  embeddingRows.forEach((row, i) => {
-    let norm = 0;
-    for (let d = 0; d < dim; d++) norm += row[d] * row[d];
-    norm = Math.sqrt(norm) || 1;
-    for (let d = 0; d < dim; d++) embeddings[i * dim + d] = row[d] / norm;
-  });
+  embeddingRows.forEach((row, i) => embeddings.set(l2Normalize(row), i * dim));
   const clustering = await clusterSpeakers({ embeddings, dim, weights: Float32Array.from(owners, (o) => o.weightSec) }, ctx);
 
   return timer.time('postprocess', async () => {

@@ -36,6 +36,25 @@ export function streamChunks(blocks: AsyncIterable<Float32Array>, ctx: StrategyC
   return { chunks, fbank, frames, stepSamples, expectedChunks };
 }
 
+/**
+ * Hands chunks to `process` in batches of `batchSize` (the last may be smaller), awaiting each, so
+ * decoding waits for inference (back-pressure). Returns the number of samples in the recording.
+ */
+export async function processInBatches(chunks: AsyncIterable<AudioChunk>, batchSize: number, process: (batch: AudioChunk[]) => Promise<void>): Promise<number> {
+  let totalSamples = 0;
+  let batch: AudioChunk[] = [];
+  for await (const chunk of chunks) {
+    totalSamples = Math.max(totalSamples, chunk.startSample + chunk.validSamples);
+    batch.push(chunk);
+    if (batch.length === batchSize) {
+      await process(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await process(batch);
+  return totalSamples;
+}
+
 /** Clusters with the configuration in effect (method per strategy, calibrated threshold, speaker counts). */
 export async function clusterSpeakers(input: ClusteringInput, ctx: StrategyContext): Promise<ClusteringResult> {
   const { config } = ctx;

@@ -3,7 +3,7 @@ import { FrameWindow } from '../embedding/embedder';
 import { StrategyContext, StrategyOutput } from './context';
 import { SpeakerCountAggregator } from './frames';
 import { AudioChunk } from './stream';
-import { clusterSpeakers, clusterTurns, streamChunks } from './strategy-common';
+import { clusterSpeakers, clusterTurns, processInBatches, streamChunks } from './strategy-common';
 
 /** Longest speech region embedded in one piece; longer ones are split so memory stays flat. */
 const MAX_REGION_SEC = 60;
@@ -33,7 +33,6 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   let scannedUpTo = 0; // segmentation frames before this are final and scanned
   let openStart = -1; // start of the speech region being scanned, -1 if none
   let numChunks = 0;
-  let totalSamples = 0;
   let embeddingInFlight: Promise<void> = Promise.resolve();
 
   const embedRegions = async (newRegions: [number, number][]): Promise<void> => {
@@ -98,16 +97,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     ctx.onProgress({ stage: 'segmentation', completed: numChunks, total: Math.max(expectedChunks, numChunks) });
   };
 
-  let batch: AudioChunk[] = [];
-  for await (const chunk of chunks) {
-    totalSamples = Math.max(totalSamples, chunk.startSample + chunk.validSamples);
-    batch.push(chunk);
-    if (batch.length === config.segmentation.batchSize) {
-      await processBatch(batch);
-      batch = [];
-    }
-  }
-  if (batch.length > 0) await processBatch(batch);
+  const totalSamples = await processInBatches(chunks, config.segmentation.batchSize, processBatch);
   const totalFrames = Math.ceil(totalSamples / frames.segShift);
   await scan(totalFrames, true);
   await embeddingInFlight;

@@ -2,19 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../common/errors';
+import { seededRandom as rng } from '../clustering/random';
+import { cosine } from '../embedding/embedder';
 import { VectorIndex } from './vector-index';
-
-/** mulberry32: a tiny seeded generator, so the data is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomUnitVectors(n: number, dim: number, seed: number): Float32Array[] {
   const next = rng(seed);
@@ -33,18 +23,6 @@ function randomUnitVectors(n: number, dim: number, seed: number): Float32Array[]
     out.push(v);
   }
   return out;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 function bruteForce(data: Float32Array[], query: Float32Array, k: number): number[] {
