@@ -11,7 +11,21 @@ export type ErrorCode =
   | 'MODEL_MISMATCH'
   | 'INVALID_ARGUMENT'
   | 'DEPENDENCY_MISSING'
-  | 'ABORTED';
+  | 'ABORTED'
+  // platform (server) codes
+  | 'NOT_FOUND'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'FORBIDDEN_PATH'
+  | 'IMPORT_DISABLED'
+  | 'LIMIT_EXCEEDED'
+  | 'UPLOAD_TOO_LARGE'
+  | 'EMPTY_UPLOAD'
+  | 'NOT_AUDIO'
+  | 'CONFLICT'
+  | 'DATABASE_UNAVAILABLE'
+  | 'MODEL_SWITCH_PENDING'
+  | 'INTERNAL';
 
 export class AppError extends Error {
   constructor(
@@ -75,4 +89,28 @@ export class AbortedError extends AppError {
 /** Throws AbortedError when the signal has fired; called between batches by long stages. */
 export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
   if (signal?.aborted) throw new AbortedError(what);
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string, id: string) {
+    super('NOT_FOUND', `No ${what} with id "${id}". It may have been deleted; list the ${what}s to find a valid id.`);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
 }

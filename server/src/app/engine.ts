@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+import { decodeToArray } from '../audio';
+import { InvalidAudioError } from '../common/errors';
+import { ProgressEvent } from '../common/progress';
+import { Diarizer } from '../diarization/pipeline';
+import { DiarizationConfigInput } from '../diarization/config';
+import { DiarizationResult } from '../diarization/result';
+import { resolveEmbeddingModel } from '../models/resolve';
+
+/** Identity of the speaker-embedding model: every stored embedding records it. */
+export interface ModelIdentity {
+  name: string;
+  /** sha256 of the model file. */
+  hash: string;
+}
+
+export interface EngineOptions {
+  threads?: number;
+  embeddingModel?: string;
+  strategy?: 'windows' | 'segmentation';
+  log?: (line: string) => void;
+}
+
+/** Longest enrollment clip we decode into memory at once (10 min of 16 kHz float: 38 MB). */
+const MAX_CLIP_SEC = 600;
+
+/**
+ * The diarization engine as the platform uses it: models loaded once at start, shared by every
+ * job; each embedding is tagged with the model that made it.
+ */
+export class Engine {
+  private constructor(
+    private readonly diarizer: Diarizer,
+    readonly model: ModelIdentity,
+  ) {}
+
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    const diarizer = await Diarizer.create(
+      { threads: options.threads, embeddingModel: options.embeddingModel, ...(options.strategy ? { strategy: options.strategy } : {}) },
+      { log: options.log },
+    );
+    const hash = await sha256File(resolveEmbeddingModel(diarizer.config.embeddingModel).path);
+    return new Engine(diarizer, { name: diarizer.embedder.name, hash });
+  }
+
+  diarize(
+    filePath: string,
+    options: { fileId?: string; overrides?: DiarizationConfigInput; onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal },
+  ): Promise<DiarizationResult> {
+    return this.diarizer.diarizeFile(filePath, options);
+  }
+
+  /** One voice's embedding from a short clip (enrollment, findSpeaker): mean of window embeddings. */
+  async embedClip(filePath: string, signal?: AbortSignal): Promise<{ embedding: Float32Array; speechSec: number }> {
+    const samples = await decodeToArray(filePath, { signal });
+    const seconds = samples.length / 16000;
+    if (seconds > MAX_CLIP_SEC) throw new InvalidAudioError(`The clip is ${(seconds / 60).toFixed(1)} min long; enrollment and voice search take clips of up to ${MAX_CLIP_SEC / 60} min of one voice. Cut it, or upload it as a meeting and enroll from its speaker.`);
+    const embedding = await this.diarizer.embedder.embedUtterance(samples, signal);
+    if (!embedding) throw new InvalidAudioError(`The clip has ${seconds.toFixed(2)} s of audio, too little to recognise a voice; give at least 2 s of one person speaking.`);
+    return { embedding, speechSec: seconds };
+  }
+
+  get dim(): number {
+    return this.diarizer.embedder.dim;
+  }
+
+  release(): Promise<void> {
+    return this.diarizer.release();
+  }
+}
+
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}

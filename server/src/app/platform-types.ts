@@ -1,0 +1,30 @@
+import { TokenAuthenticator } from '../auth/tokens';
+import { ServerConfig } from '../config/server-config';
+import { JobProgressEvent, JobService } from '../jobs/job-service';
+import { SpeakerIdentity } from '../jobs/handlers';
+import { MeetingService } from '../services/meeting.service';
+import { PeopleService } from '../services/people.service';
+import { BlobStore } from '../storage/blob-store';
+import { Store } from '../store/types';
+import { Engine } from './engine';
+
+/** Voice search over meeting speakers (speakers/ implements it). */
+export interface VoiceSearch {
+  findSpeaker(embedding: Float32Array, k: number): Promise<Array<{ meetingId: string; speakerId: string; similarity: number }>>;
+}
+
+/** Everything a request handler may use; built once at start (app/platform.ts). */
+export interface Platform {
+  config: ServerConfig;
+  store: Store;
+  blobs: BlobStore;
+  engine: Engine;
+  jobs: JobService;
+  meetings: MeetingService;
+  people: PeopleService;
+  identity: SpeakerIdentity & VoiceSearch;
+  tokens: TokenAuthenticator;
+  /** Subscribers of job progress (graphql-ws). */
+  subscribeProgress(listener: (event: JobProgressEvent) => void): () => void;
+  log(line: string): void;
+}

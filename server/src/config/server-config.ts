@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+import { InvalidArgumentError } from '../common/errors';
+
+/**
+ * The server's settings, from the environment, with defaults in one place. The embedded defaults
+ * (SQLite file, in-process queue, local files under DATA_DIR) serve one machine; a postgres://
+ * DATABASE_URL switches the store.
+ */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** Interface to listen on; 127.0.0.1 keeps a fresh install private to this machine. */
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().optional(),
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  IMPORT_DIR: z.string().optional(),
+  /** Jobs that run at once; each diarization uses ENGINE_THREADS cores. */
+  JOB_CONCURRENCY: z.coerce.number().int().positive().default(1),
+  ENGINE_THREADS: z.coerce.number().int().positive().optional(),
+  EMBEDDING_MODEL: z.string().optional(),
+  DIARIZATION_STRATEGY: z.enum(['windows', 'segmentation']).optional(),
+  MAX_UPLOAD_MB: z.coerce.number().positive().default(2048),
+  /** Comma-separated origins allowed by CORS (the web app's); `*` allows any. */
+  CORS_ORIGINS: z.string().default('http://localhost:3000,http://127.0.0.1:3000'),
+  /** Identification threshold override (cosine); default: the model manifest's calibrated value. */
+  IDENTIFY_THRESHOLD: z.coerce.number().min(-1).max(1).optional(),
+  /** Maximum depth of a GraphQL query, and its maximum estimated complexity. */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(10),
+  GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().positive().default(50_000),
+});
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  adminToken?: string;
+  importDir?: string;
+  jobConcurrency: number;
+  engineThreads?: number;
+  embeddingModel?: string;
+  strategy?: 'windows' | 'segmentation';
+  maxUploadBytes: number;
+  corsOrigins: string[] | '*';
+  identifyThresholdCosine?: number;
+  graphqlMaxDepth: number;
+  graphqlMaxComplexity: number;
+}
+
+export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new InvalidArgumentError(`Invalid server configuration in the environment: ${problems}.`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL || undefined,
+    adminToken: e.ADMIN_TOKEN,
+    importDir: e.IMPORT_DIR ? path.resolve(e.IMPORT_DIR) : undefined,
+    jobConcurrency: e.JOB_CONCURRENCY,
+    engineThreads: e.ENGINE_THREADS,
+    embeddingModel: e.EMBEDDING_MODEL,
+    strategy: e.DIARIZATION_STRATEGY,
+    maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
+    corsOrigins: e.CORS_ORIGINS.trim() === '*' ? '*' : e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    identifyThresholdCosine: e.IDENTIFY_THRESHOLD,
+    graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
+    graphqlMaxComplexity: e.GRAPHQL_MAX_COMPLEXITY,
+    ...overrides,
+  };
+}

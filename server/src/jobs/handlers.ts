@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+
+import { NotFoundError, throwIfAborted } from '../common/errors';
+import { Engine } from '../app/engine';
+import { MeetingRecord, MeetingSpeakerInsert, MeetingSpeakerRecord, Store } from '../store/types';
+import { JobContext, JobHandlers } from './job-types';
+import { createProgressMapper, INGEST_SPAN, STORE_SPAN } from './progress-weights';
+
+/** Makes the browser-playable copy and the waveform peaks of a meeting's recording. */
+export interface MediaPreparer {
+  prepare(meeting: MeetingRecord, signal: AbortSignal): Promise<{ playablePath: string; peaksPath: string }>;
+  absolutePath(key: string): string;
+}
+
+/** What jobs need from speaker identity (speakers/directory.ts implements it). */
+export interface SpeakerIdentity {
+  assertModelUsable(modelHash: string): Promise<void>;
+  /** Matches the meeting's non-manual speakers to enrolled people and stores the result. */
+  identifyMeeting(meetingId: string): Promise<void>;
+  /** Puts the meeting's speaker centroids in the voice-search index (replacing older ones). */
+  indexMeetingSpeakers(meetingId: string): Promise<void>;
+  /**
+   * Carries manual work (names, person assignments) from a meeting's previous speakers to the new
+   * ones with the most similar voice; returns what could not be carried over, in words.
+   */
+  carryOverManualWork(meetingId: string, previous: MeetingSpeakerRecord[]): Promise<string[]>;
+}
+
+export interface JobDeps {
+  store: Store;
+  engine: Engine;
+  media: MediaPreparer;
+  identity: SpeakerIdentity;
+  log?: (line: string) => void;
+}
+
+export function createJobHandlers(deps: JobDeps): JobHandlers {
+  return {
+    diarize: async ({ meetingId }, ctx) => diarizeMeeting(deps, meetingId, ctx),
+    identify: async ({ meetingId }, ctx) => {
+      ctx.reportProgress('identification', 0);
+      await deps.identity.assertModelUsable(deps.engine.model.hash);
+      await mustGetMeeting(deps.store, meetingId);
+      await deps.identity.identifyMeeting(meetingId);
+      ctx.reportProgress('identification', 1);
+    },
+  };
+}
+
+async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext): Promise<void> {
+  const { store, engine, media, identity } = deps;
+  let meeting = await mustGetMeeting(store, meetingId);
+
+  // Ingest: playable copy and peaks once per meeting (reprocessing keeps them).
+  if (!meeting.playablePath || !meeting.peaksPath) {
+    ctx.reportProgress('ingest', INGEST_SPAN[0]);
+    const made = await media.prepare(meeting, ctx.signal);
+    await store.updateMeeting(meetingId, made);
+    meeting = { ...meeting, ...made };
+  }
+  ctx.reportProgress('ingest', INGEST_SPAN[1]);
+
+  const result = await engine.diarize(media.absolutePath(meeting.audioPath), {
+    fileId: meetingId,
+    signal: ctx.signal,
+    onProgress: createProgressMapper(ctx.reportProgress),
+    overrides: { clustering: { numSpeakers: meeting.numSpeakers, minSpeakers: meeting.minSpeakers, maxSpeakers: meeting.maxSpeakers } },
+  });
+  throwIfAborted(ctx.signal, 'job');
+  ctx.reportProgress('storing', STORE_SPAN[0]);
+
+  const previous = await store.speakersOfMeeting(meetingId);
+  const speakerIds = new Map<string, string>();
+  const speakers: MeetingSpeakerInsert[] = result.speakers.map((s) => {
+    const id = randomUUID();
+    speakerIds.set(s.label, id);
+    return {
+      id,
+      meetingId,
+      label: s.label,
+      talkTimeSec: s.speechSec,
+      centroid: Float32Array.from(s.centroid),
+      modelName: engine.model.name,
+      modelHash: engine.model.hash,
+    };
+  });
+  const turns = result.turns.map((t) => ({ meetingId, speakerId: speakerIds.get(t.speaker)!, startSec: t.startSec, endSec: t.endSec }));
+  await store.writeDiarization({ meetingId, durationSec: result.durationSec, speakers, turns });
+
+  const notCarried = previous.length > 0 ? await identity.carryOverManualWork(meetingId, previous) : [];
+  const job = await store.getJob(ctx.jobId);
+  if (job?.batchId && notCarried.length > 0) await store.addBatchNotes(job.batchId, notCarried.map((message) => ({ meetingId, message })));
+
+  await identity.assertModelUsable(engine.model.hash);
+  await identity.identifyMeeting(meetingId);
+  await identity.indexMeetingSpeakers(meetingId);
+  ctx.reportProgress('storing', STORE_SPAN[1]);
+}
+
+async function mustGetMeeting(store: Store, meetingId: string): Promise<MeetingRecord> {
+  const meeting = await store.getMeeting(meetingId);
+  if (!meeting) throw new NotFoundError('meeting', meetingId);
+  return meeting;
+}

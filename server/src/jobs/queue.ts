@@ -1,0 +1,17 @@
+import { JobEvents, JobHandlers, QueuedJob } from './job-types';
+
+/**
+ * What the platform needs from a job queue. The embedded default runs jobs in this process
+ * (in-process-queue.ts); a Redis/BullMQ implementation with many workers plugs in behind the same
+ * interface, and handlers never know which one runs them.
+ */
+export interface JobQueue {
+  /** Registers the handlers (one per job name: a missing one is an error) and starts running jobs. */
+  start(handlers: JobHandlers, events: JobEvents): void;
+  enqueue(job: QueuedJob): Promise<void>;
+  /** Cancels a queued or running job; false when the queue does not hold it. */
+  cancel(jobId: string): boolean;
+  counts(): { queued: number; running: number };
+  /** Stops taking jobs and aborts the running ones (they are re-queued at the next start). */
+  close(): Promise<void>;
+}
