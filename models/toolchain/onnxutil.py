@@ -83,3 +83,26 @@ def check_embedding_contract(path: str | Path, num_mel_bins: int = 80) -> dict[s
     if missing:
         raise ValueError(f"{path}: lacks metadata {missing}")
     return meta
+
+
+def compact_names(model: onnx.ModelProto) -> None:
+    """In place: short names for nodes, initializers and intermediate tensors (graph inputs and outputs keep
+    theirs). A QDQ CAM++ has ~2,000 tensors whose exporter names cost about a megabyte."""
+    keep = {v.name for v in model.graph.input} | {v.name for v in model.graph.output}
+    mapping: dict[str, str] = {}
+
+    def short(name: str) -> str:
+        if not name or name in keep:
+            return name
+        if name not in mapping:
+            mapping[name] = f"t{len(mapping)}"
+        return mapping[name]
+
+    for t in model.graph.initializer:
+        t.name = short(t.name)
+    for i, node in enumerate(model.graph.node):
+        node.name = f"n{i}"
+        node.input[:] = [short(x) for x in node.input]
+        node.output[:] = [short(x) for x in node.output]
+    for v in model.graph.value_info:
+        v.name = short(v.name)

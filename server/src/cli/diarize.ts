@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 
 import { DiarizationConfigInput } from '../diarization/config';
+import { VariantChoice, VARIANT_CHOICES } from '../models/variants';
 import { Diarizer } from '../diarization/pipeline';
 import { writeDiarizationJson } from '../formats/json';
 import { writeRttm } from '../formats/rttm';
@@ -15,6 +16,7 @@ const program = new Command('diarize')
   .option('--max-speakers <n>', 'at most this many speakers', (v) => parsePositiveInt(v, '--max-speakers'))
   .addOption(new Option('--strategy <name>', 'diarization strategy').choices(['windows', 'segmentation']))
   .option('--embedding-model <path|name>', 'speaker-embedding model: a models/manifest.json name or an .onnx path')
+  .addOption(new Option('--variant <name>', 'embedding model variant (auto: int8 on CPU, fp16 on GPU, fp32 if not built; `npm run models:build` builds them)').choices([...VARIANT_CHOICES]))
   .addOption(new Option('--channels <mode>', 'mix: downmix; separate: one speaker stream per channel').choices(['mix', 'separate']).default('mix'))
   .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', (v) => parsePositiveInt(v, '--threads'))
   .option('--no-workers', 'run the models on the main thread instead of one worker thread each')
@@ -31,6 +33,7 @@ interface DiarizeFlags {
   maxSpeakers?: number;
   strategy?: 'windows' | 'segmentation';
   embeddingModel?: string;
+  variant?: VariantChoice;
   channels: 'mix' | 'separate';
   threads?: number;
   workers?: boolean;
@@ -51,6 +54,7 @@ export function configFromFlags(flags: Partial<DiarizeFlags>): DiarizationConfig
     threads: flags.threads,
     inferenceWorkers: flags.workers,
     segmentation: flags.chunkStep !== undefined ? { chunkStepSec: flags.chunkStep } : undefined,
+    embedding: flags.variant !== undefined ? { variant: flags.variant } : undefined,
     clustering: {
       method: flags.cluster,
       thresholdCosine: flags.threshold,

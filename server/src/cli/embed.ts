@@ -1,18 +1,19 @@
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 
 import { decodeToArray } from '../audio';
 import { InvalidAudioError } from '../common/errors';
 import { SpeakerEmbedder } from '../embedding/embedder';
-import { resolveEmbeddingModel } from '../models/resolve';
+import { DEFAULT_VARIANT, VariantChoice, VARIANT_CHOICES } from '../models/variants';
 import { log, parsePositiveInt, runCli } from './common';
 
 const program = new Command('embed')
   .description('Utterance embeddings (mean of L2-normalised window embeddings) as JSON lines: {"file", "embedding"}.')
   .argument('<input>', 'an audio file, or a list file (.txt/.lst): one audio path per line, absolute or relative to the list file')
   .option('--embedding-model <path|name>', 'speaker-embedding model: a models/manifest.json name or an .onnx path')
+  .addOption(new Option('--variant <name>', 'embedding model variant (auto: int8 on CPU, fp16 on GPU, fp32 if not built)').choices([...VARIANT_CHOICES]).default(DEFAULT_VARIANT))
   .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
   .option('--out <file>', 'write JSON lines here instead of stdout');
 
@@ -25,8 +26,12 @@ export async function expandInputs(input: string): Promise<{ given: string; reso
 }
 
 /** Loads the model once; embeds whole utterances with the pipeline's front end. */
-export async function createUtteranceEmbedder(model?: string, threads?: number): Promise<{ embedFile: (file: string) => Promise<Float32Array>; embedder: SpeakerEmbedder }> {
-  const embedder = await SpeakerEmbedder.load(resolveEmbeddingModel(model), { intraOpThreads: threads, log });
+export async function createUtteranceEmbedder(
+  model?: string,
+  threads?: number,
+  variant: VariantChoice = DEFAULT_VARIANT,
+): Promise<{ embedFile: (file: string) => Promise<Float32Array>; embedder: SpeakerEmbedder }> {
+  const embedder = await SpeakerEmbedder.loadNamed(model, variant, { intraOpThreads: threads, log });
   return {
     embedder,
     embedFile: async (file: string) => {
@@ -46,9 +51,9 @@ export async function createUtteranceEmbedder(model?: string, threads?: number):
 async function main(): Promise<void> {
   program.parse();
   const [input] = program.args;
-  const flags = program.opts<{ embeddingModel?: string; threads?: number; out?: string }>();
+  const flags = program.opts<{ embeddingModel?: string; variant: VariantChoice; threads?: number; out?: string }>();
   const inputs = await expandInputs(input);
-  const { embedFile, embedder } = await createUtteranceEmbedder(flags.embeddingModel, flags.threads);
+  const { embedFile, embedder } = await createUtteranceEmbedder(flags.embeddingModel, flags.threads, flags.variant);
   const out = flags.out ? createWriteStream(flags.out) : process.stdout;
   for (const { given, resolved } of inputs) {
     const embedding = await embedFile(resolved);
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
   }
   if (out !== process.stdout) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
   await embedder.release();
-  log(`embedded ${inputs.length} input(s) with ${embedder.name} (${embedder.dim} dims)`);
+  log(`embedded ${inputs.length} input(s) with ${embedder.name} ${embedder.variant} (${embedder.dim} dims)`);
 }
 
 if (require.main === module) runCli(main);

@@ -5,6 +5,7 @@ import { Diarizer } from '../diarization/pipeline';
 import { SpeakerTurn } from '../diarization/types';
 import { formatDerTable, listDiarizationSet, readHypothesisDir, scoreSet } from '../eval/der-report';
 import { readUemFile } from '../eval/uem';
+import { VariantChoice, VARIANT_CHOICES } from '../models/variants';
 import { configFromFlags } from './diarize';
 import { log, parsePositiveInt, runCli } from './common';
 
@@ -17,6 +18,7 @@ const program = new Command('eval:der')
   .option('--uem <file>', 'scored regions (default: a *.uem in <dir>, else the whole file)')
   .addOption(new Option('--strategy <name>', 'engine strategy to score (default: both)').choices(['windows', 'segmentation']))
   .option('--embedding-model <path|name>', 'speaker-embedding model')
+  .addOption(new Option('--variant <name>', 'embedding model variant').choices([...VARIANT_CHOICES]))
   .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
   .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
   .option('--threshold <cosine>', 'clustering threshold', Number)
@@ -30,6 +32,7 @@ interface EvalFlags {
   uem?: string;
   strategy?: DiarizationConfig['strategy'];
   embeddingModel?: string;
+  variant?: VariantChoice;
   threads?: number;
   chunkStep?: number;
   threshold?: number;

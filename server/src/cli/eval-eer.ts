@@ -1,7 +1,8 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 
 import { formatEerReport, scoreTrials } from '../eval/eer-report';
 import { readTrialsFile } from '../eval/trials';
+import { DEFAULT_VARIANT, VariantChoice, VARIANT_CHOICES } from '../models/variants';
 import { log, parsePositiveInt, runCli } from './common';
 import { createUtteranceEmbedder } from './embed';
 
@@ -9,17 +10,18 @@ const program = new Command('eval:eer')
   .description('EER and minDCF (p = 0.01) of cosine scoring on a trial list: "<label> <enroll wav> <test wav>" per line, paths relative to the list.')
   .argument('<trials>', 'trial list file')
   .option('--embedding-model <path|name>', 'speaker-embedding model')
+  .addOption(new Option('--variant <name>', 'embedding model variant').choices([...VARIANT_CHOICES]).default(DEFAULT_VARIANT))
   .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'));
 
 async function main(): Promise<void> {
   program.parse();
   const [trialsPath] = program.args;
-  const flags = program.opts<{ embeddingModel?: string; threads?: number }>();
+  const flags = program.opts<{ embeddingModel?: string; variant: VariantChoice; threads?: number }>();
   const trials = await readTrialsFile(trialsPath);
-  const { embedFile, embedder } = await createUtteranceEmbedder(flags.embeddingModel, flags.threads);
+  const { embedFile, embedder } = await createUtteranceEmbedder(flags.embeddingModel, flags.threads, flags.variant);
   const result = await scoreTrials(trials, embedFile);
   await embedder.release();
-  process.stdout.write(`model      ${embedder.name} (${embedder.dim} dims)\n${formatEerReport(result)}\n`);
+  process.stdout.write(`model      ${embedder.name} ${embedder.variant} (${embedder.dim} dims)\n${formatEerReport(result)}\n`);
   log('done');
 }
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { DEFAULT_VARIANT, VARIANT_CHOICES } from '../models/variants';
+
 /**
  * Every diarization setting with its default, in one place. Units are in the names; optional
  * fields mean "decide automatically" (no sentinels). Per-model settings (fbank recipe, window
@@ -36,6 +38,11 @@ export const diarizationConfigSchema = z.object({
       windowSec: z.number().positive().optional(),
       hopSec: z.number().positive().optional(),
       batchSize: z.number().int().positive().default(32),
+      /**
+       * Compressed variant of the embedding model (models/manifest.json `variants`, built by `npm run models:build`):
+       * auto = INT8 on CPU, FP16 on GPU, FP32 when that variant is not built. See models/report/compression.md.
+       */
+      variant: z.enum(VARIANT_CHOICES).default(DEFAULT_VARIANT),
     })
     .prefault({}),
   clustering: z

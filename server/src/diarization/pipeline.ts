@@ -54,10 +54,13 @@ export class Diarizer {
       options.log?.(`${embeddingModel.path} is not in models/manifest.json: assuming CAM++ settings (fbank ${embeddingModel.settings.fbankRecipe}, ${embeddingModel.settings.windowSec} s windows, threshold ${embeddingModel.settings.thresholdCosine.windows})`);
     }
     const settings = embeddingModel.settings;
-    const embedder = await SpeakerEmbedder.load(
-      { ...embeddingModel, settings: { ...settings, windowSec: config.embedding.windowSec ?? settings.windowSec, hopSec: config.embedding.hopSec ?? settings.hopSec } },
-      { intraOpThreads: threadsPerModel, batchSize: config.embedding.batchSize, log: options.log, inWorker },
-    );
+    const embedder = await SpeakerEmbedder.loadNamed(config.embeddingModel, config.embedding.variant, {
+      settings: { windowSec: config.embedding.windowSec ?? settings.windowSec, hopSec: config.embedding.hopSec ?? settings.hopSec },
+      intraOpThreads: threadsPerModel,
+      batchSize: config.embedding.batchSize,
+      log: options.log,
+      inWorker,
+    });
     const segmenter = await Segmenter.load(resolveSegmentationModel(config.segmentationModel), { intraOpThreads: threadsPerModel, log: options.log, inWorker });
     return new Diarizer(config, segmenter, embedder, settings.thresholdCosine);
   }

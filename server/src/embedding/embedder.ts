@@ -2,8 +2,10 @@ import { ModelMismatchError } from '../common/errors';
 import { throwIfAborted } from '../common/errors';
 import { computeFbank, FbankRecipe, getFbankRecipe } from '../features/fbank';
 import { readOnnxMetadata } from '../models/onnx-metadata';
-import { ResolvedEmbeddingModel } from '../models/resolve';
-import { ExecutionProvider, InferenceModel, loadModel } from './onnx-session';
+import { EmbeddingManifestEntry } from '../models/manifest';
+import { resolveEmbeddingModel, ResolvedEmbeddingModel } from '../models/resolve';
+import { DEFAULT_VARIANT, selectVariant, VariantChoice, VariantName } from '../models/variants';
+import { acceleratedProvidersAvailable, ExecutionProvider, InferenceModel, loadModel } from './onnx-session';
 
 /** A window of fbank frames handed to the model: [startFrame, startFrame + numFrames). */
 export interface FrameWindow {
@@ -44,7 +46,35 @@ export class SpeakerEmbedder {
     readonly dim: number,
     readonly frontEnd: EmbeddingFrontEnd,
     private readonly batchSize: number,
+    /** Which compressed variant of the model runs (fp32 = the model's own file). */
+    readonly variant: VariantName = 'fp32',
   ) {}
+
+  /**
+   * Resolves a manifest name or .onnx path, picks the variant (`auto`: INT8 on CPU, FP16 on GPU, FP32 when
+   * a variant is not built; logged with the reason) and loads it. If `auto` chose FP16 for a GPU but the
+   * session ended up on CPU, it reloads with the CPU choice.
+   */
+  static async loadNamed(
+    nameOrPath: string | undefined,
+    variant: VariantChoice = DEFAULT_VARIANT,
+    options: EmbedderOptions & { settings?: Partial<EmbeddingManifestEntry> } = {},
+  ): Promise<SpeakerEmbedder> {
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const base = resolveEmbeddingModel(nameOrPath);
+    const withSettings = (m: ResolvedEmbeddingModel): ResolvedEmbeddingModel => ({ ...m, settings: { ...m.settings, ...options.settings } });
+    const accelerated = acceleratedProvidersAvailable(options.executionProviders);
+    const chosen = selectVariant(base, variant, { accelerated });
+    if (variant === 'auto') log(`embedding model ${base.name}: variant ${chosen.variant} (${chosen.reason})`);
+    let embedder = await SpeakerEmbedder.load(withSettings(chosen.model), options);
+    if (variant === 'auto' && chosen.variant === 'fp16' && embedder.provider === 'cpu') {
+      const cpu = selectVariant(base, 'auto', { accelerated: false });
+      log(`embedding model ${base.name}: the GPU provider did not load, so variant ${cpu.variant} instead (${cpu.reason})`);
+      await embedder.release();
+      embedder = await SpeakerEmbedder.load(withSettings(cpu.model), options);
+    }
+    return embedder;
+  }
 
   get provider(): ExecutionProvider {
     return this.model.provider;
@@ -96,7 +126,7 @@ export class SpeakerEmbedder {
       hopFrames: Math.round(resolved.settings.hopSec * framesPerSec),
       minWindowFrames: Math.round(resolved.settings.minWindowSec * framesPerSec),
     };
-    return new SpeakerEmbedder(model, resolved.name, dim, frontEnd, options.batchSize ?? 32);
+    return new SpeakerEmbedder(model, resolved.name, dim, frontEnd, options.batchSize ?? 32, resolved.variant ?? 'fp32');
   }
 
   /** Samples scaled as the model's metadata asks (the fbank of 16-bit-range audio differs in log offset). */

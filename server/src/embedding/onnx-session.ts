@@ -55,6 +55,17 @@ function acceleratedProvidersInstalled(): boolean {
   }
 }
 
+/**
+ * Whether inference will likely run on an accelerated provider: the given providers name one (or, by
+ * default, the build lists one) and its libraries are installed. `auto` model variants use this to
+ * choose FP16 (GPU) over INT8 (CPU); the provider actually used is checked again after loading.
+ */
+export function acceleratedProvidersAvailable(executionProviders?: readonly ExecutionProvider[]): boolean {
+  const known = ort.listSupportedBackends().map((b) => b.name);
+  const wanted = executionProviders ?? (['tensorrt', 'cuda'] as const);
+  return wanted.some((p) => p !== 'cpu' && known.includes(p)) && acceleratedProvidersInstalled();
+}
+
 let loggedCpuOnly = false;
 
 function defaultProviders(log: (line: string) => void): ExecutionProvider[] {

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 
 import { NotFoundError, throwIfAborted } from '../common/errors';
 import { Engine } from '../app/engine';
-import { MeetingRecord, MeetingSpeakerInsert, MeetingSpeakerRecord, Store } from '../store/types';
+import { MeetingRecord, MeetingSpeakerInsert, MeetingSpeakerRecord, Store, TurnRecord } from '../store/types';
 import { JobContext, JobHandlers } from './job-types';
 import { createProgressMapper, INGEST_SPAN, STORE_SPAN } from './progress-weights';
 
 /** Makes the browser-playable copy and the waveform peaks of a meeting's recording. */
 export interface MediaPreparer {
-  prepare(meeting: MeetingRecord, signal: AbortSignal): Promise<{ playablePath: string; peaksPath: string }>;
+  /** durationSec: measured while decoding (some containers do not state it). */
+  prepare(meeting: MeetingRecord, signal: AbortSignal): Promise<{ playablePath: string; peaksPath: string; durationSec: number }>;
   absolutePath(key: string): string;
 }
 
@@ -23,7 +24,7 @@ export interface SpeakerIdentity {
    * Carries manual work (names, person assignments) from a meeting's previous speakers to the new
    * ones with the most similar voice; returns what could not be carried over, in words.
    */
-  carryOverManualWork(meetingId: string, previous: MeetingSpeakerRecord[]): Promise<string[]>;
+  carryOverManualWork(meetingId: string, previous: MeetingSpeakerRecord[], previousTurns: TurnRecord[]): Promise<string[]>;
 }
 
 export interface JobDeps {
@@ -69,7 +70,9 @@ async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext)
   throwIfAborted(ctx.signal, 'job');
   ctx.reportProgress('storing', STORE_SPAN[0]);
 
+  // Kept for carrying names and person assignments over to the new speakers.
   const previous = await store.speakersOfMeeting(meetingId);
+  const previousTurns = previous.length > 0 ? (await store.turnsOfMeeting(meetingId)).items : [];
   const speakerIds = new Map<string, string>();
   const speakers: MeetingSpeakerInsert[] = result.speakers.map((s) => {
     const id = randomUUID();
@@ -87,7 +90,7 @@ async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext)
   const turns = result.turns.map((t) => ({ meetingId, speakerId: speakerIds.get(t.speaker)!, startSec: t.startSec, endSec: t.endSec }));
   await store.writeDiarization({ meetingId, durationSec: result.durationSec, speakers, turns });
 
-  const notCarried = previous.length > 0 ? await identity.carryOverManualWork(meetingId, previous) : [];
+  const notCarried = previous.length > 0 ? await identity.carryOverManualWork(meetingId, previous, previousTurns) : [];
   const job = await store.getJob(ctx.jobId);
   if (job?.batchId && notCarried.length > 0) await store.addBatchNotes(job.batchId, notCarried.map((message) => ({ meetingId, message })));
 

@@ -4,10 +4,33 @@ import { z } from 'zod';
 
 import { repoRoot } from '../common/paths';
 
+/** Compressed variants of an embedding model (fp32 is the model's own file). */
+export const VARIANT_NAMES = ['fp32', 'int8', 'fp16', 'pruned20', 'pruned40'] as const;
+export type VariantName = (typeof VARIANT_NAMES)[number];
+
+/**
+ * A derived variant: where `npm run models:build` writes it (relative to the model cache) and the recipe it
+ * follows. The build writes `<file>.build.json` beside it with the source's sha256, the recipe's hash and
+ * the output's sha256; a variant is rebuilt when the source or the recipe changes, and refused at run
+ * time when its build record does not match (quantized files need not be byte-identical across rebuilds).
+ */
+const variantEntry = z.object({
+  file: z.string(),
+  recipe: z.looseObject({ method: z.enum(['int8', 'fp16', 'prune']) }),
+});
+
+/** How a model without a download is made: the CAM++ export of models/toolchain (random seed without a checkpoint). */
+const buildEntry = z.looseObject({ method: z.literal('export-campplus'), embeddingSize: z.number().int().positive(), seed: z.number().int() });
+
 /** Settings that belong to one embedding model: its fbank recipe, window length/hop and clustering threshold. */
 const embeddingEntry = z.object({
   file: z.string(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Downloaded originals: pinned sha256 (a mismatch is an error). Built models (`build`) have none. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  build: buildEntry.optional(),
+  /** Untrained weights: size/speed/graph checks only, no accuracy figures. */
+  untrained: z.boolean().optional(),
+  variants: z.partialRecord(z.enum(VARIANT_NAMES).exclude(['fp32']), variantEntry).optional(),
   bytes: z.number().int().positive().optional(),
   url: z.string().url().optional(),
   description: z.string().optional(),
@@ -17,7 +40,11 @@ const embeddingEntry = z.object({
   minWindowSec: z.number().positive(),
   /** AHC threshold (cosine) calibrated per strategy: (chunk, speaker) embeddings vs window embeddings. */
   thresholdCosine: z.object({ segmentation: z.number().min(-1).max(1), windows: z.number().min(-1).max(1) }),
-});
+  /** Identification threshold (cosine, speaker centroid vs enrolled person) from `npm run calibrate:threshold`. */
+  identifyThresholdCosine: z.number().min(-1).max(1).optional(),
+  /** How it was measured (FAR/FRR on the dev verification trials); written by the same command. */
+  identifyThresholdCalibration: z.looseObject({ comment: z.string(), targetFar: z.number(), far: z.number(), frr: z.number() }).optional(),
+}).refine((e) => (e.sha256 === undefined) !== (e.build === undefined), { message: 'an embedding model has either a pinned sha256 (downloaded original) or a build recipe (made here), not both' });
 
 const segmentationEntry = z.object({
   file: z.string(),
@@ -34,6 +61,7 @@ const manifestSchema = z.object({
 });
 
 export type EmbeddingManifestEntry = z.infer<typeof embeddingEntry>;
+export type VariantManifestEntry = z.infer<typeof variantEntry>;
 export type SegmentationManifestEntry = z.infer<typeof segmentationEntry>;
 export type ModelManifest = z.infer<typeof manifestSchema>;
 
@@ -42,6 +70,10 @@ export const manifestPath = path.join(repoRoot, 'models', 'manifest.json');
 let cached: ModelManifest | undefined;
 
 export function loadManifest(): ModelManifest {
-  cached ??= manifestSchema.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  cached ??= parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
   return cached;
+}
+
+export function parseManifest(json: unknown): ModelManifest {
+  return manifestSchema.parse(json);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { InvalidArgumentError, ModelMissingError } from '../common/errors';
 import { repoRoot, sharedDir } from '../common/paths';
-import { EmbeddingManifestEntry, loadManifest, SegmentationManifestEntry } from './manifest';
+import { EmbeddingManifestEntry, loadManifest, SegmentationManifestEntry, VariantName } from './manifest';
 
 /** Where model files are looked up, in order: MODELS_DIR, the local cache, then ../shared/models. */
 export function modelSearchDirs(): string[] {
@@ -17,6 +17,11 @@ export function modelSearchDirs(): string[] {
 /** The local model cache that `npm run models:fetch` fills (gitignored). */
 export function modelCacheDir(): string {
   return process.env.MODEL_CACHE_DIR ? path.resolve(process.env.MODEL_CACHE_DIR) : path.join(repoRoot, 'models', 'cache');
+}
+
+/** The first search folder that holds `file` (a manifest path, or its base name). */
+export function findModelFile(file: string): string | undefined {
+  return findInSearchDirs(file);
 }
 
 function findInSearchDirs(file: string): string | undefined {
@@ -34,6 +39,8 @@ export interface ResolvedEmbeddingModel {
   settings: EmbeddingManifestEntry;
   /** True when the file is not in the manifest and generic settings were assumed. */
   assumedSettings: boolean;
+  /** Which compressed variant `path` is (see variants.ts); unset = the model's own file (fp32). */
+  variant?: VariantName;
 }
 
 export interface ResolvedSegmentationModel {
@@ -49,7 +56,7 @@ function missing(kind: string, name: string, file: string, url?: string): ModelM
 }
 
 /** Settings for an .onnx file given by path that the manifest does not know: CAM++-like defaults. */
-const GENERIC_EMBEDDING_SETTINGS: Omit<EmbeddingManifestEntry, 'file' | 'sha256'> = {
+const GENERIC_EMBEDDING_SETTINGS: Omit<EmbeddingManifestEntry, 'file' | 'sha256' | 'build' | 'variants' | 'untrained'> = {
   fbankRecipe: 'kaldi-default',
   windowSec: 1.5,
   hopSec: 0.75,
@@ -64,6 +71,9 @@ export function resolveEmbeddingModel(nameOrPath?: string): ResolvedEmbeddingMod
   const entry = manifest.embedding[requested];
   if (entry) {
     const found = findInSearchDirs(entry.file);
+    if (!found && entry.build) {
+      throw new ModelMissingError(`The speaker-embedding model "${requested}" (${entry.file}) is made here, not downloaded: build it with \`npm run models:build\` (writes it to ${modelCacheDir()}).`);
+    }
     if (!found) throw missing('speaker-embedding', requested, entry.file, entry.url);
     return { name: requested, path: found, settings: entry, assumedSettings: false };
   }
@@ -79,7 +89,7 @@ export function resolveEmbeddingModel(nameOrPath?: string): ResolvedEmbeddingMod
   return {
     name: path.basename(filePath, '.onnx'),
     path: filePath,
-    settings: { file: filePath, sha256: '0'.repeat(64), ...GENERIC_EMBEDDING_SETTINGS },
+    settings: { file: filePath, ...GENERIC_EMBEDDING_SETTINGS },
     assumedSettings: true,
   };
 }

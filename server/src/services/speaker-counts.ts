@@ -11,7 +11,9 @@ const MAX_SPEAKERS = 50;
 
 /** Rejects impossible speaker counts before anything is stored. */
 export function validateSpeakerCounts(counts: SpeakerCounts): SpeakerCounts {
-  for (const [name, value] of Object.entries(counts) as Array<[keyof SpeakerCounts, number | undefined]>) {
+  const fields: Array<keyof SpeakerCounts> = ['numSpeakers', 'minSpeakers', 'maxSpeakers'];
+  for (const name of fields) {
+    const value = counts[name];
     if (value === undefined || value === null) continue;
     if (!Number.isInteger(value) || value < 1 || value > MAX_SPEAKERS) {
       throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${MAX_SPEAKERS}; got ${value}. Leave it out to let the engine decide.`);

@@ -145,6 +145,21 @@ export class VectorIndex {
     return true;
   }
 
+  /**
+   * Removes a vector so that a later `save` no longer holds it: `remove` alone keeps the data of a
+   * marked-deleted slot in memory and in the file. The slot is first overwritten with a random
+   * direction (hnswlib updates in place), then marked deleted. Neighbour lists that pointed at it keep
+   * pointing at the slot; rebuild the index when even that must go.
+   */
+  erase(id: number): boolean {
+    if (!this.live.has(id)) return false;
+    const noise = new Float32Array(this.dim);
+    for (let i = 0; i < this.dim; i++) noise[i] = Math.random() - 0.5;
+    noise[0] += 1e-3; // never all-zero
+    this.add(noise, id);
+    return this.remove(id);
+  }
+
   /** The stored vector (L2-normalised by the cosine space). */
   get(id: number): Float32Array {
     if (!this.live.has(id)) throw new InvalidArgumentError(`VectorIndex has no vector with id ${id}.`);

@@ -1,0 +1,251 @@
+/**
+ * `POST /uploads` (multipart/form-data, field `file`): the file streams to the blob store as it
+ * arrives (busboy → write stream, with back-pressure, so memory stays flat whatever the size), the
+ * size limit is enforced while streaming, and ffprobe checks the content before anyone is told.
+ * Every failure removes what was written and answers a JSON error with a stable code.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
+import type { Request, RequestHandler, Response } from 'express';
+import { probeAudio } from '../audio';
+import { AppError, InvalidArgumentError } from '../common/errors';
+import type { BlobStore } from '../storage/blob-store';
+import { HttpError, sendError } from './errors';
+
+export interface UploadedFile {
+  id: string;
+  /** The client's file name (base name only, control characters removed). */
+  originalName: string;
+  /** Blob key of the stored original, e.g. `uploads/<id>/original.mp3`. */
+  key: string;
+  bytes: number;
+  /** Container as ffprobe names it, e.g. "wav", "mp3", "mov,mp4,m4a,3gp,3g2,mj2". */
+  format: string;
+  /** Absent when the container does not say (e.g. WebM from a browser's MediaRecorder); computing peaks gives the exact figure. */
+  durationSec?: number;
+}
+
+export interface UploadHandlerOptions {
+  blobs: BlobStore;
+  /** Largest accepted file in bytes. */
+  maxBytes: number;
+  /** Persists the upload (e.g. an uploads row). If it throws, the file is removed and the error answered. */
+  onUploaded: (upload: UploadedFile) => Promise<void> | void;
+  /** Id generator (default: random UUID). */
+  newId?: () => string;
+}
+
+/** The form field that carries the recording. */
+export const UPLOAD_FIELD = 'file';
+
+/** Bound on everything in the request that is not the file (boundaries, part headers, a few small fields). */
+const MULTIPART_OVERHEAD_BYTES = 256 * 1024;
+
+interface Received {
+  id: string;
+  key: string;
+  originalName: string;
+}
+
+function formatLimit(bytes: number): string {
+  return `${Number((bytes / 1e6).toPrecision(3))} MB (${bytes} bytes)`;
+}
+
+function tooLarge(maxBytes: number): HttpError {
+  return new HttpError(
+    413,
+    'UPLOAD_TOO_LARGE',
+    `The file is larger than the upload limit; the limit is ${formatLimit(maxBytes)}. Compress the recording (e.g. to Opus or MP3) or split it, then upload again.`,
+  );
+}
+
+function incomplete(detail: string): HttpError {
+  return new HttpError(400, 'UPLOAD_INCOMPLETE', `The upload was cut off before the whole file arrived (${detail}). Nothing was stored; send the file again.`);
+}
+
+/** Base name without control characters, at most 255 characters; "upload" when nothing is left. */
+export function cleanFileName(name: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = path.basename((name ?? '').replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return cleaned.slice(0, 255) || 'upload';
+}
+
+/** A short lowercase extension from the client's name (for humans browsing the data folder; ffprobe ignores it). */
+function extensionOf(name: string): string {
+  const ext = path.extname(name).toLowerCase();
+  return /^\.[a-z0-9]{1,10}$/.test(ext) ? ext : '';
+}
+
+/**
+ * Parses the multipart body and streams the `file` part into the store. Resolves once the file is
+ * committed under its key; rejects with HttpError after removing anything written.
+ */
+function receiveFile(req: Request, res: Response, options: UploadHandlerOptions): Promise<Received> {
+  const { blobs, maxBytes } = options;
+  return new Promise<Received>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8', // browsers send UTF-8 file names
+        limits: { files: 1, fileSize: maxBytes + 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 20 },
+      });
+    } catch (err) {
+      reject(new HttpError(400, 'NOT_MULTIPART', `POST /uploads expects multipart/form-data with the recording in a file field named "${UPLOAD_FIELD}" (${(err as Error).message}).`));
+      return;
+    }
+
+    let settled = false;
+    let received: (Received & { writer: Writable }) | undefined;
+    let fileSentAsText = false;
+
+    const fail = (error: HttpError | Error): void => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(parser);
+      parser.destroy();
+      // The client may still be sending: read and drop the rest, and close the connection after answering.
+      res.set('Connection', 'close');
+      req.resume();
+      if (!received) {
+        reject(error);
+        return;
+      }
+      const { writer, id } = received;
+      const closed = writer.closed ? Promise.resolve() : new Promise<void>((done) => writer.once('close', () => done()));
+      writer.destroy(error);
+      // Also drop the upload's (now empty) folder, so that a failed upload leaves nothing at all.
+      closed
+        .then(() => blobs.removePrefix(`uploads/${id}`))
+        .then(
+          () => reject(error),
+          (cleanupError: unknown) => reject(new Error(`Upload failed (${error.message}) and its partial file could not be removed.`, { cause: cleanupError })),
+        );
+    };
+
+    parser.on('file', (name, file, info) => {
+      if (name !== UPLOAD_FIELD || received || settled) {
+        file.resume();
+        return;
+      }
+      const originalName = cleanFileName(info.filename);
+      const id = (options.newId ?? randomUUID)();
+      const key = `uploads/${id}/original${extensionOf(originalName)}`;
+      const writer = blobs.createWriteStream(key);
+      received = { id, key, originalName, writer };
+      // Deferred: busboy still touches the file stream after emitting 'limit', so it must not be destroyed inside the listener.
+      file.once('limit', () => setImmediate(() => fail(tooLarge(maxBytes))));
+      pipeline(file, writer).then(
+        () => {
+          if (settled) return;
+          settled = true;
+          resolve({ id, key, originalName });
+        },
+        (err: Error) => {
+          if (err instanceof HttpError) fail(err);
+          else if (/Unexpected end/.test(err.message)) fail(incomplete('the multipart body ended early'));
+          else fail(err); // a disk error: answered 500 by the error middleware
+        },
+      );
+    });
+    parser.on('field', (name) => {
+      if (name === UPLOAD_FIELD) fileSentAsText = true;
+    });
+    parser.on('error', (err: Error) => fail(incomplete(err.message)));
+    parser.on('close', () => {
+      if (received || settled) return; // the file's pipeline settles the promise
+      fail(
+        new HttpError(
+          400,
+          'MISSING_FILE',
+          fileSentAsText
+            ? `The "${UPLOAD_FIELD}" field arrived as text, not as a file. Send the recording as a file part (with a filename), e.g. curl -F "${UPLOAD_FIELD}=@meeting.mp3".`
+            : `No "${UPLOAD_FIELD}" field in the form. Send the recording as multipart/form-data in a file field named "${UPLOAD_FIELD}", e.g. curl -F "${UPLOAD_FIELD}=@meeting.mp3".`,
+        ),
+      );
+    });
+    req.on('close', () => {
+      if (!req.complete) fail(incomplete('the connection closed'));
+    });
+    req.pipe(parser);
+  });
+}
+
+/** Replaces the server-side path in a probe message with the name the client knows. */
+function clientMessage(err: AppError, absolutePath: string, originalName: string): string {
+  return err.message.split(absolutePath).join(originalName);
+}
+
+/**
+ * The `POST /uploads` handler. Answers 201 `{ "id": "..." }`; errors (JSON `{ error: { code, message } }`):
+ * 400 NOT_MULTIPART / MISSING_FILE / EMPTY_UPLOAD / UPLOAD_INCOMPLETE, 413 UPLOAD_TOO_LARGE,
+ * 415 NOT_AUDIO (with ffprobe's reason); onUploaded's errors go to the error middleware.
+ */
+export function createUploadHandler(options: UploadHandlerOptions): RequestHandler {
+  const { blobs, maxBytes, onUploaded } = options;
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) throw new InvalidArgumentError(`maxBytes must be a positive whole number of bytes, received ${String(maxBytes)}.`);
+
+  return async (req, res, next) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes + MULTIPART_OVERHEAD_BYTES) {
+      // Certainly too large: answer before reading a byte.
+      res.set('Connection', 'close');
+      req.resume();
+      const err = tooLarge(maxBytes);
+      sendError(res, err.status, err.code, err.message);
+      return;
+    }
+
+    let received: Received;
+    try {
+      received = await receiveFile(req, res, options);
+    } catch (err) {
+      if (err instanceof HttpError) sendError(res, err.status, err.code, err.message);
+      else next(err);
+      return;
+    }
+
+    const { id, key, originalName } = received;
+    try {
+      const stat = await blobs.stat(key);
+      const bytes = stat?.bytes ?? 0;
+      if (bytes === 0) {
+        await blobs.removePrefix(`uploads/${id}`);
+        sendError(res, 400, 'EMPTY_UPLOAD', `"${originalName}" is empty (0 bytes). Choose the recording again and upload it.`);
+        return;
+      }
+      const absolute = blobs.absolutePath(key);
+      let info;
+      try {
+        info = await probeAudio(absolute);
+      } catch (err) {
+        await blobs.removePrefix(`uploads/${id}`);
+        if (err instanceof AppError && (err.code === 'INVALID_AUDIO' || err.code === 'NO_AUDIO_STREAM')) {
+          sendError(res, 415, 'NOT_AUDIO', clientMessage(err, absolute, originalName));
+          return;
+        }
+        throw err;
+      }
+      const upload: UploadedFile = {
+        id,
+        originalName,
+        key,
+        bytes,
+        format: info.formatName,
+        ...(info.durationSec !== undefined ? { durationSec: info.durationSec } : {}),
+      };
+      try {
+        await onUploaded(upload);
+      } catch (err) {
+        await blobs.removePrefix(`uploads/${id}`);
+        throw err;
+      }
+      res.status(201).json({ id });
+    } catch (err) {
+      next(err);
+    }
+  };
+}

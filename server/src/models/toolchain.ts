@@ -1,0 +1,62 @@
+/**
+ * The bridge to the Python model toolchain in models/ (its own venv, pinned requirements): create the
+ * venv, write calibration windows with the engine's fbank, run `python -m toolchain.<module>`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+import { DependencyMissingError } from '../common/errors';
+import { devDataDir, repoRoot } from '../common/paths';
+import { writeCalibrationWindows } from './calibration';
+import { loadManifest } from './manifest';
+import { modelCacheDir, modelSearchDirs } from './resolve';
+
+export const toolchainDir = path.join(repoRoot, 'models');
+export const venvPython = path.join(toolchainDir, '.venv', 'bin', 'python');
+
+/** Runs models/setup.sh (idempotent: a no-op when the venv matches requirements.txt). */
+export function ensureVenv(log: (line: string) => void): void {
+  const result = spawnSync('bash', [path.join(toolchainDir, 'setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0 || !existsSync(venvPython)) {
+    throw new DependencyMissingError('Could not create the model toolchain venv (models/setup.sh failed; see above). It needs python3 with venv and pip access to PyPI.');
+  }
+  log(`model toolchain: ${venvPython}`);
+}
+
+/** Calibration file name for a recipe and window length (the toolchain derives the same name). */
+export function calibrationFile(recipe: string, windowFrames: number): string {
+  return path.join(modelCacheDir(), 'calib', `${recipe}-${windowFrames}f.npy`);
+}
+
+export const CALIBRATION_WINDOWS = 256;
+
+/** Writes the calibration windows every manifest model with variants needs, when not already there. */
+export async function ensureCalibrationWindows(log: (line: string) => void): Promise<void> {
+  const manifest = loadManifest();
+  const specs = new Map<string, { recipe: string; windowFrames: number }>();
+  for (const entry of Object.values(manifest.embedding)) {
+    if (!entry.variants) continue;
+    const windowFrames = Math.round(entry.windowSec * 100);
+    specs.set(calibrationFile(entry.fbankRecipe, windowFrames), { recipe: entry.fbankRecipe, windowFrames });
+  }
+  for (const [file, spec] of specs) {
+    if (existsSync(file)) continue;
+    const count = await writeCalibrationWindows(path.join(devDataDir, 'diarization'), { ...spec, maxWindows: CALIBRATION_WINDOWS }, file);
+    log(`calibration: ${count} speech windows of ${spec.windowFrames} frames (${spec.recipe} fbank, engine code) → ${path.relative(repoRoot, file)}`);
+  }
+}
+
+/** Runs `python -m toolchain.<module> args…` in models/, streaming its output; rejects on a non-zero exit. */
+export function runToolchain(module: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(venvPython, ['-m', `toolchain.${module}`, ...args], { cwd: toolchainDir, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`toolchain.${module} exited with code ${code}`))));
+  });
+}
+
+/** Arguments that tell the toolchain where the manifest, the cache and the search folders are. */
+export function toolchainLocationArgs(): string[] {
+  return ['--manifest', path.join(toolchainDir, 'manifest.json'), '--cache', modelCacheDir(), ...modelSearchDirs().flatMap((d) => ['--search-dir', d])];
+}

@@ -1,0 +1,5 @@
+import { AnalyticsView } from '../../src/analytics/analytics-view';
+
+export default function AnalyticsPage() {
+  return <AnalyticsView />;
+}

@@ -1,0 +1,5 @@
+import { MeetingsView } from '../../src/meetings/meetings-view';
+
+export default function MeetingsPage() {
+  return <MeetingsView />;
+}

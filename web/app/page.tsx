@@ -1,0 +1,5 @@
+import { UploadView } from '../src/upload/upload-view';
+
+export default function HomePage() {
+  return <UploadView />;
+}

@@ -1,0 +1,5 @@
+import { PeopleView } from '../../src/people/people-view';
+
+export default function PeoplePage() {
+  return <PeopleView />;
+}

@@ -1,0 +1,5 @@
+import { ReprocessView } from '../../src/reprocess/reprocess-view';
+
+export default function ReprocessPage() {
+  return <ReprocessView />;
+}

@@ -1,0 +1,16 @@
+import path from 'node:path';
+import type { NextConfig } from 'next';
+
+// Packages are hoisted to the repository root (npm workspaces), so that is the project root for
+// Turbopack and file tracing. No server address is baked in: the API is reached through same-origin
+// route handlers (app/api/**) that read API_PORT at request time.
+const root = path.resolve(__dirname, '..');
+
+const config: NextConfig = {
+  reactStrictMode: true,
+  poweredByHeader: false,
+  turbopack: { root },
+  outputFileTracingRoot: root,
+};
+
+export default config;
