@@ -88,12 +88,12 @@ afterAll(async () => {
 
 test('the home page asks for a token, then accepts the admin token', async () => {
   await page.goto(webUrl);
-  await page.getByLabel('API token').waitFor();
+  await page.getByRole('textbox', { name: 'API token' }).waitFor();
   await shot('01-token');
-  await page.getByLabel('API token').fill('not-a-token');
+  await page.getByRole('textbox', { name: 'API token' }).fill('not-a-token');
   await page.getByRole('button', { name: 'Use token' }).click();
   await page.getByRole('alert').waitFor();
-  await page.getByLabel('API token').fill(ADMIN_TOKEN);
+  await page.getByRole('textbox', { name: 'API token' }).fill(ADMIN_TOKEN);
   await page.getByRole('button', { name: 'Use token' }).click();
   await page.getByRole('heading', { name: 'Upload recordings' }).waitFor();
   expect(await page.getByTestId('session-scope').textContent()).toContain('admin');
@@ -102,8 +102,8 @@ test('the home page asks for a token, then accepts the admin token', async () =>
 test('upload a dev recording and watch its progress until it is diarized', async () => {
   await page.setInputFiles('#file-input', RECORDING);
   const item = page.getByTestId('upload-item');
-  await item.getByLabel('Title').fill('Dev sample meeting');
-  await item.getByLabel('Tags').fill('dev, browser-test');
+  await item.getByLabel('Title', { exact: true }).fill('Dev sample meeting');
+  await item.getByLabel('Tags', { exact: true }).fill('dev, browser-test');
   await item.getByRole('button', { name: 'Upload', exact: true }).click();
 
   // Record every status the page shows until the job ends (states, not sleeps: poll the DOM).
@@ -185,7 +185,7 @@ test('open the timeline and play a turn by clicking it', async () => {
 
 test('rename a speaker', async () => {
   const row = await openSpeakerEditor(0);
-  await row.getByLabel('Name').fill('Alice Host');
+  await row.getByLabel('Name', { exact: true }).fill('Alice Host');
   await row.getByRole('button', { name: 'Rename' }).click();
   await page.getByTestId('speaker-name').filter({ hasText: 'Alice Host' }).waitFor();
   const meeting = await timelineMeeting();

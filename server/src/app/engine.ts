@@ -41,6 +41,9 @@ export class Engine {
       { threads: options.threads, embeddingModel: options.embeddingModel, ...(options.strategy ? { strategy: options.strategy } : {}) },
       { log: options.log },
     );
+    // The base model's file identifies the voice space: its compressed variants (int8, fp16, pruned)
+    // are copies of the same weights whose embeddings agree with it (models/report), so stored
+    // embeddings stay comparable when only the variant changes; another model is another space.
     const hash = await sha256File(resolveEmbeddingModel(diarizer.config.embeddingModel).path);
     return new Engine(diarizer, { name: diarizer.embedder.name, hash });
   }

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { computePeaks, encodePeaks } from '../audio/peaks';
 import { transcodePlayable } from '../audio/playable';
 import { ensureAdminToken, TokenAuthenticator } from '../auth/tokens';
+import { AppError } from '../common/errors';
 import { ServerConfig } from '../config/server-config';
 import { JOB_PROGRESS_TOPIC } from '../graphql/resolvers/job.resolver';
 import { createPubSub, PubSub } from '../graphql/schema';
@@ -99,6 +100,14 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
 function speakerIdentity(store: Store, directory: SpeakerDirectory): SpeakerIdentity & VoiceSearch & { removeMeeting(id: string): Promise<void> } {
   return {
     assertModelUsable: (hash) => directory.assertModelUsable(hash),
+    modelUsable: (hash) =>
+      directory.assertModelUsable(hash).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof AppError && error.code === 'MODEL_SWITCH_PENDING') return false;
+          throw error;
+        },
+      ),
     identifyMeeting: async (meetingId) => {
       await directory.identifyMeeting(meetingId);
     },

@@ -15,7 +15,9 @@ export interface MediaPreparer {
 
 /** What jobs need from speaker identity (speakers/directory.ts implements it). */
 export interface SpeakerIdentity {
+  /** Throws MODEL_SWITCH_PENDING while stored embeddings come from another model. */
   assertModelUsable(modelHash: string): Promise<void>;
+  modelUsable(modelHash: string): Promise<boolean>;
   /** Matches the meeting's non-manual speakers to enrolled people and stores the result. */
   identifyMeeting(meetingId: string): Promise<void>;
   /** Puts the meeting's speaker centroids in the voice-search index (replacing older ones). */
@@ -94,8 +96,10 @@ async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext)
   const job = await store.getJob(ctx.jobId);
   if (job?.batchId && notCarried.length > 0) await store.addBatchNotes(job.batchId, notCarried.map((message) => ({ meetingId, message })));
 
-  await identity.assertModelUsable(engine.model.hash);
-  await identity.identifyMeeting(meetingId);
+  // While a model switch is pending (other embeddings still stored), this run re-embeds the meeting
+  // but matching stays off: the speakers remain anonymous until the batch has re-embedded the rest.
+  if (await identity.modelUsable(engine.model.hash)) await identity.identifyMeeting(meetingId);
+  else deps.log?.(`meeting ${meetingId}: identification skipped until stored embeddings of the previous model are re-embedded`);
   await identity.indexMeetingSpeakers(meetingId);
   ctx.reportProgress('storing', STORE_SPAN[1]);
 }

@@ -38,7 +38,10 @@ export async function collectCalibrationWindows(dir: string, spec: CalibrationSp
   const bins = recipe.numMelBins;
   const framesPerSec = 1000 / recipe.frameShiftMs;
   const candidates: Float32Array[] = [];
-  for (const item of await listDiarizationSet(dir)) {
+  const items = await listDiarizationSet(dir).catch((error: Error) => {
+    throw new InvalidArgumentError(`No calibration data: ${error.message} Without it the calibration data would be empty.`);
+  });
+  for (const item of items) {
     const samples = await decodeToArray(item.wavPath);
     const fbank = computeFbank(samples, recipe); // [frames, bins]
     const numFrames = fbank.length / bins;
