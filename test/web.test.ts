@@ -239,3 +239,27 @@ test('analytics and the phone-width layout render', async () => {
   await shot('13-upload-phone');
   await page.setViewportSize({ width: 1280, height: 800 });
 });
+
+test('the same-origin media proxy passes Range requests through', async () => {
+  const res = await fetch(`${webUrl}/api/media/${encodeURIComponent(meetingId)}/audio`, {
+    headers: { range: 'bytes=0-99', authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  expect(res.status).toBe(206);
+  expect(res.headers.get('content-range')).toMatch(/^bytes 0-99\/\d+$/);
+  expect((await res.arrayBuffer()).byteLength).toBe(100);
+});
+
+test('a read-only token browses but gets no upload, edit or reprocess controls', async () => {
+  const { createToken } = await api<{ createToken: { secret: string } }>(
+    `mutation { createToken(name: "analyst", scope: READ) { secret } }`,
+  );
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('textbox', { name: 'API token' }).fill(createToken.secret);
+  await page.getByRole('button', { name: 'Use token' }).click();
+  await page.getByText('is read-only').waitFor();
+  expect(await page.getByTestId('session-scope').textContent()).toContain('read');
+  expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Upload' }).count()).toBe(0);
+  await page.goto(`${webUrl}/meetings/${encodeURIComponent(meetingId)}`);
+  await page.getByTestId('speaker-row').first().waitFor();
+  expect(await page.getByRole('button', { name: 'Edit' }).count()).toBe(0);
+});

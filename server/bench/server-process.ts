@@ -96,13 +96,17 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
-/** User + system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks of 10 ms). */
-export function cpuSeconds(pid: number): number {
+/**
+ * User + system CPU seconds a process (all its threads) has used so far, from /proc/<pid>/stat in clock
+ * ticks of 10 ms; with `children`, plus its children that have exited and been waited for (ffmpeg runs).
+ */
+export function cpuSeconds(pid: number, options: { children?: boolean } = {}): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields after the parenthesised command name: utime, stime, cutime, cstime are fields 14 to 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   const CLOCK_TICKS_PER_SEC = 100;
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
+  const ticks = fields[11] + fields[12] + (options.children ? fields[13] + fields[14] : 0);
+  return ticks / CLOCK_TICKS_PER_SEC;
 }
 
 export interface RssSampler {

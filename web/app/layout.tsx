@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
 import { Header } from '../src/auth/header';
 import { SessionProvider } from '../src/auth/token-context';
+import { UploadsProvider } from '../src/upload/uploads-context';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -16,10 +17,12 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en">
       <body>
         <SessionProvider>
-          <Header />
-          <main id="main" tabIndex={-1}>
-            {children}
-          </main>
+          <UploadsProvider>
+            <Header />
+            <main id="main" tabIndex={-1}>
+              {children}
+            </main>
+          </UploadsProvider>
         </SessionProvider>
       </body>
     </html>

@@ -34,6 +34,8 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  // Node cuts requests after 300 s by default: a 1 GB upload on a slow link needs longer.
+  httpServer.requestTimeout = 0;
   app.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins, maxAge: 600 }));
 
   app.get('/healthz', async (_req, res) => {

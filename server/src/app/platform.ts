@@ -1,11 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 
-import { computePeaks, encodePeaks } from '../audio/peaks';
-import { transcodePlayable } from '../audio/playable';
 import { ensureAdminToken, TokenAuthenticator } from '../auth/tokens';
 import { AppError } from '../common/errors';
 import { ServerConfig } from '../config/server-config';
@@ -20,6 +14,7 @@ import { EnrollmentIndex, PeopleService } from '../services/people.service';
 import { carryOver } from '../speakers/carry-over';
 import { SpeakerDirectory } from '../speakers/speaker-directory';
 import { BlobStore, LocalBlobStore } from '../storage/blob-store';
+import { createMediaDerivatives } from '../storage/media-derivatives';
 import { openStore } from '../store/database';
 import { Store } from '../store/types';
 import { Engine } from './engine';
@@ -140,26 +135,13 @@ function enrollmentIndex(directory: SpeakerDirectory): EnrollmentIndex {
   };
 }
 
-/** Playable copy and peaks next to the meeting: meetings/<id>/playable.webm and peaks.bin. */
+/** Playable copy and peaks next to the meeting, under meetings/<id>/. */
 function mediaPreparer(blobs: BlobStore): MediaPreparer {
   return {
     absolutePath: (key) => blobs.absolutePath(key),
     async prepare(meeting, signal) {
-      const input = blobs.absolutePath(meeting.audioPath);
-      const playablePath = `meetings/${meeting.id}/playable.webm`;
-      const peaksPath = `meetings/${meeting.id}/peaks.bin`;
-      const playableFile = blobs.absolutePath(playablePath);
-      mkdirSync(path.dirname(playableFile), { recursive: true });
-      let peaks: Awaited<ReturnType<typeof computePeaks>>;
-      try {
-        await transcodePlayable(input, playableFile, { signal });
-        peaks = await computePeaks(input, { signal });
-        await pipeline(Readable.from([encodePeaks(peaks)]), blobs.createWriteStream(peaksPath));
-      } catch (error) {
-        await rm(path.dirname(playableFile), { recursive: true, force: true });
-        throw error;
-      }
-      return { playablePath, peaksPath, durationSec: peaks.totalSamples / peaks.sampleRate };
+      const made = await createMediaDerivatives({ blobs, sourceKey: meeting.audioPath, targetPrefix: `meetings/${meeting.id}`, signal });
+      return { playablePath: made.playableKey, peaksPath: made.peaksKey, durationSec: made.durationSec };
     },
   };
 }

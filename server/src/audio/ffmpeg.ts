@@ -1,7 +1,8 @@
 /**
  * The one place that knows where ffmpeg/ffprobe live and how to start them.
- * Only this file imports fluent-ffmpeg and ffmpeg-static, and only this file spawns processes,
- * so swapping fluent-ffmpeg (archived upstream) for a direct spawn is a change to this file alone.
+ * Only audio/ imports fluent-ffmpeg (this file, decode and the playable transcode) and only this
+ * file resolves the binaries, so swapping fluent-ffmpeg (archived upstream) for a direct spawn
+ * stays inside audio/.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';

@@ -34,9 +34,12 @@ function Analytics() {
   }, [filter]);
 
   const s = data?.stats;
+  // Minutes read badly for short recordings (0.21 min): seconds below two minutes.
+  const inMinutes = (s?.people ?? []).some((p) => p.talkTimeSeconds >= 120);
+  const unit = inMinutes ? 'minutes' : 'seconds';
   const people = (s?.people ?? []).map((p, i) => ({
     name: p.name,
-    minutes: +(p.talkTimeSeconds / 60).toFixed(2),
+    talk: +(inMinutes ? p.talkTimeSeconds / 60 : p.talkTimeSeconds).toFixed(inMinutes ? 2 : 1),
     sharePct: +(p.share * 100).toFixed(1),
     turns: p.turns,
     interruptions: p.interruptions,
@@ -78,13 +81,13 @@ function Analytics() {
               <Tooltip formatter={(v) => `${v}%`} />
             </PieChart>
           </ChartCard>
-          <ChartCard title="Talk time (minutes)" summary={people.map((p) => `${p.name} ${p.minutes} min`).join(', ')}>
-            <BarChart data={people} layout="vertical" margin={{ left: 16, right: 16 }}>
+          <ChartCard title={`Talk time (${unit})`} summary={people.map((p) => `${p.name} ${p.talk} ${unit}`).join(', ')}>
+            <BarChart data={people} layout="vertical" margin={{ top: 12, left: 16, right: 16 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis type="number" />
               <YAxis type="category" dataKey="name" width={110} />
               <Tooltip />
-              <Bar dataKey="minutes" name="Minutes" isAnimationActive={false}>
+              <Bar dataKey="talk" name={unit === 'minutes' ? 'Minutes' : 'Seconds'} isAnimationActive={false}>
                 {people.map((p) => (
                   <Cell key={p.name} fill={p.color} />
                 ))}
@@ -92,7 +95,7 @@ function Analytics() {
             </BarChart>
           </ChartCard>
           <ChartCard title="Turns and interruptions per person" summary={people.map((p) => `${p.name}: ${p.turns} turns, ${p.interruptions} interruptions`).join('; ')}>
-            <BarChart data={people} margin={{ left: 0, right: 16 }}>
+            <BarChart data={people} margin={{ top: 12, left: 0, right: 16 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="name" />
               <YAxis allowDecimals={false} />
@@ -103,7 +106,7 @@ function Analytics() {
             </BarChart>
           </ChartCard>
           <ChartCard title="Overlap and interruptions per meeting" summary={perMeeting.map((m) => `${m.title}: ${m.overlapSec} s overlap, ${m.interruptions} interruptions`).join('; ')}>
-            <BarChart data={perMeeting} margin={{ left: 0, right: 16 }}>
+            <BarChart data={perMeeting} margin={{ top: 12, left: 0, right: 16 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="title" />
               <YAxis />

@@ -39,7 +39,7 @@ export function Header() {
         {session.token && (
           <>
             <span className="muted" data-testid="session-scope">
-              {session.tokenName ?? 'token'} · {session.scope ? session.scope.toLowerCase() : 'unchecked'}
+              Token “{session.tokenName ?? '?'}” · {session.scope ? `${session.scope.toLowerCase()} access` : 'not checked'}
             </span>
             <button type="button" onClick={session.signOut}>
               Sign out

@@ -7,6 +7,8 @@ export interface Peaks {
   /** [length * 2]: min, max, min, max, … in -128..127 */
   data: Int8Array;
   length: number;
+  /** Largest |value| in data: drawing divides by it, so quiet recordings still fill the row. */
+  maxAbs: number;
 }
 
 /** About 40k peaks whatever the length: detailed for short clips, a few MB of JSON at most for long ones. */
@@ -29,10 +31,13 @@ export async function fetchPeaks(meetingId: string, resolution: number, signal?:
     throw new ApiError(e.message, e.code, res.status);
   }
   const ok = body as { sampleRate: number; samplesPerPeak: number; length: number; data: number[] };
-  return { peaksPerSecond: ok.sampleRate / ok.samplesPerPeak, data: Int8Array.from(ok.data), length: ok.length };
+  const data = Int8Array.from(ok.data);
+  let maxAbs = 1;
+  for (const v of data) maxAbs = Math.max(maxAbs, Math.abs(v));
+  return { peaksPerSecond: ok.sampleRate / ok.samplesPerPeak, data, length: ok.length, maxAbs };
 }
 
-/** Min and max (-1..1) of the peaks covering [t0, t1). */
+/** Min and max of the peaks covering [t0, t1), scaled so the loudest peak of the recording is ±1. */
 export function peakRange(peaks: Peaks, t0: number, t1: number): [number, number] {
   const pps = peaks.peaksPerSecond;
   let i0 = Math.floor(t0 * pps);
@@ -48,5 +53,5 @@ export function peakRange(peaks: Peaks, t0: number, t1: number): [number, number
     if (mn < lo) lo = mn;
     if (mx > hi) hi = mx;
   }
-  return [lo / 128, hi / 127];
+  return [lo / peaks.maxAbs, hi / peaks.maxAbs];
 }

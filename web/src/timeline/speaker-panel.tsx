@@ -37,7 +37,7 @@ export function SpeakerPanel({ meetingId, speakers, people, canEdit, onChanged }
                 <>
                   <br />
                   <Link href={`/people/${s.person.id}`} className="muted">
-                    person{s.matchScore != null ? ` · match ${s.matchScore.toFixed(2)}` : ''}
+                    {s.matchScore != null ? `identified (similarity ${s.matchScore.toFixed(2)})` : 'assigned person'}
                   </Link>
                 </>
               )}

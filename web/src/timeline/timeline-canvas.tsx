@@ -112,7 +112,9 @@ export function TimelineCanvas(props: Props) {
       ctx.moveTo(x, OVERVIEW_H + AXIS_H - 6);
       ctx.lineTo(x, height);
       ctx.stroke();
-      ctx.fillText(step < 1 ? formatPrecise(t) : formatClock(t), x, OVERVIEW_H + AXIS_H / 2 - 2);
+      const label = step < 1 ? formatPrecise(t) : formatClock(t);
+      const half = ctx.measureText(label).width / 2;
+      ctx.fillText(label, Math.min(Math.max(x, labelW + half), labelW + plotW - half), OVERVIEW_H + AXIS_H / 2 - 2);
     }
     ctx.textAlign = 'left';
 

@@ -4,7 +4,8 @@ import Link from 'next/link';
 import { useRef, useState, type DragEvent } from 'react';
 import { RequireToken } from '../auth/require-token';
 import { formatBytes, formatPercent, stageLabel } from '../lib/format';
-import { useUploads, type EditableField, type UploadItem } from './use-uploads';
+import { useUploadsContext } from './uploads-context';
+import type { EditableField, UploadItem } from './use-uploads';
 
 export function UploadView() {
   return (
@@ -15,7 +16,7 @@ export function UploadView() {
 }
 
 function Uploader() {
-  const { items, addFiles, start, cancel, retry, remove, edit } = useUploads();
+  const { items, addFiles, start, cancel, retry, remove, edit } = useUploadsContext();
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
@@ -66,9 +67,11 @@ function Uploader() {
         <section className="card" aria-label="Files to upload">
           <div className="row" style={{ justifyContent: 'space-between' }}>
             <h2 style={{ margin: 0 }}>Files ({items.length})</h2>
-            <button type="button" className="primary" disabled={ready.length === 0} onClick={() => ready.forEach((it) => void start(it))}>
-              Upload {ready.length > 1 ? `all ${ready.length}` : ready.length === 1 ? '1 file' : ''}
-            </button>
+            {ready.length > 1 && (
+              <button type="button" className="primary" onClick={() => ready.forEach((it) => void start(it))}>
+                Upload all {ready.length}
+              </button>
+            )}
           </div>
           <ul style={{ listStyle: 'none', padding: 0, margin: 0 }}>
             {items.map((item) => (
