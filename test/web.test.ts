@@ -25,7 +25,7 @@ const wsFrames: string[] = [];
 const wsUrls: string[] = [];
 
 interface TimelineMeeting {
-  speakers: { id: string; label: string; person: { name: string } | null }[];
+  speakers: { id: string; label: string; matchScore: number | null; person: { name: string } | null }[];
   turns: { nodes: { id: string; start: number; end: number; speaker: { id: string } }[] };
 }
 
@@ -42,7 +42,7 @@ async function api<T>(query: string, variables: Record<string, unknown> = {}): P
 
 async function timelineMeeting(): Promise<TimelineMeeting> {
   const data = await api<{ meeting: TimelineMeeting }>(
-    `query($id: ID!) { meeting(id: $id) { speakers { id label person { name } } turns { nodes { id start end speaker { id } } } } }`,
+    `query($id: ID!) { meeting(id: $id) { speakers { id label matchScore person { name } } turns { nodes { id start end speaker { id } } } } }`,
     { id: meetingId },
   );
   return data.meeting;
@@ -199,6 +199,12 @@ test('enroll a person from a speaker of the meeting', async () => {
   await row.getByLabel('New person’s name').fill('Bob Guest');
   await row.getByRole('button', { name: 'Enroll' }).click();
   await page.getByTestId('action-message').filter({ hasText: 'Enrolled Bob Guest' }).waitFor({ timeout: 60_000 });
+  // Leave the speaker anonymous, so that only identification can name it after reprocessing.
+  const editor = await openSpeakerEditor(1);
+  await editor.getByLabel('Person', { exact: true }).selectOption('');
+  await editor.getByRole('button', { name: 'Assign' }).click();
+  await page.getByTestId('action-message').filter({ hasText: 'Person removed' }).waitFor();
+  expect((await timelineMeeting()).speakers.some((s) => s.person)).toBe(false);
   await page.getByRole('link', { name: 'People', exact: true }).click();
   await page.getByTestId('person-row').filter({ hasText: 'Bob Guest' }).waitFor();
   await shot('08-people');
@@ -219,7 +225,10 @@ test('reprocess the meeting and see the enrolled person named on the timeline', 
   await page.getByTestId('timeline').waitFor();
   await page.getByTestId('speaker-name').filter({ hasText: 'Bob Guest' }).waitFor();
   const meeting = await timelineMeeting();
-  expect(meeting.speakers.some((s) => s.person?.name === 'Bob Guest')).toBe(true);
+  const bob = meeting.speakers.find((s) => s.person?.name === 'Bob Guest');
+  expect(bob).toBeDefined();
+  // Named by identification (a similarity score), not by a carried-over manual assignment.
+  expect(bob?.matchScore).toEqual(expect.any(Number));
   await shot('10-timeline-identified');
 });
 

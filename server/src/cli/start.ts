@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  const server = spawn(process.execPath, [path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/src/app/main.ts'], { cwd: repoRoot, stdio: 'inherit', env: { ...env, PORT: apiPort } });
+  const server = spawn(process.execPath, [path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/src/app/main.ts'], { cwd: repoRoot, stdio: 'inherit', env: { ...env, PORT: apiPort, CORS_ORIGINS: process.env.CORS_ORIGINS ?? `http://127.0.0.1:${webPort},http://localhost:${webPort}` } });
   children.push(server);
   await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`, server, 'The API server');
 

@@ -3,7 +3,10 @@
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type PointerEvent, type RefObject } from 'react';
 import { formatClock, formatPrecise } from '../lib/format';
 import { lowerBound, turnAt, type Lane } from './lanes';
-import { peakRange, type Peaks } from './peaks';
+import { clampView, zoomView, type View } from './view';
+import { peakRange, type Peaks } from './waveform';
+
+export { clampView, zoomView, type View };
 
 // Layout in CSS pixels, top to bottom: whole-meeting overview, time axis, zoomed waveform, one lane per speaker.
 const OVERVIEW_H = 36;
@@ -11,13 +14,8 @@ const AXIS_H = 22;
 const WAVE_H = 46;
 const LANE_H = 30;
 const LANES_TOP = OVERVIEW_H + AXIS_H + WAVE_H;
-const MIN_SPAN = 2;
 const TICK_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 
-export interface View {
-  start: number;
-  span: number;
-}
 
 export interface SelectedTurn {
   laneIndex: number;
@@ -35,18 +33,6 @@ interface Props {
   onTurnClick: (turn: SelectedTurn) => void;
   onSeek: (time: number) => void;
   onTogglePlay: () => void;
-}
-
-export function clampView(view: View, duration: number): View {
-  const span = Math.min(Math.max(view.span, Math.min(MIN_SPAN, duration || MIN_SPAN)), Math.max(duration, MIN_SPAN));
-  const start = Math.min(Math.max(0, view.start), Math.max(0, duration - span));
-  return { start, span };
-}
-
-export function zoomView(view: View, factor: number, anchor: number, duration: number): View {
-  const span = view.span * factor;
-  const frac = (anchor - view.start) / view.span;
-  return clampView({ start: anchor - frac * span, span }, duration);
 }
 
 /**
