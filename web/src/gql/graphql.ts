@@ -5,16 +5,20 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 export type CreateMeetingInput = {
   maxSpeakers?: number | null | undefined;
   minSpeakers?: number | null | undefined;
+  /** Exact number of speakers, when known */
   numSpeakers?: number | null | undefined;
   tags?: Array<string> | null | undefined;
   title: string;
+  /** The id answered by POST /uploads */
   uploadId: string | number;
 };
 
+/** DIARIZE runs the whole pipeline; IDENTIFY only re-matches speakers to enrolled people */
 export type JobKind =
   | 'DIARIZE'
   | 'IDENTIFY';
 
+/** A job's life cycle; a meeting's status is its latest job's state */
 export type JobState =
   | 'CANCELLED'
   | 'FAILED'
@@ -26,8 +30,10 @@ export type MeetingFilter = {
   createdFrom?: string | null | undefined;
   createdTo?: string | null | undefined;
   ids?: Array<string | number> | null | undefined;
+  /** Meetings where this person speaks */
   personId?: string | number | null | undefined;
   tag?: string | null | undefined;
+  /** Case-insensitive text in the title */
   text?: string | null | undefined;
 };
 
@@ -57,6 +63,7 @@ export type ReprocessInput = {
   meetingIds?: Array<string | number> | null | undefined;
 };
 
+/** READ: queries (analytics tools); ADMIN: also mutations and uploads */
 export type TokenScope =
   | 'ADMIN'
   | 'READ';

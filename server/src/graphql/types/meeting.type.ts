@@ -131,15 +131,10 @@ export class MeetingOrder {
   direction!: OrderDirection;
 }
 
+/** Speaker counts and tags, shared by uploads and imports. */
 @InputType()
-export class CreateMeetingInput {
-  @Field(() => ID, { description: 'The id answered by POST /uploads' })
-  uploadId!: string;
-
-  @Field(() => String)
-  title!: string;
-
-  @Field(() => Int, { nullable: true })
+abstract class NewMeetingFields {
+  @Field(() => Int, { nullable: true, description: 'Exact number of speakers, when known' })
   numSpeakers?: number;
 
   @Field(() => Int, { nullable: true })
@@ -152,23 +147,20 @@ export class CreateMeetingInput {
   tags?: string[];
 }
 
+@InputType()
+export class CreateMeetingInput extends NewMeetingFields {
+  @Field(() => ID, { description: 'The id answered by POST /uploads' })
+  uploadId!: string;
+
+  @Field(() => String)
+  title!: string;
+}
+
 @InputType({ description: 'A file already on the server, under IMPORT_DIR' })
-export class ImportInput {
+export class ImportInput extends NewMeetingFields {
   @Field(() => String, { description: 'Relative to IMPORT_DIR (or absolute inside it)' })
   path!: string;
 
   @Field(() => String, { nullable: true, description: 'Default: the file name' })
   title?: string;
-
-  @Field(() => [String], { nullable: true })
-  tags?: string[];
-
-  @Field(() => Int, { nullable: true })
-  numSpeakers?: number;
-
-  @Field(() => Int, { nullable: true })
-  minSpeakers?: number;
-
-  @Field(() => Int, { nullable: true })
-  maxSpeakers?: number;
 }
