@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { Engine } from '../server/src/app/engine';
+import { Engine } from '../server/src/diarization/engine';
 import { ffmpeg, tempDir } from './helpers/media';
 import { startTestServer, TestServer, uploadFile, waitFor } from './support/platform';
 

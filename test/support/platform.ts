@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createClient, Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
-import { Engine } from '../../server/src/app/engine';
+import { Engine } from '../../server/src/diarization/engine';
 import { createHttpServer, HttpServer } from '../../server/src/app/http-app';
 import { createPlatform, RunningPlatform } from '../../server/src/app/platform';
 import { loadServerConfig, ServerConfig } from '../../server/src/config/server-config';

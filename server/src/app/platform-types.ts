@@ -6,7 +6,7 @@ import { MeetingService } from '../services/meeting.service';
 import { PeopleService } from '../services/people.service';
 import { BlobStore } from '../storage/blob-store';
 import { Store } from '../store/types';
-import { Engine } from './engine';
+import { Engine } from '../diarization/engine';
 
 /** Voice search over meeting speakers (speakers/ implements it). */
 export interface VoiceSearch {

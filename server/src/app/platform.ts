@@ -17,7 +17,7 @@ import { BlobStore, LocalBlobStore } from '../storage/blob-store';
 import { createMediaDerivatives } from '../storage/media-derivatives';
 import { openStore } from '../store/database';
 import { Store } from '../store/types';
-import { Engine } from './engine';
+import { Engine } from '../diarization/engine';
 import { Platform, VoiceSearch } from './platform-types';
 
 export interface RunningPlatform extends Platform {

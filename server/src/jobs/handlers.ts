@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { NotFoundError, throwIfAborted } from '../common/errors';
-import { Engine } from '../app/engine';
+import { Engine } from '../diarization/engine';
 import { MeetingRecord, MeetingSpeakerInsert, MeetingSpeakerRecord, Store, TurnRecord } from '../store/types';
 import { JobContext, JobHandlers } from './job-types';
 import { createProgressMapper, INGEST_SPAN, STORE_SPAN } from './progress-weights';

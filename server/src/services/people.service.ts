@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { InvalidArgumentError, NotFoundError } from '../common/errors';
-import { Engine } from '../app/engine';
+import { Engine } from '../diarization/engine';
 import { BlobStore } from '../storage/blob-store';
 import { EnrollmentRecord, PersonRecord, Store } from '../store/types';
 

@@ -4,9 +4,9 @@ import { createReadStream } from 'node:fs';
 import { decodeToArray } from '../audio';
 import { InvalidAudioError } from '../common/errors';
 import { ProgressEvent } from '../common/progress';
-import { Diarizer } from '../diarization/pipeline';
-import { DiarizationConfigInput } from '../diarization/config';
-import { DiarizationResult } from '../diarization/result';
+import { Diarizer } from './pipeline';
+import { DiarizationConfigInput } from './config';
+import { DiarizationResult } from './result';
 import { resolveEmbeddingModel } from '../models/resolve';
 
 /** Identity of the speaker-embedding model: every stored embedding records it. */
