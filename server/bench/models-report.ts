@@ -41,6 +41,9 @@ interface Row {
   note?: string;
 }
 
+/** The conclusions drawn from the last measured run (figures in the table above it). */
+const VERDICT = "\n## Verdict\n\n- Stand-in INT8 (dynamic; float: the 80→40 front-end MatMul and the first LSTM's input weights and compute, its recurrent weights stored int8): EER +0.12 points (target ≤ +0.5), cosine to FP32 0.994 (≥ 0.99), 27.8 % of the FP32 file (≤ 30 %), faster than FP32 at 1 and 2 threads: **within every target**. The static QDQ candidate (only MatMul/Gemm apply; LSTM has no static path) kept parity (cosine 0.9995) but stayed 5.5 MB and slower, so dynamic was kept.\n- CAM++ export INT8 (static QDQ, per-channel, nothing left in float): 7.75 MB (≤ 8 MB) and about 2× the FP32 single-thread throughput (target ≥ 2×; the dynamic ConvInteger candidate was 5–10× slower than static).\n- Pruning does not beat INT8 on any axis: the pruned stand-in loses most of its accuracy (cosine to FP32 ≈ 0.6, EER 8–9 %) even with least-squares recovery (no retraining possible here), and the pruned CAM++ shrinks to 86 % / 72 % of the file for 4–16 % more throughput, against INT8's 28 % and ~2×.\n- **Default: fp32.** `auto` (INT8 on CPU) meets the targets on the dev set, but on pyannote_sample resampled to a 48 kHz 6-channel downmix the INT8 stand-in finds 1 speaker where FP32 finds 2 (test/pipeline.test.ts), so `auto` stays opt-in (`--variant auto`, config `embedding.variant`) until that regression is understood.\n";
+
 const ROUNDS = Number(process.env.REPORT_ROUNDS ?? 3);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -168,6 +171,7 @@ function writeReport(rows: Row[]): void {
     '- FP16 keeps float32 inputs/outputs (the runtime is unchanged); on this CPU ONNX Runtime runs most fp16 nodes through inserted casts, so its CPU speed is not what it is for: a GPU.',
     '- GPU: not measured: no GPU machine lent to this task.',
     '',
+    VERDICT,
   ].join('\n');
   writeFileSync(path.join(dir, 'compression.md'), md);
   writeFileSync(path.join(dir, 'compression.json'), `${JSON.stringify({ generated: new Date().toISOString(), machine: machineSummary(), cpus: os.cpus().length, rounds: ROUNDS, gpu: 'not measured: no GPU machine lent to this task', rows }, null, 2)}\n`);

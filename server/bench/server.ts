@@ -13,6 +13,7 @@
  *
  *   npm run bench:server -- [--parts upload,turns,jobs] [--upload-mb 1024] [--clients 50] [--duration-sec 15]
  *     [--warmup-sec 3] [--engine-threads 2] [--job-minutes 30] [--database-url postgres://…] [--profile]
+ *     [--server-env KEY=VALUE …]
  *
  * Prints figures and ratios, never fails on timing; writes them to .bench/server.json.
  */
@@ -26,7 +27,7 @@ import { InvalidArgumentError } from '../src/common/errors';
 import { repoRoot } from '../src/common/paths';
 import { dropPostgresSchema } from '../src/store/database';
 import { fixed, formatTable, lastJsonLine, machineSummary, numberArg, runTsScript, scratchDir } from './common';
-import { cpuSeconds, generatedWav, graphql, sampleRss, startServer, streamUpload, type BenchServer } from './server-process';
+import { cpuSeconds, generatedWav, graphql, sampleRss, startServer, streamUpload, type BenchServer, type RssSampler } from './server-process';
 import type { LoadResult } from './server-load';
 import { summarizeProfile, type ProfileSummary } from './server-profile';
 import { seedHourMeeting } from './server-seed';
@@ -49,6 +50,8 @@ interface Options {
   jobMinutes: number;
   databaseUrl?: string;
   profile: boolean;
+  /** Extra environment for every server (--server-env KEY=VALUE, repeatable), e.g. NODE_ENV=production. */
+  serverEnv: Record<string, string>;
 }
 
 interface ModelInfo {
@@ -112,8 +115,15 @@ function parseOptions(): Options {
       'job-minutes': { type: 'string', default: '30' },
       'database-url': { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'server-env': { type: 'string', multiple: true, default: [] },
     },
   });
+  const serverEnv: Record<string, string> = {};
+  for (const pair of values['server-env'] ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new InvalidArgumentError(`--server-env expects KEY=VALUE; got "${pair}".`);
+    serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
   const parts = values.parts!.split(',').map((p) => p.trim()).filter(Boolean);
   const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
   if (unknown.length > 0 || parts.length === 0) throw new InvalidArgumentError(`--parts takes a comma-separated list of ${PARTS.join(', ')}; got "${values.parts}".`);
@@ -127,6 +137,7 @@ function parseOptions(): Options {
     jobMinutes: numberArg(values['job-minutes'], '--job-minutes', 'positive')!,
     databaseUrl: values['database-url'],
     profile: values.profile ?? false,
+    serverEnv,
   };
 }
 
@@ -145,14 +156,14 @@ function partStore(scratch: string, part: Part, options: Options): PartStore {
   const dataDir = path.join(scratch, part);
   mkdirSync(dataDir, { recursive: true });
   if (!options.databaseUrl) {
-    return { dataDir, env: {}, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+    return { dataDir, env: { ...options.serverEnv }, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
   }
   const schema = `bench_server_${process.pid}_${part}`;
   const url = new URL(options.databaseUrl);
   url.searchParams.set('schema', schema);
   return {
     dataDir,
-    env: { DATABASE_URL: url.toString() },
+    env: { ...options.serverEnv, DATABASE_URL: url.toString() },
     databaseUrl: url.toString(),
     async cleanup() {
       await dropPostgresSchema(options.databaseUrl!, schema);
@@ -180,10 +191,15 @@ async function benchUpload(store: PartStore, options: Options, onModel: (model: 
     const idleSampler = sampleRss(server.pid, 50);
     await sleep(3000);
     const idle = idleSampler.stop();
-    const sampler = sampleRss(server.pid, 20);
     const seconds = dataBytes / (16000 * 2);
     console.log(`upload: streaming a generated ${fixed(mb(dataBytes + 44), 0)} MiB WAV (${fixed(seconds / 3600, 1)} h of 16 kHz 16-bit mono) to POST /uploads …`);
-    const upload = await streamUpload(server, { name: 'bench-upload.wav', bytes: dataBytes + 44, chunks: generatedWav(dataBytes) });
+    const sampler = sampleRss(server.pid, 20);
+    let upload;
+    try {
+      upload = await streamUpload(server, { name: 'bench-upload.wav', bytes: dataBytes + 44, chunks: generatedWav(dataBytes) });
+    } finally {
+      sampler.stop();
+    }
     const peak = sampler.stop();
     return {
       bytes: upload.bytes,
@@ -206,11 +222,17 @@ async function runLoad(server: BenchServer, meetingId: string, args: { clients: 
   const cpuBefore = cpuSeconds(server.pid);
   const rss = sampleRss(server.pid, 100);
   const started = performance.now();
-  const run = await runTsScript('server/bench/server-load.ts', [
-    '--url', server.baseUrl, '--token', server.adminToken, '--meeting', meetingId,
-    '--clients', String(args.clients), '--warmup-sec', String(args.warmupSec), '--duration-sec', String(args.durationSec),
-  ]);
+  let run;
+  try {
+    run = await runTsScript('server/bench/server-load.ts', [
+      '--url', server.baseUrl, '--token', server.adminToken, '--meeting', meetingId,
+      '--clients', String(args.clients), '--warmup-sec', String(args.warmupSec), '--duration-sec', String(args.durationSec),
+    ]);
+  } finally {
+    rss.stop();
+  }
   const wallSec = (performance.now() - started) / 1000;
+  if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`the server exited during the load run:\n${server.output().slice(-3000)}`);
   return { result: lastJsonLine<LoadResult>(run.stdout), wallSec, serverCpuSec: cpuSeconds(server.pid) - cpuBefore, serverPeakRssMb: mb(rss.stop().peakBytes) };
 }
 
@@ -290,55 +312,63 @@ async function benchJobs(store: PartStore, options: Options): Promise<JobFigures
     const upload = await streamUpload(server, { name: path.basename(meeting.wavPath), bytes, chunks: createReadStream(meeting.wavPath) as AsyncIterable<Buffer> });
 
     const rss = sampleRss(server.pid, 200);
-    const cpuBefore = processAndChildrenCpu(server.pid);
-    const started = performance.now();
-    const created = await graphql<{ createMeeting: { id: string; latestJob: { id: string } } }>(
-      server,
-      'mutation($input: CreateMeetingInput!) { createMeeting(input: $input) { id latestJob { id } } }',
-      { input: { uploadId: upload.id, title: 'bench: 30-minute recording' } },
-    );
-    const jobId = created.createMeeting.latestJob.id;
-    console.log(`jobs: job ${jobId} queued; polling …`);
-    const stages: { stage: string; atSec: number }[] = [];
-    let job: JobView;
-    let lastLine = 0;
-    for (;;) {
-      job = (await graphql<{ job: JobView }>(server, 'query($id: ID!) { job(id: $id) { state stage progress errorCode errorMessage } }', { id: jobId })).job;
-      const atSec = (performance.now() - started) / 1000;
-      const stage = job.stage ?? job.state;
-      if (stages[stages.length - 1]?.stage !== stage) stages.push({ stage, atSec });
-      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state)) break;
-      if (atSec - lastLine >= 15) {
-        lastLine = atSec;
-        console.log(`jobs: ${fixed(atSec, 0)} s: ${job.state} ${job.stage ?? ''} ${fixed(100 * job.progress, 0)} %`);
-      }
-      if (atSec * 1000 > JOB_TIMEOUT_MS) throw new Error(`the job did not finish within ${JOB_TIMEOUT_MS / 60000} min (last: ${job.state} ${job.stage ?? ''})`);
-      await sleep(250);
+    try {
+      return await runJob(server, upload, meeting.durationSec, rss, options);
+    } finally {
+      rss.stop();
     }
-    const jobSec = (performance.now() - started) / 1000;
-    const cpuSec = processAndChildrenCpu(server.pid) - cpuBefore;
-    const peak = rss.stop();
-    if (job.state !== 'SUCCEEDED') throw new Error(`the job ended ${job.state}: [${job.errorCode ?? '?'}] ${job.errorMessage ?? ''}`);
-    const result = await graphql<{ meeting: { speakerCount: number; turns: { totalCount: number } } }>(server, 'query($id: ID!) { meeting(id: $id) { speakerCount turns(first: 1) { totalCount } } }', {
-      id: created.createMeeting.id,
-    });
-    return {
-      audioSec: meeting.durationSec,
-      uploadSec: upload.seconds,
-      jobSec,
-      stages,
-      jobsPerHour: 3600 / jobSec,
-      speedX: meeting.durationSec / jobSec,
-      engineThreads: options.engineThreads,
-      jobConcurrency: 1,
-      serverCores: cpuSec / jobSec,
-      peakRssMb: mb(peak.peakBytes),
-      speakers: result.meeting.speakerCount,
-      turns: result.meeting.turns.totalCount,
-    };
   } finally {
     await server.stop();
   }
+}
+
+async function runJob(server: BenchServer, upload: { id: string; seconds: number }, audioSec: number, rss: RssSampler, options: Options): Promise<JobFigures> {
+  const cpuBefore = processAndChildrenCpu(server.pid);
+  const started = performance.now();
+  const created = await graphql<{ createMeeting: { id: string; latestJob: { id: string } } }>(
+    server,
+    'mutation($input: CreateMeetingInput!) { createMeeting(input: $input) { id latestJob { id } } }',
+    { input: { uploadId: upload.id, title: 'bench: 30-minute recording' } },
+  );
+  const jobId = created.createMeeting.latestJob.id;
+  console.log(`jobs: job ${jobId} queued; polling …`);
+  const stages: { stage: string; atSec: number }[] = [];
+  let job: JobView;
+  let lastLine = 0;
+  for (;;) {
+    job = (await graphql<{ job: JobView }>(server, 'query($id: ID!) { job(id: $id) { state stage progress errorCode errorMessage } }', { id: jobId })).job;
+    const atSec = (performance.now() - started) / 1000;
+    const stage = job.stage ?? job.state;
+    if (stages[stages.length - 1]?.stage !== stage) stages.push({ stage, atSec });
+    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state)) break;
+    if (atSec - lastLine >= 15) {
+      lastLine = atSec;
+      console.log(`jobs: ${fixed(atSec, 0)} s: ${job.state} ${job.stage ?? ''} ${fixed(100 * job.progress, 0)} %`);
+    }
+    if (atSec * 1000 > JOB_TIMEOUT_MS) throw new Error(`the job did not finish within ${JOB_TIMEOUT_MS / 60000} min (last: ${job.state} ${job.stage ?? ''})`);
+    await sleep(250);
+  }
+  const jobSec = (performance.now() - started) / 1000;
+  const cpuSec = processAndChildrenCpu(server.pid) - cpuBefore;
+  const peak = rss.stop();
+  if (job.state !== 'SUCCEEDED') throw new Error(`the job ended ${job.state}: [${job.errorCode ?? '?'}] ${job.errorMessage ?? ''}`);
+  const result = await graphql<{ meeting: { speakerCount: number; turns: { totalCount: number } } }>(server, 'query($id: ID!) { meeting(id: $id) { speakerCount turns(first: 1) { totalCount } } }', {
+    id: created.createMeeting.id,
+  });
+  return {
+    audioSec,
+    uploadSec: upload.seconds,
+    jobSec,
+    stages,
+    jobsPerHour: 3600 / jobSec,
+    speedX: audioSec / jobSec,
+    engineThreads: options.engineThreads,
+    jobConcurrency: 1,
+    serverCores: cpuSec / jobSec,
+    peakRssMb: mb(peak.peakBytes),
+    speakers: result.meeting.speakerCount,
+    turns: result.meeting.turns.totalCount,
+  };
 }
 
 /** The server's CPU seconds, its threads and its waited-for children (ffmpeg) included. */
@@ -387,7 +417,8 @@ function printProfile(profile: TurnsFigures['profile']): void {
 async function main(): Promise<void> {
   const options = parseOptions();
   console.log(machineSummary());
-  console.log(`bench:server parts ${options.parts.join(', ')}; store ${options.databaseUrl ? 'PostgreSQL' : 'SQLite'}; every part starts its own server process`);
+  const extraEnv = Object.entries(options.serverEnv).map(([k, v]) => `${k}=${v}`).join(' ');
+  console.log(`bench:server parts ${options.parts.join(', ')}; store ${options.databaseUrl ? 'PostgreSQL' : 'SQLite'}; every part starts its own server process${extraEnv ? ` with ${extraEnv}` : ''}`);
   const scratch = scratchDir('bench-server');
   const results: { upload?: UploadFigures; turns?: TurnsFigures; jobs?: JobFigures } = {};
   let model: ModelInfo | undefined;
@@ -402,6 +433,7 @@ async function main(): Promise<void> {
           printProfile(results.turns.profile);
         }
         if (part === 'jobs') results.jobs = await benchJobs(store, options);
+        console.log(`${report({ [part]: results[part] }, options)}\n`);
       } finally {
         await store.cleanup();
       }
