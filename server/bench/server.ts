@@ -398,6 +398,8 @@ function report(results: { upload?: UploadFigures; turns?: TurnsFigures; jobs?: 
   if (jobs) {
     rows.push([`jobs: ${fixed(jobs.audioSec / 60, 0)}-min recording, end to end`, `${fixed(jobs.jobSec, 1)} s/job`, `${fixed(jobs.speedX, 1)}× real time`]);
     rows.push(['jobs: per hour on this machine', `${fixed(jobs.jobsPerHour, 1)}`, `ENGINE_THREADS ${jobs.engineThreads}, JOB_CONCURRENCY ${jobs.jobConcurrency}`]);
+    const stageTimes = jobs.stages.slice(0, -1).map((s, i) => `${s.stage} ${fixed(jobs.stages[i + 1].atSec - s.atSec, 1)} s`);
+    rows.push(['jobs: stages as polled every 250 ms', stageTimes.join(', '), '']);
     rows.push(['jobs: upload of the recording', `${fixed(jobs.uploadSec, 1)} s`, 'not in s/job']);
     rows.push(['jobs: cores used during the job / peak RSS', `${fixed(jobs.serverCores, 2)} / ${fixed(jobs.peakRssMb, 0)} MiB`, `${jobs.speakers} speakers, ${jobs.turns} turns`]);
   }
