@@ -39,7 +39,8 @@ export interface StartOptions {
 export async function startServer(options: StartOptions): Promise<BenchServer> {
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', path.join(repoRoot, MAIN)], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: options.dataDir, ...options.env },
+    // NODE_ENV as `npm run serve` sets it (graphql-js skips its development-only checks).
+    env: { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', DATA_DIR: options.dataDir, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

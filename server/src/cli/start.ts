@@ -12,7 +12,8 @@ import { repoRoot } from '../common/paths';
 const webDir = path.join(repoRoot, 'web');
 const apiPort = process.env.PORT ?? '4000';
 const webPort = process.env.WEB_PORT ?? '3000';
-const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
+// production: graphql-js and Next skip development-only checks.
+const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'production', NEXT_TELEMETRY_DISABLED: '1' };
 
 function newestMtime(dir: string): number {
   let newest = 0;

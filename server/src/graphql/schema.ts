@@ -5,13 +5,13 @@ import { buildSchema } from 'type-graphql';
 
 import { authChecker } from './context';
 import { JobResolver, BatchResolver } from './resolvers/job.resolver';
-import { MeetingResolver } from './resolvers/meeting.resolver';
+import { MeetingResolver, TurnConnectionResolver } from './resolvers/meeting.resolver';
 import { PersonResolver } from './resolvers/person.resolver';
 import { SpeakerResolver } from './resolvers/speaker.resolver';
 import { StatsResolver } from './resolvers/stats.resolver';
 import { TokenResolver } from './resolvers/token.resolver';
 
-export const resolvers = [MeetingResolver, SpeakerResolver, JobResolver, BatchResolver, PersonResolver, StatsResolver, TokenResolver] as const;
+export const resolvers = [MeetingResolver, TurnConnectionResolver, SpeakerResolver, JobResolver, BatchResolver, PersonResolver, StatsResolver, TokenResolver] as const;
 
 export type PubSub = ReturnType<typeof createPubSub>;
 

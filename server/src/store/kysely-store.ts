@@ -465,24 +465,37 @@ export class KyselyStore implements Store {
   }
 
   async turnsOfMeeting(meetingId: string, range: { from?: number; to?: number } = {}, first?: number, after?: string): Promise<Page<TurnRecord>> {
-    if (first !== undefined) checkFirst(first);
-    // Overlap with [from, to): ends after `from` and starts before `to`.
-    let base = this.db.selectFrom('turns').where('meeting_id', '=', meetingId);
-    if (range.from !== undefined) base = base.where('end_sec', '>', range.from);
-    if (range.to !== undefined) base = base.where('start_sec', '<', range.to);
+    const { page, rows } = await this.turnRows(meetingId, range, first, after);
+    // The whole list in one query needs no second one to count it.
+    const totalCount = first === undefined && after === undefined ? rows : await this.countTurns(meetingId, range);
+    return { ...page, totalCount };
+  }
 
-    let query = base.selectAll();
+  async turnsPage(meetingId: string, range: { from?: number; to?: number } = {}, first?: number, after?: string): Promise<Omit<Page<TurnRecord>, 'totalCount'>> {
+    return (await this.turnRows(meetingId, range, first, after)).page;
+  }
+
+  private async turnRows(meetingId: string, range: { from?: number; to?: number }, first?: number, after?: string) {
+    if (first !== undefined) checkFirst(first);
+    let query = this.turnsInRange(meetingId, range).selectAll();
     if (after !== undefined) query = query.where(keysetAfter('turns.start_sec', 'turns.id', 'asc', decodeCursor(after, 'turns', 'number')));
     query = query.orderBy('start_sec').orderBy('id');
     if (first !== undefined) query = query.limit(first + 1);
     const rows = await query.execute();
-    // The whole list in one query needs no second one to count it.
-    const totalCount = first === undefined && after === undefined ? rows.length : await count(base);
-    return toPage(rows, first, totalCount, toTurn, (row) => encodeCursor('turns', row.start_sec, row.id));
+    const { totalCount: _unused, ...page } = toPage(rows, first, 0, toTurn, (row) => encodeCursor('turns', row.start_sec, row.id));
+    return { page, rows: rows.length };
   }
 
-  async countTurns(meetingId: string): Promise<number> {
-    return count(this.db.selectFrom('turns').where('meeting_id', '=', meetingId));
+  /** Overlap with [from, to): ends after `from` and starts before `to`. */
+  private turnsInRange(meetingId: string, range: { from?: number; to?: number }) {
+    let base = this.db.selectFrom('turns').where('meeting_id', '=', meetingId);
+    if (range.from !== undefined) base = base.where('end_sec', '>', range.from);
+    if (range.to !== undefined) base = base.where('start_sec', '<', range.to);
+    return base;
+  }
+
+  async countTurns(meetingId: string, range: { from?: number; to?: number } = {}): Promise<number> {
+    return count(this.turnsInRange(meetingId, range));
   }
 
   async getTurn(id: string): Promise<TurnRecord | undefined> {

@@ -278,7 +278,10 @@ export interface Store {
   countSpeakersNotOfModel(modelHash: string): Promise<number>;
   /** Turns in time order; `from`/`to` keep turns overlapping [from, to). */
   turnsOfMeeting(meetingId: string, range?: { from?: number; to?: number }, first?: number, after?: string): Promise<Page<TurnRecord>>;
-  countTurns(meetingId: string): Promise<number>;
+  /** One page of turns without counting them (a page request needs no second query). */
+  turnsPage(meetingId: string, range?: { from?: number; to?: number }, first?: number, after?: string): Promise<Omit<Page<TurnRecord>, 'totalCount'>>;
+  /** Turns overlapping the range (all of the meeting's without one). */
+  countTurns(meetingId: string, range?: { from?: number; to?: number }): Promise<number>;
   getTurn(id: string): Promise<TurnRecord | undefined>;
   /** Replaces turns of one meeting (split, merge, move): deletes `deleteIds`, inserts `insert`, re-points `reassign`. */
   editTurns(meetingId: string, edit: { deleteIds?: string[]; insert?: TurnInsert[]; reassign?: { fromSpeakerId: string; toSpeakerId: string }; move?: { turnId: string; toSpeakerId: string } }): Promise<void>;

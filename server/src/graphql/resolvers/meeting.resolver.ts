@@ -92,15 +92,16 @@ export class MeetingResolver {
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<TurnConnection> {
     if (first !== undefined && first !== null && (first < 1 || first > MAX_TURN_PAGE)) throw new InvalidArgumentError(`first must be between 1 and ${MAX_TURN_PAGE}; got ${first}. Leave it out to get every turn.`);
-    const [page, speakers] = await Promise.all([
-      ctx.platform.store.turnsOfMeeting(meeting.id, { from: from ?? undefined, to: to ?? undefined }, first ?? undefined, after ?? undefined),
-      this.speakers(meeting, ctx),
-    ]);
+    const range = { from: from ?? undefined, to: to ?? undefined };
+    const [page, speakers] = await Promise.all([ctx.platform.store.turnsPage(meeting.id, range, first ?? undefined, after ?? undefined), this.speakers(meeting, ctx)]);
     const byId = new Map(speakers.map((s) => [s.id, s]));
+    const whole = (first === undefined || first === null) && !after;
     return {
       nodes: page.items.map((t) => ({ id: t.id, start: t.startSec, end: t.endSec, speaker: byId.get(t.speakerId)! })),
       pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage },
-      totalCount: page.totalCount,
+      meetingId: meeting.id,
+      range,
+      knownTotal: whole ? page.items.length : undefined,
     };
   }
 
@@ -178,6 +179,14 @@ export class MeetingResolver {
   @Mutation(() => Boolean, { description: 'Deletes the meeting, its audio files and its voice-index entries' })
   async deleteMeeting(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<boolean> {
     return ctx.platform.meetings.delete(id);
+  }
+}
+
+@Resolver(() => TurnConnection)
+export class TurnConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Turns in the range (all pages)' })
+  async totalCount(@Root() connection: TurnConnection, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return connection.knownTotal ?? ctx.platform.store.countTurns(connection.meetingId, connection.range);
   }
 }
 

@@ -85,8 +85,10 @@ export class TurnConnection {
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 
-  @Field(() => Int)
-  totalCount!: number;
+  /** Not exposed: `totalCount` is counted only when asked for (TurnConnectionResolver). */
+  meetingId!: string;
+  range!: { from?: number; to?: number };
+  knownTotal?: number;
 }
 
 @ObjectType()
