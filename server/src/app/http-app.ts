@@ -14,6 +14,7 @@ import { AppError } from '../common/errors';
 import { createContext, GraphQLContext } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/errors';
 import { complexityLimitPlugin, depthLimitRule } from '../graphql/limits';
+import { jitGateway } from '../graphql/jit-gateway';
 import { buildPlatformSchema } from '../graphql/schema';
 import { errorMiddleware, notFoundHandler, sendAppError } from '../http/errors';
 import { createMediaRouter } from '../http/media';
@@ -103,7 +104,7 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   );
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    gateway: jitGateway(schema),
     validationRules: [depthLimitRule(config.graphqlMaxDepth)],
     formatError: createErrorFormatter(log),
     includeStacktraceInErrorResponses: false,

@@ -11,7 +11,7 @@ import { AppError } from '../common/errors';
  */
 export function createErrorFormatter(log: (line: string) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const original = innermost(unwrapResolverError(error));
     if (original instanceof AppError) {
       return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code } };
     }
@@ -25,4 +25,16 @@ export function createErrorFormatter(log: (line: string) => void) {
     log(`graphql: unexpected error at ${formatted.path?.join('.') ?? '(request)'}: ${original instanceof Error ? (original.stack ?? original.message) : String(original)}`);
     return { message: 'Internal server error. It has been logged; try again, and report it if it persists.', path: formatted.path, extensions: { code: 'INTERNAL' } };
   };
+}
+
+/** Resolver errors may arrive wrapped more than once (graphql-jit's error, then Apollo's). */
+function innermost(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 5; depth++) {
+    if (current instanceof AppError || current instanceof ArgumentValidationError) return current;
+    const next = (current as { originalError?: unknown } | null)?.originalError;
+    if (!next) return current;
+    current = next;
+  }
+  return current;
 }

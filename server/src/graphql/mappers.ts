@@ -16,6 +16,7 @@ export function toMeeting(m: MeetingRecord): Meeting {
     minSpeakers: m.minSpeakers,
     maxSpeakers: m.maxSpeakers,
     latestJobId: m.latestJobId,
+    updatedAt: m.updatedAt,
     playablePath: m.playablePath,
     peaksPath: m.peaksPath,
   };

@@ -8,11 +8,13 @@ import { toJob, toMeeting, toSpeaker } from '../mappers';
 import { JobStateGql, MeetingOrderField, OrderDirection, TurnExportFormat } from '../types/enums';
 import { Job } from '../types/job.type';
 import { CreateMeetingInput, ImportInput, Meeting, MeetingConnection, MeetingFilter, MeetingOrder, Speaker, TurnConnection } from '../types/meeting.type';
+import { TurnPageCache, turnPageKey } from '../turn-page-cache';
 import { exportTurns } from './turn-export';
 
 /** Pages of turns hold at most this many; without `first` every turn comes back. */
 export const MAX_TURN_PAGE = 1000;
 const MAX_MEETING_PAGE = 100;
+const turnPages = new TurnPageCache();
 
 export function toStoreFilter(filter: MeetingFilter | undefined): StoreMeetingFilter {
   if (!filter) return {};
@@ -93,7 +95,9 @@ export class MeetingResolver {
   ): Promise<TurnConnection> {
     if (first !== undefined && first !== null && (first < 1 || first > MAX_TURN_PAGE)) throw new InvalidArgumentError(`first must be between 1 and ${MAX_TURN_PAGE}; got ${first}. Leave it out to get every turn.`);
     const range = { from: from ?? undefined, to: to ?? undefined };
-    const [page, speakers] = await Promise.all([ctx.platform.store.turnsPage(meeting.id, range, first ?? undefined, after ?? undefined), this.speakers(meeting, ctx)]);
+    const args = { ...range, first: first ?? undefined, after: after ?? undefined };
+    const load = () => ctx.platform.store.turnsPage(meeting.id, range, args.first, args.after);
+    const [page, speakers] = await Promise.all([meeting.updatedAt ? turnPages.get(turnPageKey(meeting.id, meeting.updatedAt, args), load) : load(), this.speakers(meeting, ctx)]);
     const byId = new Map(speakers.map((s) => [s.id, s]));
     const whole = (first === undefined || first === null) && !after;
     return {

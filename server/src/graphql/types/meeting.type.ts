@@ -29,8 +29,9 @@ export class Meeting {
   @Field(() => Int, { nullable: true })
   maxSpeakers?: number;
 
-  /** Not exposed: for field resolvers. */
+  /** Not exposed: for field resolvers (updatedAt keys the turn-page cache). */
   latestJobId?: string;
+  updatedAt?: string;
   playablePath?: string;
   peaksPath?: string;
 }
