@@ -3,9 +3,11 @@
  * a real server, on SQLite and on PostgreSQL.
  */
 import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 
 import { Engine } from '../server/src/diarization/engine';
+import { signWebhook } from '../server/src/jobs/webhooks';
 import { tempDir } from './helpers/media';
 import { startTestServer, TestServer, uploadFile, waitFor } from './support/platform';
 
@@ -185,5 +187,34 @@ describe.each(['sqlite', 'postgres'] as const)('speaker edits and job control on
     expect((await server.gql('{ viewer { scope } }', undefined, secret)).errors).toBeUndefined();
     await server.gql('mutation($id: ID!) { revokeToken(id: $id) { revokedAt } }', { id: made.data!.createToken.token.id });
     expect((await server.gql('{ viewer { scope } }', undefined, secret)).errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('posts a signed webhook to tokens that asked for one when a job ends', async () => {
+    const received: Array<{ body: string; signature: string; event: string }> = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push({ body, signature: String(req.headers['x-diarization-signature']), event: String(req.headers['x-diarization-event']) });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const port = (receiver.address() as { port: number }).port;
+    try {
+      const made = await server.gql<{ createToken: { webhookSecret: string } }>('mutation($u: String) { createToken(name: "crm", scope: READ, webhookUrl: $u) { webhookSecret } }', { u: `http://127.0.0.1:${port}/hook` });
+      const webhookSecret = made.data!.createToken.webhookSecret;
+      expect(webhookSecret).toMatch(/^whsec_/);
+      const { jobId } = await newMeeting(server, 'Hooked');
+      expect(await finished(server, jobId)).toBe('SUCCEEDED');
+      const hit = await waitFor('the webhook', async () => received.find((r) => r.body.includes(jobId)), 10_000);
+      expect(hit.event).toBe('job.finished');
+      expect(hit.signature).toBe(signWebhook(webhookSecret, hit.body));
+      expect(JSON.parse(hit.body).job).toMatchObject({ id: jobId, state: 'SUCCEEDED' });
+      const bad = await server.gql('mutation { createToken(name: "x", scope: READ, webhookUrl: "ftp://nope") { secret } }');
+      expect(bad.errors![0].message).toMatch(/http\(s\) URL/);
+    } finally {
+      receiver.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { createJobHandlers, MediaPreparer, SpeakerIdentity } from '../jobs/handl
 import { JobProgressEvent, JobService } from '../jobs/job-service';
 import { InProcessQueue } from '../jobs/in-process-queue';
 import { JobQueue } from '../jobs/queue';
+import { WebhookNotifier } from '../jobs/webhooks';
 import { MeetingService } from '../services/meeting.service';
 import { EnrollmentIndex, PeopleService } from '../services/people.service';
 import { carryOver } from '../speakers/carry-over';
@@ -50,8 +51,10 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
 
     const pubSub = createPubSub();
     const listeners = new Set<(event: JobProgressEvent) => void>();
+    const webhooks = new WebhookNotifier(store, log);
     const publish = (event: JobProgressEvent) => {
       pubSub.publish(JOB_PROGRESS_TOPIC, event);
+      webhooks.notify(event);
       for (const listener of listeners) listener(event);
     };
     const queue = new InProcessQueue(config.jobConcurrency);

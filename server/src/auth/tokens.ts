@@ -60,10 +60,11 @@ export class TokenAuthenticator {
     return { scope: record.scope, tokenName: record.name, tokenId: record.id };
   }
 
-  async create(name: string, scope: TokenScope, webhookUrl?: string): Promise<{ token: ApiTokenRecord; secret: string }> {
+  async create(name: string, scope: TokenScope, webhookUrl?: string): Promise<{ token: ApiTokenRecord; secret: string; webhookSecret?: string }> {
     const secret = newTokenSecret();
-    const token = await this.store.insertToken({ id: randomUUID(), name, tokenHash: hashToken(secret), scope, webhookUrl });
-    return { token, secret };
+    const webhookSecret = webhookUrl ? 'whsec_' + randomBytes(24).toString('base64url') : undefined;
+    const token = await this.store.insertToken({ id: randomUUID(), name, tokenHash: hashToken(secret), scope, webhookUrl, webhookSecret });
+    return { token, secret, webhookSecret };
   }
 }
 

@@ -669,6 +669,7 @@ export class KyselyStore implements Store {
             token_hash: token.tokenHash,
             scope: token.scope,
             webhook_url: token.webhookUrl ?? null,
+            webhook_secret: token.webhookSecret ?? null,
             created_at: nowIso(),
             revoked_at: token.revokedAt ?? null,
           })

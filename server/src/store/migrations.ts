@@ -183,5 +183,7 @@ async function initial(db: Kysely<unknown>, kind: DialectKind): Promise<void> {
 export function migrations(kind: DialectKind): Record<string, Migration> {
   return {
     '0001_initial': { up: (db) => initial(db, kind) },
+    // Webhooks are signed with a secret of their own (the token secret itself is never stored).
+    '0002_webhook_secret': { up: (db) => db.schema.alterTable('api_tokens').addColumn('webhook_secret', 'text').execute() },
   };
 }

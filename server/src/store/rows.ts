@@ -143,6 +143,7 @@ export interface ApiTokensTable {
   token_hash: string;
   scope: TokenScope;
   webhook_url: string | null;
+  webhook_secret: string | null;
   created_at: string;
   revoked_at: string | null;
 }
@@ -298,6 +299,7 @@ export function toToken(row: Selectable<ApiTokensTable>): ApiTokenRecord {
     tokenHash: row.token_hash,
     scope: row.scope,
     webhookUrl: opt(row.webhook_url),
+    webhookSecret: opt(row.webhook_secret),
     createdAt: row.created_at,
     revokedAt: opt(row.revoked_at),
   };

@@ -171,6 +171,8 @@ export interface ApiTokenRecord {
   tokenHash: string;
   scope: TokenScope;
   webhookUrl?: string;
+  /** HMAC key for signing webhook calls (shown once, with the token). */
+  webhookSecret?: string;
   createdAt: string;
   revokedAt?: string;
 }

@@ -42,8 +42,8 @@ export class TokenResolver {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 100) throw new InvalidArgumentError('A token name has 1 to 100 characters.');
     if (webhookUrl && !/^https?:\/\//.test(webhookUrl)) throw new InvalidArgumentError(`webhookUrl must be an http(s) URL; got "${webhookUrl}".`);
-    const { token, secret } = await ctx.platform.tokens.create(trimmed, scope, webhookUrl ?? undefined);
-    return { token: toToken(token), secret };
+    const { token, secret, webhookSecret } = await ctx.platform.tokens.create(trimmed, scope, webhookUrl ?? undefined);
+    return { token: toToken(token), secret, webhookSecret };
   }
 
   @Authorized('admin')
