@@ -300,3 +300,47 @@ describe('platform server restarts', () => {
     });
   });
 });
+
+describe('switching the embedding model', () => {
+  it('refuses matching until a reprocessing batch has re-embedded what the previous model stored', async () => {
+    // "Another model": the stand-in's file with one extra (unknown, ignored) protobuf field, so its hash differs.
+    const { readFileSync } = await import('node:fs');
+    const dir = tempDir('model-switch');
+    const retrained = path.join(dir.dir, 'model.onnx');
+    writeFileSync(retrained, Buffer.concat([readFileSync(path.resolve(__dirname, '../../shared/models/ge2e-resemblyzer-fbank80/model.onnx')), Buffer.from([0xa0, 0x06, 0x01])]));
+    const other = await Engine.create({ threads: 2, embeddingModel: retrained });
+    expect(other.model.hash).not.toBe(engine.model.hash);
+
+    const first = await startTestServer({ backend: 'sqlite', engine });
+    const upload = await uploadFile(first, SAMPLE);
+    const created = await first.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "switch" }) { id latestJob { id } } }', { u: upload.body.id });
+    const meetingId = created.data!.createMeeting.id;
+    await waitForJob(first, created.data!.createMeeting.latestJob.id);
+    const clip = await uploadFile(first, CLIP);
+    const person = await first.gql<{ createPerson: { id: string } }>('mutation { createPerson(input: { name: "Switch Person" }) { id } }');
+    await first.gql('mutation($p: ID!, $u: [ID!]!) { enrollFromUploads(personId: $p, uploadIds: $u) { id } }', { p: person.data!.createPerson.id, u: [clip.body.id] });
+    await first.stop({ keepData: true });
+
+    const second = await startTestServer({ backend: 'sqlite', engine: other, dataDir: first.dataDir });
+    try {
+      // Identification alone is refused, with what to do.
+      const identify = await second.gql<{ reprocess: { jobs: Array<{ id: string }> } }>('mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: IDENTIFY }) { jobs { id } } }', { ids: [meetingId] });
+      const refused = await waitForJob(second, identify.data!.reprocess.jobs[0].id);
+      expect(refused).toMatchObject({ state: 'FAILED', errorCode: 'MODEL_SWITCH_PENDING' });
+      expect(refused.errorMessage).toMatch(/reprocessing batch/);
+
+      // Re-diarizing re-embeds the meeting and the clip enrollment; matching resumes.
+      const diarize = await second.gql<{ reprocess: { jobs: Array<{ id: string }> } }>('mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: DIARIZE }) { jobs { id } } }', { ids: [meetingId] });
+      expect((await waitForJob(second, diarize.data!.reprocess.jobs[0].id)).state).toBe('SUCCEEDED');
+      const view = await meeting(second, meetingId);
+      expect(view.speakers.map((s) => s.person?.name ?? null)).toContain('Switch Person');
+      const enrollments = await second.platform.store.enrollmentsOfPerson(person.data!.createPerson.id);
+      expect(enrollments).toHaveLength(1);
+      expect(enrollments[0].modelHash).toBe(other.model.hash);
+    } finally {
+      await second.stop();
+      await other.release();
+      dir.cleanup();
+    }
+  });
+});

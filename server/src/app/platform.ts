@@ -62,7 +62,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const meetings = new MeetingService(store, blobs, jobs, identity);
     const people = new PeopleService(store, blobs, engine, enrollmentIndex(directory));
     const media = mediaPreparer(blobs);
-    const recoveredJobs = await jobs.start(createJobHandlers({ store, engine, media, identity, log }));
+    const recoveredJobs = await jobs.start(createJobHandlers({ store, engine, media, identity, log, reembedEnrollments: () => people.reembedEnrollments() }));
 
     return {
       config,

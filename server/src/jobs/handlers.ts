@@ -34,6 +34,8 @@ export interface JobDeps {
   engine: Engine;
   media: MediaPreparer;
   identity: SpeakerIdentity;
+  /** Re-embeds enrollments another model made (services/people.service.ts); returns what is still pending. */
+  reembedEnrollments: () => Promise<string[]>;
   log?: (line: string) => void;
 }
 
@@ -92,15 +94,21 @@ async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext)
   const turns = result.turns.map((t) => ({ meetingId, speakerId: speakerIds.get(t.speaker)!, startSec: t.startSec, endSec: t.endSec }));
   await store.writeDiarization({ meetingId, durationSec: result.durationSec, speakers, turns });
 
-  const notCarried = previous.length > 0 ? await identity.carryOverManualWork(meetingId, previous, previousTurns) : [];
-  const job = await store.getJob(ctx.jobId);
-  if (job?.batchId && notCarried.length > 0) await store.addBatchNotes(job.batchId, notCarried.map((message) => ({ meetingId, message })));
+  const notes = previous.length > 0 ? await identity.carryOverManualWork(meetingId, previous, previousTurns) : [];
 
-  // While a model switch is pending (other embeddings still stored), this run re-embeds the meeting
-  // but matching stays off: the speakers remain anonymous until the batch has re-embedded the rest.
-  if (await identity.modelUsable(engine.model.hash)) await identity.identifyMeeting(meetingId);
-  else deps.log?.(`meeting ${meetingId}: identification skipped until stored embeddings of the previous model are re-embedded`);
+  // After a model switch, matching is refused while embeddings of the previous model remain: this
+  // run re-embeds the meeting, then the enrollments it can; the speakers stay anonymous until
+  // nothing of the old model is left (the batch notes say what still blocks it).
+  let usable = await identity.modelUsable(engine.model.hash);
+  if (!usable) {
+    const pending = await deps.reembedEnrollments();
+    usable = await identity.modelUsable(engine.model.hash);
+    if (!usable) notes.push(`Identification skipped: the embedding model changed and older embeddings remain (other meetings to reprocess${pending.length ? `; ${pending.join(' ')}` : ''}). Run an IDENTIFY batch once they are re-embedded.`);
+  }
+  if (usable) await identity.identifyMeeting(meetingId);
   await identity.indexMeetingSpeakers(meetingId);
+  const job = await store.getJob(ctx.jobId);
+  if (job?.batchId && notes.length > 0) await store.addBatchNotes(job.batchId, notes.map((message) => ({ meetingId, message })));
   ctx.reportProgress('storing', STORE_SPAN[1]);
 }
 

@@ -98,6 +98,56 @@ export class PeopleService {
     return true;
   }
 
+  /**
+   * After a model switch, re-embeds what another model made, so that matching can resume: clip
+   * enrollments from their stored uploads; speaker enrollments from the person's meeting speakers
+   * that the current model has embedded by now (re-diarized meetings carry assignments over).
+   * Returns, in words, what could not be re-embedded yet (a person must enroll again, or more
+   * meetings must be reprocessed first).
+   */
+  reembedEnrollments(): Promise<string[]> {
+    // One migration at a time: concurrent jobs would otherwise re-embed the same enrollment twice.
+    const run = this.migration.then(() => this.reembedNow());
+    this.migration = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private migration: Promise<void> = Promise.resolve();
+
+  private async reembedNow(): Promise<string[]> {
+    const current = this.engine.model;
+    const pending: string[] = [];
+    for (const old of await this.store.enrollmentsNotOfModel(current.hash)) {
+      const person = await this.store.getPerson(old.personId);
+      const who = person?.name ?? old.personId;
+      let replacement: { embedding: Float32Array; speechSec: number; uploadId?: string; meetingSpeakerId?: string } | undefined;
+      if (old.source === 'clip' && old.uploadId) {
+        const upload = await this.store.getUpload(old.uploadId);
+        if (upload) replacement = { ...(await this.engine.embedClip(this.blobs.absolutePath(upload.path))), uploadId: upload.id };
+      } else {
+        const voices = (await this.store.speakersOfPerson(old.personId)).filter((s) => s.modelHash === current.hash);
+        if (voices.length > 0) {
+          const best = voices.reduce((a, b) => (b.talkTimeSec > a.talkTimeSec ? b : a));
+          replacement = { embedding: best.centroid, speechSec: best.talkTimeSec, meetingSpeakerId: best.id };
+        }
+      }
+      if (!replacement) {
+        pending.push(
+          old.source === 'clip'
+            ? `Enrollment ${old.id} of ${who}: its clip is gone; enroll ${who} again.`
+            : `Enrollment ${old.id} of ${who}: no meeting speaker of ${who} has been re-embedded yet; reprocess a meeting where ${who} speaks, or enroll ${who} again.`,
+        );
+        continue;
+      }
+      await this.index.enroll({ id: randomUUID(), personId: old.personId, source: old.source, speechSec: replacement.speechSec, embedding: replacement.embedding, uploadId: replacement.uploadId, meetingSpeakerId: replacement.meetingSpeakerId, modelName: current.name, modelHash: current.hash });
+      await this.index.removeEnrollment(old.id);
+    }
+    return pending;
+  }
+
   private async mustGet(id: string): Promise<PersonRecord> {
     const person = await this.store.getPerson(id);
     if (!person) throw new NotFoundError('person', id);

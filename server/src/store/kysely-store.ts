@@ -647,6 +647,11 @@ export class KyselyStore implements Store {
     return rows.map(toEnrollment);
   }
 
+  async enrollmentsNotOfModel(modelHash: string): Promise<EnrollmentRecord[]> {
+    const rows = await this.db.selectFrom('enrollments').selectAll().where('model_hash', '<>', modelHash).orderBy('created_at').orderBy('id').execute();
+    return rows.map(toEnrollment);
+  }
+
   async countEnrollmentsNotOfModel(modelHash: string): Promise<number> {
     return count(this.db.selectFrom('enrollments').where('model_hash', '<>', modelHash));
   }

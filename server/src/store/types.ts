@@ -300,6 +300,8 @@ export interface Store {
   getEnrollment(id: string): Promise<EnrollmentRecord | undefined>;
   enrollmentsOfPerson(personId: string): Promise<EnrollmentRecord[]>;
   enrollmentsOfModel(modelHash: string): Promise<EnrollmentRecord[]>;
+  /** Enrollments another model made (to re-embed after a model switch). */
+  enrollmentsNotOfModel(modelHash: string): Promise<EnrollmentRecord[]>;
   countEnrollmentsNotOfModel(modelHash: string): Promise<number>;
   deleteEnrollment(id: string): Promise<EnrollmentRecord | undefined>;
 
