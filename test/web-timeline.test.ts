@@ -1,13 +1,14 @@
 // The web timeline's pure maths (no browser): lanes and hit-testing, the zoomable view, waveform
-// peaks. Expected values are worked out by hand in the comments.
+// peaks, paged turn loading. Expected values are worked out by hand in the comments.
+import type { TurnPageFieldsFragment } from '../web/src/gql/graphql';
+import { addCoverage, coverageRuns } from '../web/src/timeline/coverage';
 import { buildLanes, lowerBound, turnAt } from '../web/src/timeline/lanes';
+import { loadAllTurnPages } from '../web/src/timeline/turn-pages';
 import { clampView, zoomView } from '../web/src/timeline/view';
 import { peakRange, peaksResolution, type Peaks } from '../web/src/timeline/waveform';
 import { formatClock, formatPrecise } from '../web/src/lib/format';
 
-type Meeting = Parameters<typeof buildLanes>[0];
-
-function meeting(turns: [string, number, number][]): Meeting {
+function lanesOf(turns: [string, number, number][], colorOf: (i: number) => string) {
   const speakers = ['a', 'b'].map((id, i) => ({
     id,
     label: `Speaker ${i + 1}`,
@@ -17,29 +18,21 @@ function meeting(turns: [string, number, number][]): Meeting {
     matchScore: null,
     person: id === 'b' ? { id: 'p1', name: 'Bob' } : null,
   }));
-  return {
-    id: 'm',
-    title: 't',
-    tags: [],
-    status: 'SUCCEEDED',
-    durationSeconds: 60,
-    createdAt: '2026-01-01T00:00:00Z',
-    audioUrl: null,
-    peaksUrl: null,
-    latestJob: null,
+  return buildLanes(
     speakers,
-    turns: { totalCount: turns.length, nodes: turns.map(([sp, start, end], i) => ({ id: `t${i}`, start, end, speaker: { id: sp } })) },
-  };
+    turns.map(([sp, start, end], i) => ({ id: `t${i}`, start, end, speaker: { id: sp } })),
+    colorOf,
+  );
 }
 
 describe('lanes', () => {
-  const lanes = buildLanes(
-    meeting([
+  const lanes = lanesOf(
+    [
       ['a', 10, 12],
       ['b', 1, 4],
       ['a', 0, 8], // long turn, listed out of order
       ['a', 9, 9.5],
-    ]),
+    ],
     (i) => `c${i}`,
   );
 
@@ -76,7 +69,7 @@ describe('lanes', () => {
       turns.push(['a', t, t + len]);
       t += len * (i % 3 === 0 ? 0.5 : 1.2); // some overlap, some gaps
     }
-    const [lane] = buildLanes(meeting(turns), () => '#000');
+    const [lane] = lanesOf(turns, () => '#000');
     for (let probe = 0; probe < t; probe += 1.37) {
       const found = turnAt(lane, probe);
       const covering = turns.filter(([, s, e]) => s <= probe && e >= probe);
@@ -121,6 +114,77 @@ describe('waveform peaks', () => {
     expect(peaksResolution(3600)).toBe(11); // 40000 / 3600 = 11.1
     expect(peaksResolution(4 * 3600)).toBe(3); // 2.78 → 3
     expect(peaksResolution(100_000)).toBe(1);
+  });
+});
+
+describe('lane coverage', () => {
+  test('addCoverage adds the covered fraction of each pixel column, clipped to the plot', () => {
+    const cover = new Float32Array(5);
+    addCoverage(cover, 0.5, 2.25); // half of column 0, all of 1, a quarter of 2
+    addCoverage(cover, 2.5, 2.75); // another quarter of 2
+    addCoverage(cover, -3, 0.25); // starts left of the plot: only [0, 0.25) counts
+    addCoverage(cover, 4.5, 9); // runs past the right edge: only [4.5, 5)
+    addCoverage(cover, 3.2, 3.2); // empty
+    expect(Array.from(cover)).toEqual([0.75, 1, 0.5, 0, 0.5]);
+  });
+
+  test('coverageRuns merges equal opacities, with a floor for any speech', () => {
+    // Ten 0.05-pixel turns in column 3: half covered, alpha 0.5; one 0.01-pixel turn in column 4: the 0.3 floor.
+    const cover = new Float32Array(6);
+    addCoverage(cover, 0, 3);
+    for (let k = 0; k < 10; k++) addCoverage(cover, 3 + k * 0.1, 3 + k * 0.1 + 0.05);
+    addCoverage(cover, 4.5, 4.51);
+    const runs = coverageRuns(cover);
+    expect(runs.map((r) => [r.x, r.w])).toEqual([[0, 3], [3, 1], [4, 1]]);
+    expect(runs[0].alpha).toBe(1);
+    expect(runs[1].alpha).toBeCloseTo(0.5, 6);
+    expect(runs[2].alpha).toBe(0.3);
+  });
+});
+
+describe('paged turn loading', () => {
+  // 2,500 turns in pages of 1,000: the first page comes with the meeting, two more by cursor.
+  const all = Array.from({ length: 2500 }, (_, i) => ({ id: `t${i}`, start: i, end: i + 0.5, speaker: { id: 'a' } }));
+  const pageAt = (offset: number): TurnPageFieldsFragment => ({
+    nodes: all.slice(offset, offset + 1000),
+    pageInfo: { endCursor: offset + 1000 < all.length ? `c${offset + 1000}` : `c${all.length}`, hasNextPage: offset + 1000 < all.length },
+  });
+
+  test('follows the cursors to the last page, reporting the count after each page', async () => {
+    const asked: string[] = [];
+    const seen: unknown[][] = [];
+    const turns = await loadAllTurnPages(
+      pageAt(0),
+      async (after) => {
+        asked.push(after);
+        return pageAt(Number(after.slice(1)));
+      },
+      { onPage: (sofar) => seen.push(sofar) },
+    );
+    expect(asked).toEqual(['c1000', 'c2000']);
+    // Snapshots, not one growing array (React would see no change).
+    expect(seen.map((s) => s.length)).toEqual([2000, 2500]);
+    expect(seen[1]).toBe(turns);
+    expect(turns.map((t) => t.id)).toEqual(all.map((t) => t.id));
+  });
+
+  test('a single page needs no further request', async () => {
+    const fetchPage = jest.fn();
+    const one = { nodes: all.slice(0, 3), pageInfo: { endCursor: 'c3', hasNextPage: false } };
+    expect(await loadAllTurnPages(one, fetchPage)).toHaveLength(3);
+    expect(fetchPage).not.toHaveBeenCalled();
+  });
+
+  test('stops when aborted, and fails clearly on a page without a cursor', async () => {
+    const ctrl = new AbortController();
+    const fetchPage = jest.fn(async (after: string) => {
+      ctrl.abort();
+      return pageAt(Number(after.slice(1)));
+    });
+    await expect(loadAllTurnPages(pageAt(0), fetchPage, { signal: ctrl.signal })).rejects.toThrow(/abort/i);
+    expect(fetchPage).toHaveBeenCalledTimes(1);
+    const broken = { nodes: [], pageInfo: { endCursor: null, hasNextPage: true } };
+    await expect(loadAllTurnPages(broken, fetchPage)).rejects.toThrow('sent no cursor');
   });
 });
 

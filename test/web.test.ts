@@ -161,6 +161,7 @@ test('open the timeline and play a turn by clicking it', async () => {
   const [viewStart, viewSpan, labelW, plotW, lanesTop, laneH] = await Promise.all(
     ['view-start', 'view-span', 'label-width', 'plot-width', 'lanes-top', 'lane-height'].map(num),
   );
+  await page.locator('[data-testid=timeline][data-waveform=loaded]').waitFor();
   await shot('05-timeline');
   const mid = (turn.start + turn.end) / 2;
   await page.getByTestId('timeline-canvas').click({
@@ -229,6 +230,7 @@ test('reprocess the meeting and see the enrolled person named on the timeline', 
   expect(bob).toBeDefined();
   // Named by identification (a similarity score), not by a carried-over manual assignment.
   expect(bob?.matchScore).toEqual(expect.any(Number));
+  await page.locator('[data-testid=timeline][data-waveform=loaded]').waitFor();
   await shot('10-timeline-identified');
 });
 
@@ -241,7 +243,7 @@ test('analytics and the phone-width layout render', async () => {
 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${webUrl}/meetings/${encodeURIComponent(meetingId)}`);
-  await page.getByTestId('timeline').waitFor();
+  await page.locator('[data-testid=timeline][data-waveform=loaded]').waitFor();
   await shot('12-timeline-phone');
   await page.goto(webUrl);
   await page.getByRole('heading', { name: 'Upload recordings' }).waitFor();

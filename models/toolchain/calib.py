@@ -36,6 +36,13 @@ def prepare(windows: np.ndarray, global_mean: bool, where: str = "calibration da
     return windows.astype(np.float32)
 
 
+def shift_level(windows: np.ndarray, gain_db: float) -> np.ndarray:
+    """The same windows as if the recording were `gain_db` louder: log (natural) mel power moves by
+    gain_db * ln(10) / 10 (exact except in bins at the fbank's energy floor). For parity checks across
+    recording levels; a model with global-mean normalisation does not see the shift at all."""
+    return (windows + np.float32(gain_db * np.log(10.0) / 10.0)).astype(np.float32)
+
+
 class WindowReader(CalibrationDataReader):
     """Feeds windows to onnxruntime's calibrator in batches."""
 

@@ -181,7 +181,17 @@ export type MeetingTimelineQueryVariables = Exact<{
 }>;
 
 
-export type MeetingTimelineQuery = { meeting: { id: string, title: string, tags: Array<string>, status: JobState, durationSeconds: number, createdAt: string, audioUrl: string | null, peaksUrl: string | null, latestJob: { id: string, state: JobState, stage: string | null, progress: number, errorMessage: string | null } | null, speakers: Array<{ id: string, label: string, engineLabel: string, talkTimeSeconds: number, colorIndex: number, matchScore: number | null, person: { id: string, name: string } | null }>, turns: { totalCount: number, nodes: Array<{ id: string, start: number, end: number, speaker: { id: string } }> } } | null };
+export type MeetingTimelineQuery = { meeting: { id: string, title: string, tags: Array<string>, status: JobState, durationSeconds: number, createdAt: string, audioUrl: string | null, peaksUrl: string | null, latestJob: { id: string, state: JobState, stage: string | null, progress: number, errorMessage: string | null } | null, speakers: Array<{ id: string, label: string, engineLabel: string, talkTimeSeconds: number, colorIndex: number, matchScore: number | null, person: { id: string, name: string } | null }>, turns: { totalCount: number, nodes: Array<{ id: string, start: number, end: number, speaker: { id: string } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } } | null };
+
+export type TurnPageFieldsFragment = { nodes: Array<{ id: string, start: number, end: number, speaker: { id: string } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } };
+
+export type MeetingTurnsQueryVariables = Exact<{
+  id: string | number;
+  after: string;
+}>;
+
+
+export type MeetingTurnsQuery = { meeting: { id: string, turns: { nodes: Array<{ id: string, start: number, end: number, speaker: { id: string } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } } | null };
 
 export type RenameSpeakerMutationVariables = Exact<{
   speakerId: string | number;

@@ -1,7 +1,7 @@
 'use client';
 
 import Link from 'next/link';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { RequireToken } from '../auth/require-token';
 import { useSession } from '../auth/token-context';
 import type { PeopleQuery } from '../gql/graphql';
@@ -86,6 +86,8 @@ function EnrollForm({ onDone }: { onDone: () => void }) {
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // A file input cannot be controlled: clear it by hand, or it keeps showing the enrolled clip.
+  const fileInput = useRef<HTMLInputElement>(null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -107,6 +109,7 @@ function EnrollForm({ onDone }: { onDone: () => void }) {
       setName('');
       setExternalId('');
       setFiles([]);
+      if (fileInput.current) fileInput.current.value = '';
       onDone();
     } catch (err) {
       setStatus(null);
@@ -130,7 +133,7 @@ function EnrollForm({ onDone }: { onDone: () => void }) {
         </div>
         <div className="field">
           <label htmlFor="enroll-files">Voice clips</label>
-          <input id="enroll-files" type="file" multiple accept="audio/*,.wav,.mp3,.m4a,.flac,.ogg,.opus,.webm" onChange={(e) => setFiles(Array.from(e.target.files ?? []))} />
+          <input id="enroll-files" ref={fileInput} type="file" multiple accept="audio/*,.wav,.mp3,.m4a,.flac,.ogg,.opus,.webm" onChange={(e) => setFiles(Array.from(e.target.files ?? []))} />
         </div>
         <button type="submit" className="primary" disabled={busy}>Enroll</button>
       </div>

@@ -1,6 +1,5 @@
-import type { MeetingTimelineQuery } from '../gql/graphql';
-
-type Meeting = NonNullable<MeetingTimelineQuery['meeting']>;
+import type { SpeakerFieldsFragment } from '../gql/graphql';
+import type { TurnNode } from './turn-pages';
 
 /** One speaker's turns as sorted typed arrays, so drawing and hit-testing are binary searches. */
 export interface Lane {
@@ -14,15 +13,15 @@ export interface Lane {
   maxLength: number;
 }
 
-export function buildLanes(meeting: Meeting, colorOf: (index: number) => string): Lane[] {
+export function buildLanes(speakers: readonly SpeakerFieldsFragment[], turnNodes: readonly TurnNode[], colorOf: (index: number) => string): Lane[] {
   const bySpeaker = new Map<string, { start: number; end: number; id: string }[]>();
-  for (const s of meeting.speakers) bySpeaker.set(s.id, []);
-  for (const t of meeting.turns.nodes) {
+  for (const s of speakers) bySpeaker.set(s.id, []);
+  for (const t of turnNodes) {
     let list = bySpeaker.get(t.speaker.id);
     if (!list) bySpeaker.set(t.speaker.id, (list = []));
     list.push({ start: t.start, end: t.end, id: t.id });
   }
-  return meeting.speakers.map((s) => {
+  return speakers.map((s) => {
     const turns = (bySpeaker.get(s.id) ?? []).sort((a, b) => a.start - b.start);
     let maxLength = 0;
     for (const t of turns) maxLength = Math.max(maxLength, t.end - t.start);

@@ -14,7 +14,8 @@ import { speakerColor } from './palette';
 import { fetchPeaks, peaksResolution, type Peaks } from './peaks';
 import { SpeakerPanel } from './speaker-panel';
 import { clampView, TimelineCanvas, zoomView, type SelectedTurn, type View } from './timeline-canvas';
-import { exportTurnsOp, meetingTimelineOp, moveTurnOp } from './timeline.operations';
+import { exportTurnsOp, meetingTimelineOp, meetingTurnsOp, moveTurnOp } from './timeline.operations';
+import { loadAllTurnPages, type TurnNode } from './turn-pages';
 import { TurnList, type TurnRow } from './turn-list';
 
 type Meeting = NonNullable<MeetingTimelineQuery['meeting']>;
@@ -27,51 +28,82 @@ export function MeetingView({ id }: { id: string }) {
   );
 }
 
-function MeetingLoader({ id }: { id: string }) {
-  const [meeting, setMeeting] = useState<Meeting | null | undefined>(undefined);
-  const [error, setError] = useState<string | null>(null);
+/** What the timeline shows: the meeting, and its turns as far as they are loaded. */
+interface Loaded {
+  meeting: Meeting;
+  turns: TurnNode[];
+  /** False while later pages of a long meeting are still coming. */
+  complete: boolean;
+}
 
+function MeetingLoader({ id }: { id: string }) {
+  const [loaded, setLoaded] = useState<Loaded | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const loading = useRef<AbortController | null>(null);
+
+  // The first load draws each page as it arrives; a reload after an edit keeps the old turns on
+  // screen until the new ones are all there, so a long meeting does not flicker.
   const load = useCallback(async () => {
+    loading.current?.abort();
+    const ctrl = new AbortController();
+    loading.current = ctrl;
     try {
-      const data = await request(meetingTimelineOp, { id });
-      setMeeting(data.meeting);
+      const data = await request(meetingTimelineOp, { id }, { signal: ctrl.signal });
+      ctrl.signal.throwIfAborted();
+      const meeting = data.meeting;
+      if (!meeting) return setLoaded(null);
+      const more = meeting.turns.pageInfo.hasNextPage;
+      setLoaded((prev) => (prev && more && prev.turns.length > 0 ? { ...prev, meeting } : { meeting, turns: meeting.turns.nodes, complete: !more }));
+      const turns = await loadAllTurnPages(
+        meeting.turns,
+        async (after) => {
+          const page = await request(meetingTurnsOp, { id, after }, { signal: ctrl.signal });
+          if (!page.meeting) throw new Error(`Meeting ${id} was deleted while its turns were loading.`);
+          return page.meeting.turns;
+        },
+        { signal: ctrl.signal, onPage: (sofar) => setLoaded((prev) => (prev && !prev.complete ? { meeting, turns: sofar, complete: false } : prev)) },
+      );
+      setLoaded({ meeting, turns, complete: true });
       setError(null);
     } catch (err) {
-      setError(describeError(err));
+      if (!ctrl.signal.aborted) setError(describeError(err));
     }
   }, [id]);
 
   useEffect(() => {
     void load();
+    return () => loading.current?.abort();
   }, [load]);
 
   // While the meeting is processing, follow its job and reload when it ends.
-  const status = meeting?.status;
+  const status = loaded?.meeting.status;
   useEffect(() => {
     if (!status || FINISHED_STATES.has(status)) return;
     return watchProgress(
       { meetingId: id },
       {
         onEvent: (e) => {
-          setMeeting((m) => (m && m.latestJob ? { ...m, latestJob: { ...m.latestJob, state: e.state, stage: e.stage, progress: e.progress, errorMessage: e.errorMessage } } : m));
+          setLoaded((l) => (l && l.meeting.latestJob ? { ...l, meeting: { ...l.meeting, latestJob: { ...l.meeting.latestJob, state: e.state, stage: e.stage, progress: e.progress, errorMessage: e.errorMessage } } } : l));
           if (FINISHED_STATES.has(e.state)) void load();
         },
         poll: async () => {
           const data = await request(meetingTimelineOp, { id });
-          setMeeting(data.meeting);
-          return !data.meeting || FINISHED_STATES.has(data.meeting.status);
+          const finished = !data.meeting || FINISHED_STATES.has(data.meeting.status);
+          if (finished) await load();
+          else setLoaded((l) => (l && data.meeting ? { ...l, meeting: data.meeting } : l));
+          return finished;
         },
       },
     );
   }, [id, status, load]);
 
   if (error) return <p role="alert" className="error">{error}</p>;
-  if (meeting === undefined) return <p role="status" className="muted">Loading meeting…</p>;
-  if (meeting === null) return <p role="alert" className="error">No meeting with id {id}. <Link href="/meetings">Back to the list</Link>.</p>;
-  return <MeetingTimeline meeting={meeting} reload={load} />;
+  if (loaded === undefined) return <p role="status" className="muted">Loading meeting…</p>;
+  if (loaded === null) return <p role="alert" className="error">No meeting with id {id}. <Link href="/meetings">Back to the list</Link>.</p>;
+  return <MeetingTimeline meeting={loaded.meeting} turnNodes={loaded.turns} complete={loaded.complete} reload={load} />;
 }
 
-function MeetingTimeline({ meeting, reload }: { meeting: Meeting; reload: () => Promise<void> }) {
+function MeetingTimeline({ meeting, turnNodes, complete, reload }: { meeting: Meeting; turnNodes: TurnNode[]; complete: boolean; reload: () => Promise<void> }) {
   const { isAdmin } = useSession();
   const audio = useRef<HTMLAudioElement>(null);
   const duration = meeting.durationSeconds;
@@ -85,10 +117,10 @@ function MeetingTimeline({ meeting, reload }: { meeting: Meeting; reload: () => 
   const [message, setMessage] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
 
-  const lanes = useMemo(() => buildLanes(meeting, speakerColor), [meeting]);
+  const lanes = useMemo(() => buildLanes(meeting.speakers, turnNodes, speakerColor), [meeting.speakers, turnNodes]);
   const turns = useMemo<TurnRow[]>(
-    () => meeting.turns.nodes.map((t) => ({ id: t.id, start: t.start, end: t.end, speakerId: t.speaker.id })).sort((a, b) => a.start - b.start),
-    [meeting],
+    () => turnNodes.map((t) => ({ id: t.id, start: t.start, end: t.end, speakerId: t.speaker.id })).sort((a, b) => a.start - b.start),
+    [turnNodes],
   );
   const speakerNames = useMemo(
     () => meeting.speakers.map((s) => ({ id: s.id, name: s.person?.name ?? s.label, color: speakerColor(s.colorIndex) })),
@@ -98,7 +130,7 @@ function MeetingTimeline({ meeting, reload }: { meeting: Meeting; reload: () => 
   useEffect(() => setView((v) => clampView(v.span > 1 || !duration ? v : { start: 0, span: duration }, duration)), [duration]);
 
   useEffect(() => {
-    if (!duration || meeting.status !== 'SUCCEEDED') return;
+    if (!duration || meeting.status !== 'SUCCEEDED' || !meeting.peaksUrl) return;
     const ctrl = new AbortController();
     fetchPeaks(meeting.id, peaksResolution(duration), ctrl.signal)
       .then(setPeaks)
@@ -106,7 +138,7 @@ function MeetingTimeline({ meeting, reload }: { meeting: Meeting; reload: () => 
         if (!ctrl.signal.aborted) setPeaksError(`Waveform unavailable: ${describeError(err)}`);
       });
     return () => ctrl.abort();
-  }, [meeting.id, meeting.status, duration]);
+  }, [meeting.id, meeting.status, meeting.peaksUrl, duration]);
 
   const loadPeople = useCallback(() => {
     request(peopleOp, {})
@@ -229,7 +261,7 @@ function MeetingTimeline({ meeting, reload }: { meeting: Meeting; reload: () => 
       <h1>{meeting.title}</h1>
       <p className="muted">
         <span className={`badge ${meeting.status}`} data-testid="meeting-status">{meeting.status.toLowerCase()}</span> · {formatDuration(duration)} ·{' '}
-        {meeting.speakers.length} speakers · {meeting.turns.totalCount} turns{meeting.tags.length ? ` · ${meeting.tags.join(', ')}` : ''}
+        {meeting.speakers.length} speakers · <span data-testid="turn-count">{meeting.turns.totalCount.toLocaleString('en')}</span> turns{meeting.tags.length ? ` · ${meeting.tags.join(', ')}` : ''}
       </p>
       {!ready && job && (
         <div className="card" aria-live="polite">
@@ -240,8 +272,17 @@ function MeetingTimeline({ meeting, reload }: { meeting: Meeting; reload: () => 
         </div>
       )}
 
+      {!complete && (
+        <div className="card" aria-live="polite" data-testid="turns-loading">
+          <label htmlFor="turns-progress">
+            Loading turns: {turnNodes.length.toLocaleString('en')} of {meeting.turns.totalCount.toLocaleString('en')}
+          </label>
+          <progress id="turns-progress" max={Math.max(1, meeting.turns.totalCount)} value={turnNodes.length} />
+        </div>
+      )}
+
       <div className="timeline-controls">
-        <button type="button" className="primary" onClick={togglePlay} aria-pressed={playing} disabled={!ready}>
+        <button type="button" className="primary" onClick={togglePlay} aria-pressed={playing} disabled={!ready || !meeting.audioUrl}>
           {playing ? 'Pause' : 'Play'}
         </button>
         <output aria-live="off" data-testid="clock" data-time={clock.toFixed(2)}>
@@ -288,8 +329,10 @@ function MeetingTimeline({ meeting, reload }: { meeting: Meeting; reload: () => 
         Click a turn to play it; drag to scroll; Ctrl + wheel to zoom. Keys: Space play/pause, ←/→ seek 5 s (Shift: 30 s), +/− zoom.
       </p>
       {peaksError && <p className="muted">{peaksError}</p>}
-      <div className="timeline-controls">
-        <audio ref={audio} controls preload="metadata" src={`/api/media/${encodeURIComponent(meeting.id)}/audio`} data-testid="audio">
+      {ready && !meeting.audioUrl && <p className="muted">This meeting has no playable audio on the server, so there is no waveform or playback; its turns can still be edited and exported.</p>}
+      <div className="timeline-controls" hidden={!meeting.audioUrl}>
+        {/* Always mounted (the listeners above attach once); the source comes when the audio exists. */}
+        <audio ref={audio} controls preload="metadata" src={meeting.audioUrl ? `/api/media/${encodeURIComponent(meeting.id)}/audio` : undefined} data-testid="audio">
           Your browser cannot play this audio.
         </audio>
       </div>

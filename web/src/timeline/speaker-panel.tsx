@@ -82,12 +82,15 @@ function SpeakerEditor({ meetingId, speaker, speakers, people, onChanged }: Omit
   const others = speakers.filter((s) => s.id !== speaker.id);
   const id = (f: string) => `${speaker.id}-${f}`;
 
-  const run = (action: () => Promise<string>) => async (e: FormEvent) => {
+  /** Runs a form's action; on success clears that form's fields (`reset`) and reports the change. */
+  const run = (action: () => Promise<string>, reset?: () => void) => async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      onChanged(await action());
+      const message = await action();
+      reset?.();
+      onChanged(message);
     } catch (err) {
       setError(describeError(err));
     } finally {
@@ -136,7 +139,7 @@ function SpeakerEditor({ meetingId, speaker, speakers, people, onChanged }: Omit
         }
         const { enrollFromSpeaker } = await request(enrollFromSpeakerOp, { personId: target, speakerId: speaker.id });
         return `Enrolled ${label} from this speaker (${enrollFromSpeaker.speechSeconds.toFixed(1)} s of speech).`;
-      })}>
+      }, () => setEnrollName(''))}>
         <div className="field">
           <label htmlFor={id('enroll-to')}>Enroll voice as</label>
           <select id={id('enroll-to')} value={enrollTo} onChange={(e) => setEnrollTo(e.target.value)}>
@@ -160,7 +163,7 @@ function SpeakerEditor({ meetingId, speaker, speakers, people, onChanged }: Omit
           if (!mergeId) throw new Error('Pick the speaker to merge into this one.');
           await request(mergeSpeakersOp, { meetingId, keepSpeakerId: speaker.id, mergeSpeakerId: mergeId });
           return 'Speakers merged.';
-        })}>
+        }, () => setMergeId(''))}>
           <div className="field">
             <label htmlFor={id('merge')}>Merge into this speaker</label>
             <select id={id('merge')} value={mergeId} onChange={(e) => setMergeId(e.target.value)}>
@@ -182,6 +185,9 @@ function SpeakerEditor({ meetingId, speaker, speakers, people, onChanged }: Omit
         }
         await request(splitSpeakerOp, { speakerId: speaker.id, from: a, to: b });
         return `Turns between ${a} s and ${b} s are now a new speaker.`;
+      }, () => {
+        setFrom('');
+        setTo('');
       })}>
         <div className="field">
           <label htmlFor={id('from')}>Split off from (s)</label>

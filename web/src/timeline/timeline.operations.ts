@@ -37,16 +37,38 @@ export const MEETING_TIMELINE = /* GraphQL */ `
       speakers {
         ...SpeakerFields
       }
-      turns {
+      turns(first: 1000) {
         totalCount
-        nodes {
-          id
-          start
-          end
-          speaker {
-            id
-          }
-        }
+        ...TurnPageFields
+      }
+    }
+  }
+`;
+
+/** One page of turns; `first` is the server's largest page (see turn-pages.ts for why pages). */
+export const TURN_PAGE_FIELDS = /* GraphQL */ `
+  fragment TurnPageFields on TurnConnection {
+    nodes {
+      id
+      start
+      end
+      speaker {
+        id
+      }
+    }
+    pageInfo {
+      endCursor
+      hasNextPage
+    }
+  }
+`;
+
+export const MEETING_TURNS = /* GraphQL */ `
+  query MeetingTurns($id: ID!, $after: String!) {
+    meeting(id: $id) {
+      id
+      turns(first: 1000, after: $after) {
+        ...TurnPageFields
       }
     }
   }
@@ -101,7 +123,8 @@ export const EXPORT_TURNS = /* GraphQL */ `
   }
 `;
 
-export const meetingTimelineOp = op<G.MeetingTimelineQuery, G.MeetingTimelineQueryVariables>(MEETING_TIMELINE + SPEAKER_FIELDS);
+export const meetingTimelineOp = op<G.MeetingTimelineQuery, G.MeetingTimelineQueryVariables>(MEETING_TIMELINE + SPEAKER_FIELDS + TURN_PAGE_FIELDS);
+export const meetingTurnsOp = op<G.MeetingTurnsQuery, G.MeetingTurnsQueryVariables>(MEETING_TURNS + TURN_PAGE_FIELDS);
 export const renameSpeakerOp = op<G.RenameSpeakerMutation, G.RenameSpeakerMutationVariables>(RENAME_SPEAKER + SPEAKER_FIELDS);
 export const mergeSpeakersOp = op<G.MergeSpeakersMutation, G.MergeSpeakersMutationVariables>(MERGE_SPEAKERS);
 export const splitSpeakerOp = op<G.SplitSpeakerMutation, G.SplitSpeakerMutationVariables>(SPLIT_SPEAKER);
