@@ -87,6 +87,44 @@ def test_dynamic_quantization_of_lstm_and_fp16(tmp_path: Path):
     assert cosine_rows(run(session(src), test), run(session(half), test)).min() > 0.999
 
 
+def test_per_channel_dynamic_int8_with_block_wise_weight_only_first_lstm(tmp_path: Path):
+    """The stand-in's recipe on a tiny LSTM: layers 2-3 DynamicQuantizeLSTM with per-channel scales, the
+    first LSTM in float with its recurrent weights stored int8 in blocks of 16 (DequantizeLinear + Reshape)."""
+    torch.manual_seed(0)
+    src = export(TinyLstm(), tmp_path / "lstm.onnx")
+    r_float = next(
+        onnx.numpy_helper.to_array(t) for t in onnx.load(str(src)).graph.initializer if list(t.dims) == [1, 128, 32]
+    )
+
+    def build(name: str, group: int | None) -> Path:
+        out = tmp_path / name
+        quantize_dynamic_int8(src, out, keep_float=["/lstm/LSTM"], weight_only=["/lstm/LSTM:R"], per_channel=True, weight_only_group=group)
+        return out
+
+    def r_error(path: Path) -> float:
+        """Relative error of the first LSTM's dequantized recurrent weights (the model's own DequantizeLinear)."""
+        proto = onnx.load(str(path))
+        lstm = next(n for n in proto.graph.node if n.op_type == "LSTM")
+        probe = onnx.helper.make_tensor_value_info(lstm.input[2], onnx.TensorProto.FLOAT, None)
+        proto.graph.output.append(probe)
+        probed = tmp_path / f"probe-{path.name}"
+        onnx.save(proto, str(probed))
+        r = session(probed).run([lstm.input[2]], {"x": speechlike(1)})[0]
+        return float(np.linalg.norm(r - r_float) / np.linalg.norm(r_float))
+
+    rows, blocks = build("rows.onnx", None), build("blocks.onnx", 16)
+    proto = onnx.load(str(blocks))
+    ops = [n.op_type for n in proto.graph.node]
+    assert ops.count("DynamicQuantizeLSTM") == 2 and ops.count("LSTM") == 1 and "Reshape" in ops
+    assert any(t.data_type == onnx.TensorProto.INT8 and list(t.dims) == [1, 256, 16] for t in proto.graph.initializer)
+    assert "per-channel" in metadata(proto)["quantization"] and "scale per 16 weights" in metadata(proto)["quantization"]
+    assert 0 < r_error(blocks) < r_error(rows) < 0.01
+    test = speechlike(16, seed=5)
+    assert cosine_rows(run(session(src), test), run(session(blocks), test)).mean() > 0.99
+    with pytest.raises(ValueError, match="blocks of 24"):
+        build("bad.onnx", 24)
+
+
 def test_lstm_pruning_makes_smaller_layers_and_numpy_lstm_matches_onnx(tmp_path: Path):
     torch.manual_seed(0)
     model = TinyLstm().eval()

@@ -40,7 +40,7 @@ export const diarizationConfigSchema = z.object({
       batchSize: z.number().int().positive().default(32),
       /**
        * Compressed variant of the embedding model (models/manifest.json `variants`, built by `npm run models:build`):
-       * auto = INT8 on CPU, FP16 on GPU, FP32 when that variant is not built. Default fp32 (see DEFAULT_VARIANT and
+       * auto = INT8 on CPU, FP16 on GPU, FP32 when that variant is not built. Default auto (see DEFAULT_VARIANT and
        * models/report/compression.md).
        */
       variant: z.enum(VARIANT_CHOICES).default(DEFAULT_VARIANT),
