@@ -54,23 +54,28 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
 
 async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext): Promise<void> {
   const { store, engine, media, identity } = deps;
-  let meeting = await mustGetMeeting(store, meetingId);
+  const meeting = await mustGetMeeting(store, meetingId);
 
-  // Ingest: playable copy and peaks once per meeting (reprocessing keeps them).
-  if (!meeting.playablePath || !meeting.peaksPath) {
-    ctx.reportProgress('ingest', INGEST_SPAN[0]);
-    const made = await media.prepare(meeting, ctx.signal);
-    await store.updateMeeting(meetingId, made);
-    meeting = { ...meeting, ...made };
-  }
-  ctx.reportProgress('ingest', INGEST_SPAN[1]);
-
-  const result = await engine.diarize(media.absolutePath(meeting.audioPath), {
+  // Ingest (playable copy and peaks, once per meeting) and diarization read the recording
+  // independently, so they run side by side; if either fails, the other is stopped.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  ctx.reportProgress('ingest', INGEST_SPAN[0]);
+  const ingest = meeting.playablePath && meeting.peaksPath ? Promise.resolve() : media.prepare(meeting, signal).then((made) => store.updateMeeting(meetingId, made));
+  const diarization = engine.diarize(media.absolutePath(meeting.audioPath), {
     fileId: meetingId,
-    signal: ctx.signal,
+    signal,
     onProgress: createProgressMapper(ctx.reportProgress),
     overrides: { clustering: { numSpeakers: meeting.numSpeakers, minSpeakers: meeting.minSpeakers, maxSpeakers: meeting.maxSpeakers } },
   });
+  let result: Awaited<typeof diarization>;
+  try {
+    [, result] = await Promise.all([ingest, diarization]);
+  } catch (error) {
+    stop.abort();
+    await Promise.allSettled([ingest, diarization]);
+    throw error;
+  }
   throwIfAborted(ctx.signal, 'job');
   ctx.reportProgress('storing', STORE_SPAN[0]);
 
