@@ -344,3 +344,45 @@ describe('switching the embedding model', () => {
     }
   });
 });
+
+describe('upload limits on a real server', () => {
+  it('refuses a too-large upload and survives one cut off mid-stream, leaving no files or rows', async () => {
+    const { readdirSync, existsSync, readFileSync } = await import('node:fs');
+    const http = await import('node:http');
+    const server = await startTestServer({ backend: 'sqlite', engine, config: { maxUploadBytes: 100_000 } });
+    const leftovers = () => (existsSync(path.join(server.dataDir, 'uploads')) ? readdirSync(path.join(server.dataDir, 'uploads')) : []);
+    try {
+      const tooLarge = await uploadFile(server, SAMPLE);
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.body.error!.code).toBe('UPLOAD_TOO_LARGE');
+      expect(tooLarge.body.error!.message).toMatch(/limit/);
+
+      // A client that promises 90 kB of multipart body, sends part of the file and hangs up.
+      const port = Number(new URL(server.url).port);
+      const boundary = 'cutoffboundary';
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.wav"\r\nContent-Type: audio/wav\r\n\r\n`;
+      const req = http.request({ host: '127.0.0.1', port, path: '/uploads', method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': 90_000 } });
+      req.on('error', () => undefined);
+      req.write(head);
+      req.write(readFileSync(SAMPLE).subarray(0, 30_000));
+      // The server is streaming it to disk …
+      await waitFor('the partial upload on disk', async () => (leftovers().length > 0 ? true : undefined), 10_000);
+      // … when the client hangs up.
+      req.destroy();
+      await waitFor('the partial upload to be cleaned up', async () => (leftovers().length === 0 ? true : undefined), 10_000);
+
+      const health = await fetch(`${server.url}/healthz`);
+      expect(health.status).toBe(200);
+      const small = tempDir('small-upload');
+      const clip = path.join(small.dir, 'small.wav');
+      ffmpeg(['-i', SAMPLE, '-t', '2', clip]);
+      const ok = await uploadFile(server, clip);
+      expect(ok.status).toBe(201);
+      expect(leftovers()).toEqual([ok.body.id]);
+      expect(await server.platform.store.getUpload(ok.body.id!)).toMatchObject({ id: ok.body.id });
+      small.cleanup();
+    } finally {
+      await server.stop();
+    }
+  });
+});
