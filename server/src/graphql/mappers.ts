@@ -1,4 +1,5 @@
 import { JobRecord, MeetingRecord, MeetingSpeakerRecord, PersonRecord } from '../store/types';
+import type { GraphQLContext } from './context';
 import { JobKindGql, JobStateGql } from './types/enums';
 import { Job } from './types/job.type';
 import { Meeting, Speaker } from './types/meeting.type';
@@ -63,4 +64,11 @@ export function toJob(j: JobRecord): Job {
 
 export function toPerson(p: PersonRecord): Person {
   return { id: p.id, name: p.name, externalId: p.externalId, metadata: p.metadata, createdAt: new Date(p.createdAt) };
+}
+
+/** A meeting's speakers as GraphQL objects, most talk time first (one query per request, cached in the context). */
+export async function meetingSpeakers(ctx: GraphQLContext, meetingId: string): Promise<Speaker[]> {
+  const speakers = await ctx.speakersOf(meetingId);
+  const out = await Promise.all(speakers.map(async (s) => toSpeaker(s, s.personId ? await ctx.person(s.personId) : undefined)));
+  return out.sort((a, b) => b.talkTimeSeconds - a.talkTimeSeconds || a.engineLabel.localeCompare(b.engineLabel));
 }

@@ -4,7 +4,7 @@ import { InvalidArgumentError, NotFoundError } from '../../common/errors';
 import { resolveImportPath } from '../../http/import-path';
 import { MeetingFilter as StoreMeetingFilter } from '../../store/types';
 import { GraphQLContext } from '../context';
-import { toJob, toMeeting, toSpeaker } from '../mappers';
+import { meetingSpeakers, toJob, toMeeting } from '../mappers';
 import { JobStateGql, MeetingOrderField, OrderDirection, TurnExportFormat } from '../types/enums';
 import { Job } from '../types/job.type';
 import { CreateMeetingInput, ImportInput, Meeting, MeetingConnection, MeetingFilter, MeetingOrder, Speaker, TurnConnection } from '../types/meeting.type';
@@ -74,9 +74,7 @@ export class MeetingResolver {
 
   @FieldResolver(() => [Speaker], { description: 'Most talk time first' })
   async speakers(@Root() meeting: Meeting, @Ctx() ctx: GraphQLContext): Promise<Speaker[]> {
-    const speakers = await ctx.speakersOf(meeting.id);
-    const out = await Promise.all(speakers.map(async (s) => toSpeaker(s, s.personId ? await ctx.person(s.personId) : undefined)));
-    return out.sort((a, b) => b.talkTimeSeconds - a.talkTimeSeconds || a.engineLabel.localeCompare(b.engineLabel));
+    return meetingSpeakers(ctx, meeting.id);
   }
 
   @FieldResolver(() => Int)
@@ -97,7 +95,7 @@ export class MeetingResolver {
     const range = { from: from ?? undefined, to: to ?? undefined };
     const args = { ...range, first: first ?? undefined, after: after ?? undefined };
     const load = () => ctx.platform.store.turnsPage(meeting.id, range, args.first, args.after);
-    const [page, speakers] = await Promise.all([meeting.updatedAt ? turnPages.get(turnPageKey(meeting.id, meeting.updatedAt, args), load) : load(), this.speakers(meeting, ctx)]);
+    const [page, speakers] = await Promise.all([meeting.updatedAt ? turnPages.get(turnPageKey(meeting.id, meeting.updatedAt, args), load) : load(), meetingSpeakers(ctx, meeting.id)]);
     const byId = new Map(speakers.map((s) => [s.id, s]));
     const whole = (first === undefined || first === null) && !after;
     return {
@@ -121,7 +119,7 @@ export class MeetingResolver {
 
   @FieldResolver(() => String, { description: 'All turns as RTTM, JSON or CSV text' })
   async export(@Root() meeting: Meeting, @Ctx() ctx: GraphQLContext, @Arg('format', () => TurnExportFormat) format: TurnExportFormat): Promise<string> {
-    const [page, speakers] = await Promise.all([ctx.platform.store.turnsOfMeeting(meeting.id), this.speakers(meeting, ctx)]);
+    const [page, speakers] = await Promise.all([ctx.platform.store.turnsOfMeeting(meeting.id), meetingSpeakers(ctx, meeting.id)]);
     return exportTurns(format, meeting, page.items, speakers);
   }
 

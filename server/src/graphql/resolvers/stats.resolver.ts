@@ -4,10 +4,10 @@ import { aggregateStats } from '../../analytics/aggregate';
 import { meetingStats } from '../../analytics/meeting-stats';
 import { InvalidArgumentError } from '../../common/errors';
 import { GraphQLContext } from '../context';
-import { toPerson } from '../mappers';
+import { meetingSpeakers, toPerson } from '../mappers';
 import { Meeting, MeetingFilter } from '../types/meeting.type';
 import { AggregateStats, MeetingStats } from '../types/stats.type';
-import { MeetingResolver, toStoreFilter } from './meeting.resolver';
+import { toStoreFilter } from './meeting.resolver';
 
 /** Aggregates read every turn of every matching meeting; past this many, narrow the filter. */
 const MAX_AGGREGATE_MEETINGS = 5000;
@@ -17,11 +17,9 @@ const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
 @Resolver(() => Meeting)
 export class StatsResolver {
-  private readonly meetings = new MeetingResolver();
-
   @FieldResolver(() => MeetingStats, { description: 'Talk time, turns, interruptions, overlap and silence' })
   async stats(@Root() meeting: Meeting, @Ctx() ctx: GraphQLContext): Promise<MeetingStats> {
-    const [page, speakers] = await Promise.all([ctx.platform.store.turnsOfMeeting(meeting.id), this.meetings.speakers(meeting, ctx)]);
+    const [page, speakers] = await Promise.all([ctx.platform.store.turnsOfMeeting(meeting.id), meetingSpeakers(ctx, meeting.id)]);
     const turns = page.items.map((t) => ({ speakerId: t.speakerId, start: t.startSec, end: t.endSec }));
     const stats = meetingStats(turns, meeting.durationSeconds);
     const byId = new Map(speakers.map((s) => [s.id, s]));
