@@ -26,11 +26,18 @@ from .onnxutil import compact_names, cosine_rows, metadata, run, session, set_me
 def _pre_process(source: Path, work: Path) -> Path:
     """Symbolic shape inference + ORT graph optimizations (folds batch norms into convs), as the ORT
     quantization docs recommend before quantizing."""
-    out = work / "pre.onnx"
+    source, out = source.resolve(), work.resolve() / "pre.onnx"
+    # Symbolic shape inference writes scratch files (sym_shape_infer_temp.onnx and uuid-named external
+    # data) into the current folder and leaves them there when it gives up: keep them in `work`.
+    here = os.getcwd()
+    os.chdir(work)
     try:
-        quant_pre_process(str(source), str(out), skip_symbolic_shape=False)
-    except Exception:  # noqa: BLE001 - symbolic inference gives up on CAM++'s dynamic segment pooling
-        quant_pre_process(str(source), str(out), skip_symbolic_shape=True)
+        try:
+            quant_pre_process(str(source), str(out), skip_symbolic_shape=False)
+        except Exception:  # noqa: BLE001 - symbolic inference gives up on CAM++'s dynamic segment pooling
+            quant_pre_process(str(source), str(out), skip_symbolic_shape=True)
+    finally:
+        os.chdir(here)
     return out
 
 
