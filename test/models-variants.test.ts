@@ -14,7 +14,8 @@ import { cosine, SpeakerEmbedder } from '../server/src/embedding/embedder';
 import { collectCalibrationWindows, encodeNpy } from '../server/src/models/calibration';
 import { loadManifest, parseManifest } from '../server/src/models/manifest';
 import { resolveEmbeddingModel } from '../server/src/models/resolve';
-import { canonicalJson, recipeHash, selectVariant, sha256FileSync, VariantSelection } from '../server/src/models/variants';
+import { sha256FileSync } from '../server/src/common/sha256';
+import { canonicalJson, recipeHash, selectVariant, VariantSelection } from '../server/src/models/variants';
 import { ffmpeg, tempDir } from './helpers/media';
 
 const python = path.join(repoRoot, 'models', '.venv', 'bin', 'python');

@@ -3,12 +3,11 @@
 // person from an uploaded clip, and a 4-hour meeting of 5,000 turns that loads in pages and zooms.
 // Each edit is checked on the page and through the GraphQL API. Screenshots go to test/artifacts/.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { seedMeetings, type SeededMeeting, type SeedSpec } from './support/browser-seed';
-import { ARTIFACTS, ROOT, ensureWebBuild, freePort, launchBrowser, startServer, startWeb, type Child } from './support/browser';
+import { ARTIFACTS, ROOT, startStack, type Stack } from './support/browser';
 
 const ADMIN_TOKEN = 'web-seeded-admin-token-0123456789';
 const SMALL: SeedSpec = { title: 'Seeded planning meeting', tags: ['seeded'], durationSec: 120, speakers: 3, turns: 40 };
@@ -16,12 +15,9 @@ const LONG: SeedSpec = { title: 'Seeded four-hour meeting', tags: ['seeded', 'lo
 // speaker91 speaks alone from 21.9 s to 27.8 s of the dev sample (its reference RTTM).
 const RECORDING = path.resolve(ROOT, '../shared/data/dev/diarization/pyannote_sample.wav');
 
-let dataDir: string;
+let stack: Stack | undefined;
 let apiPort: number;
 let webUrl: string;
-let server: Child | undefined;
-let web: Child | undefined;
-let browser: Browser | undefined;
 let page: Page;
 let small: SeededMeeting;
 let long: SeededMeeting;
@@ -82,20 +78,19 @@ async function waitForSpanChange(span: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  ensureWebBuild();
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'web-seeded-'));
-  clip = path.join(dataDir, 'speaker91.wav');
+  stack = await startStack({
+    prefix: 'web-seeded',
+    adminToken: ADMIN_TOKEN,
+    beforeWeb: async (server) => {
+      // The speakers must carry the server's model identity, or speaker matching refuses to run.
+      const { model } = (await (await fetch(`http://127.0.0.1:${server.apiPort}/healthz`)).json()) as { model: { name: string; hash: string; dim: number } };
+      [small, long] = await seedMeetings({ dataDir: server.dataDir, model, specs: [SMALL, LONG] });
+    },
+  });
+  ({ apiPort, webUrl } = stack);
+  clip = path.join(stack.dataDir, 'speaker91.wav');
   execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', '-ss', '21.9', '-to', '27.8', '-i', RECORDING, clip]);
-  apiPort = await freePort();
-  const webPort = await freePort();
-  webUrl = `http://127.0.0.1:${webPort}`;
-  server = await startServer({ port: apiPort, dataDir: path.join(dataDir, 'server'), adminToken: ADMIN_TOKEN, webOrigin: webUrl });
-  // The speakers must carry the server's model identity, or speaker matching refuses to run.
-  const { model } = (await (await fetch(`http://127.0.0.1:${apiPort}/healthz`)).json()) as { model: { name: string; hash: string; dim: number } };
-  [small, long] = await seedMeetings({ dataDir: path.join(dataDir, 'server'), model, specs: [SMALL, LONG] });
-  web = await startWeb({ port: webPort, apiPort });
-  browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
   // Signed in from the start (the token form has its own test in web.test.ts).
   await context.addInitScript(`localStorage.setItem('diarization.token', ${JSON.stringify(ADMIN_TOKEN)})`);
   page = await context.newPage();
@@ -108,10 +103,7 @@ beforeAll(async () => {
 }, 20 * 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-  await server?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await stack?.stop();
 }, 60_000);
 
 describe('a four-hour meeting of 5,000 turns', () => {

@@ -2,22 +2,17 @@
 // with free ports and a temporary DATA_DIR. A person uploads a dev recording, watches its progress,
 // opens the timeline, plays a turn, renames a speaker, enrolls a person, reprocesses, and sees that
 // person named on the timeline. Screenshots of each main page go to test/artifacts/.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ARTIFACTS, ROOT, ensureWebBuild, freePort, launchBrowser, startServer, startWeb, type Child } from './support/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, ROOT, startStack, type Stack } from './support/browser';
 
 const RECORDING = path.resolve(ROOT, '../shared/data/dev/diarization/pyannote_sample.wav');
 const ADMIN_TOKEN = 'web-test-admin-token-0123456789';
 const PROCESSING_MS = 8 * 60_000;
 
-let dataDir: string;
+let stack: Stack | undefined;
 let apiPort: number;
 let webUrl: string;
-let server: Child | undefined;
-let web: Child | undefined;
-let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
 let meetingId: string;
@@ -61,15 +56,9 @@ async function openSpeakerEditor(index: number) {
 }
 
 beforeAll(async () => {
-  ensureWebBuild();
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'web-test-'));
-  apiPort = await freePort();
-  const webPort = await freePort();
-  webUrl = `http://127.0.0.1:${webPort}`;
-  server = await startServer({ port: apiPort, dataDir, adminToken: ADMIN_TOKEN, webOrigin: webUrl });
-  web = await startWeb({ port: webPort, apiPort });
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  stack = await startStack({ prefix: 'web-test', adminToken: ADMIN_TOKEN });
+  ({ apiPort, webUrl } = stack);
+  context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
   page.on('websocket', (ws) => {
     wsUrls.push(ws.url());
@@ -80,10 +69,7 @@ beforeAll(async () => {
 }, 20 * 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-  await server?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await stack?.stop();
 }, 60_000);
 
 test('the home page asks for a token, then accepts the admin token', async () => {

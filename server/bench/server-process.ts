@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 
 import { repoRoot } from '../src/common/paths';
+import { wavHeaderMono16 } from './wav';
 
 const MAIN = 'server/src/app/main.ts';
 const BANNER = /meeting-diarization server on http:\/\/([^/\s]+)\/graphql/;
@@ -161,21 +162,7 @@ export async function graphql<T>(server: Pick<BenchServer, 'baseUrl' | 'adminTok
 
 /** 44-byte header of a 16-bit mono PCM WAV holding `dataBytes` bytes of samples. */
 export function wavHeader(dataBytes: number, sampleRate = 16000): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + dataBytes, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(dataBytes, 40);
-  return header;
+  return wavHeaderMono16(dataBytes / 2, sampleRate);
 }
 
 const PCM_CHUNK_BYTES = 1 << 20;

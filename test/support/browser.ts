@@ -1,8 +1,9 @@
 // Helpers for the browser tests: the real server and the built web app as child processes on
 // 127.0.0.1 with free ports, and Debian's chromium driven by playwright-core.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -138,4 +139,45 @@ export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`);
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** The GraphQL server, the built web app and Chromium, on free 127.0.0.1 ports with a temporary DATA_DIR. */
+export interface Stack {
+  /** Temporary folder of the test (the server's DATA_DIR is `server/` inside it). */
+  dataDir: string;
+  apiPort: number;
+  webUrl: string;
+  browser: Browser;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: {
+  prefix: string;
+  adminToken: string;
+  /** Runs once the API answers, before the web app starts (e.g. to seed the store). */
+  beforeWeb?: (server: { dataDir: string; apiPort: number }) => Promise<void>;
+}): Promise<Stack> {
+  ensureWebBuild();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `${options.prefix}-`));
+  const children: Child[] = [];
+  let browser: Browser | undefined;
+  const stop = async () => {
+    await browser?.close();
+    for (const child of children.reverse()) await child.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const apiPort = await freePort();
+    const webPort = await freePort();
+    const webUrl = `http://127.0.0.1:${webPort}`;
+    const serverDir = path.join(dataDir, 'server');
+    children.push(await startServer({ port: apiPort, dataDir: serverDir, adminToken: options.adminToken, webOrigin: webUrl }));
+    await options.beforeWeb?.({ dataDir: serverDir, apiPort });
+    children.push(await startWeb({ port: webPort, apiPort }));
+    browser = await launchBrowser();
+    return { dataDir, apiPort, webUrl, browser, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

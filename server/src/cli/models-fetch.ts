@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,15 +9,12 @@ import { InvalidArgumentError, ModelMismatchError, ModelMissingError } from '../
 import { loadManifest } from '../models/manifest';
 import { modelCacheDir } from '../models/resolve';
 import { log, runCli } from './common';
+import { sha256File } from '../common/sha256';
 
 const program = new Command('models:fetch')
   .description('Download an official model export into the local model cache and verify its sha256.')
   .argument('<name>', 'embedding model name from models/manifest.json (e.g. campplus-en-voxceleb)')
   .option('--timeout <sec>', 'give up connecting after this many seconds', Number, 20);
-
-export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
-}
 
 async function main(): Promise<void> {
   program.parse();

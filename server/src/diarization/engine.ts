@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-
 import { decodeToArray } from '../audio';
 import { InvalidAudioError } from '../common/errors';
 import { ProgressEvent } from '../common/progress';
@@ -8,6 +5,7 @@ import { Diarizer } from './pipeline';
 import { DiarizationConfigInput } from './config';
 import { DiarizationResult } from './result';
 import { resolveEmbeddingModel } from '../models/resolve';
+import { sha256File } from '../common/sha256';
 
 /** Identity of the speaker-embedding model: every stored embedding records it. */
 export interface ModelIdentity {
@@ -72,14 +70,4 @@ export class Engine {
   release(): Promise<void> {
     return this.diarizer.release();
   }
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { ModelMismatchError, ModelMissingError } from '../common/errors';
 import { VARIANT_NAMES, VariantName } from './manifest';
 import { findModelFile, ResolvedEmbeddingModel } from './resolve';
+import { sha256FileSync } from '../common/sha256';
 
 export { VARIANT_NAMES, type VariantName };
 export const VARIANT_CHOICES = [...VARIANT_NAMES, 'auto'] as const;
@@ -60,10 +61,6 @@ export function canonicalJson(value: unknown): string {
 
 export function recipeHash(recipe: unknown): string {
   return createHash('sha256').update(canonicalJson(recipe)).digest('hex');
-}
-
-export function sha256FileSync(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 export function buildRecordPath(modelPath: string): string {

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { probeAudio } from '../audio';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../common/errors';
+import { meanEmbedding } from '../embedding/embedder';
 import { JobService } from '../jobs/job-service';
 import { BlobStore } from '../storage/blob-store';
 import { MeetingRecord, MeetingSpeakerRecord, Store, UploadRecord } from '../store/types';
@@ -127,8 +128,11 @@ export class MeetingService {
     if (keep.meetingId !== meetingId || gone.meetingId !== meetingId) throw new InvalidArgumentError(`Both speakers must belong to meeting ${meetingId}.`);
     const turns = (await this.store.turnsOfMeeting(meetingId)).items.filter((t) => t.speakerId === keepId || t.speakerId === mergeId);
     const joined = unionOfSpans(turns);
-    const w = keep.talkTimeSec + gone.talkTimeSec;
-    const centroid = weightedCentroid([keep.centroid, gone.centroid], [keep.talkTimeSec / w, gone.talkTimeSec / w]);
+    // The merged voice: the two centroids weighted by talk time.
+    const rows = new Float32Array(keep.centroid.length * 2);
+    rows.set(keep.centroid, 0);
+    rows.set(gone.centroid, keep.centroid.length);
+    const centroid = meanEmbedding(rows, keep.centroid.length, [keep.talkTimeSec, gone.talkTimeSec]);
     await this.store.transaction(async (tx) => {
       await tx.editTurns(meetingId, { deleteIds: turns.map((t) => t.id), insert: joined.map((s) => ({ meetingId, speakerId: keepId, ...s })) });
       await tx.updateSpeaker(keepId, { talkTimeSec: round3(totalSec(joined)), centroid });
@@ -201,13 +205,6 @@ export function normaliseTags(tags: readonly string[] | undefined): string[] {
     out.add(t);
   }
   return [...out];
-}
-
-function weightedCentroid(vectors: Float32Array[], weights: number[]): Float32Array {
-  const out = new Float32Array(vectors[0].length);
-  vectors.forEach((v, k) => v.forEach((x, i) => (out[i] += weights[k] * x)));
-  const norm = Math.hypot(...out) || 1;
-  return out.map((x) => x / norm);
 }
 
 function round3(x: number): number {

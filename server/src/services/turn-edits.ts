@@ -1,4 +1,6 @@
 /** Interval arithmetic behind the manual speaker edits (merge, split); pure so it is easy to pin. */
+import { mergeIntervals } from '../analytics/meeting-stats';
+
 export interface Span {
   startSec: number;
   endSec: number;
@@ -6,14 +8,7 @@ export interface Span {
 
 /** One speaker's turns with overlapping or touching ones joined (a merged speaker has no self-overlap). */
 export function unionOfSpans<T extends Span>(spans: readonly T[]): Span[] {
-  const sorted = [...spans].sort((a, b) => a.startSec - b.startSec || a.endSec - b.endSec);
-  const out: Span[] = [];
-  for (const s of sorted) {
-    const last = out[out.length - 1];
-    if (last && s.startSec <= last.endSec) last.endSec = Math.max(last.endSec, s.endSec);
-    else out.push({ startSec: s.startSec, endSec: s.endSec });
-  }
-  return out;
+  return mergeIntervals(spans.map((s) => [s.startSec, s.endSec])).map(([startSec, endSec]) => ({ startSec, endSec }));
 }
 
 /**

@@ -46,19 +46,7 @@ export interface MeetingRecord {
   updatedAt: string;
 }
 
-export interface MeetingInsert {
-  id: string;
-  title: string;
-  tags: string[];
-  uploadId: string;
-  audioPath: string;
-  playablePath?: string;
-  peaksPath?: string;
-  durationSec: number;
-  numSpeakers?: number;
-  minSpeakers?: number;
-  maxSpeakers?: number;
-}
+export type MeetingInsert = Omit<MeetingRecord, 'latestJobId' | 'createdAt' | 'updatedAt'>;
 
 export interface JobRecord {
   id: string;
@@ -112,19 +100,7 @@ export interface MeetingSpeakerRecord {
   createdAt: string;
 }
 
-export interface MeetingSpeakerInsert {
-  id: string;
-  meetingId: string;
-  label: string;
-  displayName?: string;
-  personId?: string;
-  personSource?: 'auto' | 'manual';
-  matchScore?: number;
-  talkTimeSec: number;
-  centroid: Float32Array;
-  modelName: string;
-  modelHash: string;
-}
+export type MeetingSpeakerInsert = Omit<MeetingSpeakerRecord, 'createdAt'>;
 
 export interface TurnRecord {
   id: string;

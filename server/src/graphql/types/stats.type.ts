@@ -3,15 +3,13 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { Person } from './person.type';
 import { Speaker } from './meeting.type';
 
+/** Talk figures of one voice: a meeting speaker, or a person over many meetings. */
 @ObjectType()
-export class SpeakerStats {
-  @Field(() => Speaker)
-  speaker!: Speaker;
-
+abstract class TalkFigures {
   @Field(() => Float)
   talkTimeSeconds!: number;
 
-  @Field(() => Float, { description: "Share of the meeting's speech time, 0..1" })
+  @Field(() => Float, { description: 'Share of all talk time, 0..1 (shares add up to 1)' })
   share!: number;
 
   @Field(() => Int)
@@ -23,12 +21,13 @@ export class SpeakerStats {
   @Field(() => Float)
   longestTurnSeconds!: number;
 
-  @Field(() => Int, { description: 'Turns this speaker started while another speaker was talking' })
+  @Field(() => Int, { description: 'Turns started while another speaker was talking' })
   interruptions!: number;
 }
 
+/** Time figures of one meeting or of many together. */
 @ObjectType()
-export class MeetingStats {
+abstract class TimeFigures {
   @Field(() => Float)
   durationSeconds!: number;
 
@@ -46,13 +45,22 @@ export class MeetingStats {
 
   @Field(() => Int)
   interruptions!: number;
+}
 
+@ObjectType()
+export class SpeakerStats extends TalkFigures {
+  @Field(() => Speaker)
+  speaker!: Speaker;
+}
+
+@ObjectType()
+export class MeetingStats extends TimeFigures {
   @Field(() => [SpeakerStats])
   speakers!: SpeakerStats[];
 }
 
 @ObjectType({ description: 'Talk statistics of one person (or of unassigned speakers) over many meetings' })
-export class PersonStats {
+export class PersonStats extends TalkFigures {
   @Field(() => Person, { nullable: true, description: 'Null for speakers not matched to anybody' })
   person?: Person;
 
@@ -61,48 +69,12 @@ export class PersonStats {
 
   @Field(() => Int)
   meetings!: number;
-
-  @Field(() => Float)
-  talkTimeSeconds!: number;
-
-  @Field(() => Float)
-  share!: number;
-
-  @Field(() => Int)
-  turns!: number;
-
-  @Field(() => Float)
-  meanTurnSeconds!: number;
-
-  @Field(() => Float)
-  longestTurnSeconds!: number;
-
-  @Field(() => Int)
-  interruptions!: number;
 }
 
 @ObjectType()
-export class AggregateStats {
+export class AggregateStats extends TimeFigures {
   @Field(() => Int)
   meetings!: number;
-
-  @Field(() => Float)
-  durationSeconds!: number;
-
-  @Field(() => Float)
-  speechSeconds!: number;
-
-  @Field(() => Float)
-  overlapSeconds!: number;
-
-  @Field(() => Float)
-  silenceRatio!: number;
-
-  @Field(() => Int)
-  turns!: number;
-
-  @Field(() => Int)
-  interruptions!: number;
 
   @Field(() => [PersonStats])
   people!: PersonStats[];
