@@ -59,7 +59,11 @@ afterAll(() => {
 
 test('a path that does not exist is FileNotFoundError naming the path', async () => {
   const missing = path.join(dir, 'no-such-meeting.wav');
-  const errors: unknown[] = [await decodeError(missing), await probeAudio(missing).catch((e: unknown) => e), await decodeToArray(missing).catch((e: unknown) => e)];
+  const errors: unknown[] = [
+    await decodeError(missing),
+    await probeAudio(missing).catch((e: unknown) => e),
+    await decodeToArray(missing).catch((e: unknown) => e),
+  ];
   for (const err of errors) {
     expect(err).toBeInstanceOf(FileNotFoundError);
     expect((err as Error).message).toContain(missing);

@@ -33,7 +33,10 @@ describe('command-line tools', () => {
   });
 
   it('diarize fails with a clear message and exit code 1 on a missing file', async () => {
-    await expect(run(tsx, [cli('diarize'), path.join(media.dir, 'nope.wav')])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/FILE_NOT_FOUND.*nope\.wav/) });
+    await expect(run(tsx, [cli('diarize'), path.join(media.dir, 'nope.wav')])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/FILE_NOT_FOUND.*nope\.wav/),
+    });
   });
 
   it('embed reads a list file with paths relative to it and writes one JSON line per input', async () => {
@@ -43,7 +46,10 @@ describe('command-line tools', () => {
     const second = path.relative(media.dir, path.join(list, 'wav/ls-2609/2609-156975-0008.wav'));
     writeFileSync(listFile, `${first}\n${second}\n`);
     const { stdout } = await run(tsx, [cli('embed'), listFile]);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.file)).toEqual([first, second]);
     for (const l of lines) {
       expect(l.embedding).toHaveLength(256);

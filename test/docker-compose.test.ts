@@ -30,7 +30,18 @@ interface ComposeConfig {
 /** docker-compose with the repository as working directory and no stray overrides from the caller. */
 function compose(args: string[]) {
   const env = { ...process.env };
-  for (const name of ['SERVER_PORT', 'POSTGRES_PASSWORD', 'MODELS_HOST_DIR', 'JOB_CONCURRENCY', 'ENGINE_THREADS', 'MAX_UPLOAD_MB', 'CORS_ORIGINS', 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME']) delete env[name];
+  for (const name of [
+    'SERVER_PORT',
+    'POSTGRES_PASSWORD',
+    'MODELS_HOST_DIR',
+    'JOB_CONCURRENCY',
+    'ENGINE_THREADS',
+    'MAX_UPLOAD_MB',
+    'CORS_ORIGINS',
+    'COMPOSE_FILE',
+    'COMPOSE_PROJECT_NAME',
+  ])
+    delete env[name];
   return spawnSync('docker-compose', ['-f', composeFile, ...args], { cwd: root, env, encoding: 'utf8' });
 }
 
@@ -44,8 +55,14 @@ function resolvedConfig(): ComposeConfig {
   const yaml = compose(['config']);
   expect(yaml.stderr).toBe('');
   expect(yaml.status).toBe(0);
-  const json = spawnSync('python3', ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], { input: yaml.stdout, encoding: 'utf8' });
-  if (json.status !== 0) throw new Error(`could not parse the output of docker-compose config with python3 + PyYAML (installed with docker-compose): ${json.stderr || json.error?.message}`);
+  const json = spawnSync('python3', ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
+    input: yaml.stdout,
+    encoding: 'utf8',
+  });
+  if (json.status !== 0)
+    throw new Error(
+      `could not parse the output of docker-compose config with python3 + PyYAML (installed with docker-compose): ${json.stderr || json.error?.message}`,
+    );
   return JSON.parse(json.stdout) as ComposeConfig;
 }
 

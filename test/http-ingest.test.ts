@@ -87,7 +87,11 @@ async function waitFor(condition: () => boolean, ms = 10_000): Promise<boolean> 
   return condition();
 }
 
-async function upload(route: string, bytes: Uint8Array, name: string): Promise<{ status: number; body: { id?: string; error?: { code: string; message: string } } }> {
+async function upload(
+  route: string,
+  bytes: Uint8Array,
+  name: string,
+): Promise<{ status: number; body: { id?: string; error?: { code: string; message: string } } }> {
   const form = new FormData();
   form.append('title', 'ignored field');
   form.append('file', new Blob([bytes]), name);
@@ -97,7 +101,9 @@ async function upload(route: string, bytes: Uint8Array, name: string): Promise<{
 
 const BOUNDARY = 'xTestBoundary42';
 const partHead = (name: string, filename?: string): Buffer =>
-  Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  Buffer.from(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
 const formTail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
 
 interface RawResult {
@@ -154,7 +160,14 @@ describe('POST /uploads', () => {
     expect(status).toBe(201);
     expect(Object.keys(body)).toEqual(['id']);
     const recorded = uploads.find((u) => u.id === body.id)!;
-    expect(recorded).toEqual({ id: body.id, originalName: 'ami meeting.wav', key: `uploads/${body.id}/original.wav`, bytes: bytes.length, format: 'wav', durationSec: expect.any(Number) });
+    expect(recorded).toEqual({
+      id: body.id,
+      originalName: 'ami meeting.wav',
+      key: `uploads/${body.id}/original.wav`,
+      bytes: bytes.length,
+      format: 'wav',
+      durationSec: expect.any(Number),
+    });
     expect(recorded.durationSec).toBeCloseTo(30, 1);
     expect(readFileSync(blobs.absolutePath(recorded.key)).equals(bytes)).toBe(true);
   });

@@ -38,9 +38,18 @@ describe('model manifest with variants', () => {
   });
 
   it('refuses an entry with both a pinned hash and a build recipe, or neither', () => {
-    const base = { file: 'x.onnx', fbankRecipe: 'kaldi-default', windowSec: 1.5, hopSec: 0.75, minWindowSec: 0.4, thresholdCosine: { segmentation: 0.5, windows: 0.5 } };
+    const base = {
+      file: 'x.onnx',
+      fbankRecipe: 'kaldi-default',
+      windowSec: 1.5,
+      hopSec: 0.75,
+      minWindowSec: 0.4,
+      thresholdCosine: { segmentation: 0.5, windows: 0.5 },
+    };
     const wrap = (entry: object) => ({ segmentation: {}, embedding: { x: entry }, defaults: { segmentation: 's', embedding: 'x' } });
-    expect(() => parseManifest(wrap({ ...base, sha256: STANDIN_SHA, build: { method: 'export-campplus', embeddingSize: 192, seed: 0 } }))).toThrow(/either a pinned sha256/);
+    expect(() => parseManifest(wrap({ ...base, sha256: STANDIN_SHA, build: { method: 'export-campplus', embeddingSize: 192, seed: 0 } }))).toThrow(
+      /either a pinned sha256/,
+    );
     expect(() => parseManifest(wrap(base))).toThrow(/either a pinned sha256/);
     expect(() => parseManifest(wrap({ ...base, sha256: STANDIN_SHA, variants: { int9: { file: 'a', recipe: { method: 'int8' } } } }))).toThrow();
   });
@@ -48,7 +57,9 @@ describe('model manifest with variants', () => {
   it('hashes recipes as canonical JSON, as the Python toolchain does', () => {
     expect(canonicalJson({ b: [1, 0.5, 'x'], a: { d: true, c: null } })).toBe('{"a":{"c":null,"d":true},"b":[1,0.5,"x"]}');
     const recipe = loadManifest().embedding['ge2e-resemblyzer-fbank80'].variants!.int8!.recipe;
-    const py = runPython(`import json; from toolchain.onnxutil import recipe_hash; print(recipe_hash(json.loads(${JSON.stringify(JSON.stringify(recipe))})))`).trim();
+    const py = runPython(
+      `import json; from toolchain.onnxutil import recipe_hash; print(recipe_hash(json.loads(${JSON.stringify(JSON.stringify(recipe))})))`,
+    ).trim();
     expect(recipeHash(recipe)).toBe(py);
   });
 });
@@ -63,7 +74,12 @@ describe('variant selection', () => {
   function writeVariant(options: { sourceSha?: string; recipe?: unknown } = {}): void {
     mkdirSync(path.dirname(int8Path()), { recursive: true });
     copyFileSync(standIn, int8Path());
-    const record = { sourceSha256: options.sourceSha ?? STANDIN_SHA, recipeHash: recipeHash(options.recipe ?? int8Entry().recipe), sha256: sha256FileSync(int8Path()), bytes: 1 };
+    const record = {
+      sourceSha256: options.sourceSha ?? STANDIN_SHA,
+      recipeHash: recipeHash(options.recipe ?? int8Entry().recipe),
+      sha256: sha256FileSync(int8Path()),
+      bytes: 1,
+    };
     writeFileSync(`${int8Path()}.build.json`, JSON.stringify(record));
   }
 
@@ -73,7 +89,10 @@ describe('variant selection', () => {
   });
   afterAll(() => {
     cache.cleanup();
-    for (const [key, env] of [['MODEL_CACHE_DIR', saved.cache], ['MODELS_DIR', saved.models]] as const) {
+    for (const [key, env] of [
+      ['MODEL_CACHE_DIR', saved.cache],
+      ['MODELS_DIR', saved.models],
+    ] as const) {
       if (env === undefined) delete process.env[key];
       else process.env[key] = env;
     }
@@ -133,7 +152,11 @@ describe('variant selection', () => {
   it('the engine loads the selected variant and logs why for auto', async () => {
     writeVariant();
     const lines: string[] = [];
-    const embedder = await SpeakerEmbedder.loadNamed('ge2e-resemblyzer-fbank80', 'auto', { intraOpThreads: 1, executionProviders: ['cpu'], log: (l) => lines.push(l) });
+    const embedder = await SpeakerEmbedder.loadNamed('ge2e-resemblyzer-fbank80', 'auto', {
+      intraOpThreads: 1,
+      executionProviders: ['cpu'],
+      log: (l) => lines.push(l),
+    });
     expect(embedder.variant).toBe('int8');
     expect(lines).toContain('embedding model ge2e-resemblyzer-fbank80: variant int8 (auto: CPU inference → int8)');
     await embedder.release();
@@ -167,36 +190,40 @@ describe('INT8 of the stand-in on loud and downmixed input', () => {
    * 0.994 / min 0.989 here, the per-channel one 0.9986-0.9989 / 0.997; mean >= 0.997 and min >= 0.993 sit
    * between the two, and loud input may not cost more than 0.001 of mean cosine.
    */
-  (typeof standInInt8 === 'string' ? it.skip : it)('keeps cosine to FP32 >= 0.997 on average at +12 dB as at 0 dB', async () => {
-    const selection = standInInt8 as VariantSelection;
-    const sample = path.join(devDataDir, 'diarization/pyannote_sample.wav');
-    const loud = path.join(media.dir, 'loud-six-channels.wav');
-    ffmpeg(['-i', sample, '-af', 'volume=12dB,pan=5.1|FL=c0|FR=c0|FC=c0|LFE=c0|BL=c0|BR=c0', '-ar', '48000', loud]);
-    const fp32 = await SpeakerEmbedder.load(resolveEmbeddingModel('ge2e-resemblyzer-fbank80'), { intraOpThreads: 1, executionProviders: ['cpu'] });
-    const int8 = await SpeakerEmbedder.load(selection.model, { intraOpThreads: 1, executionProviders: ['cpu'] });
-    const agreement = async (file: string) => {
-      const samples = await decodeToArray(file);
-      const fbank = fp32.fbank(samples);
-      const windows = fp32.windowsFor(fbank.length / fp32.frontEnd.recipe.numMelBins);
-      const [a, b] = await Promise.all([fp32.embedWindows(fbank, windows), int8.embedWindows(fbank, windows)]);
-      const cos = windows.map((_, i) => cosine(a.subarray(i * fp32.dim, (i + 1) * fp32.dim), b.subarray(i * fp32.dim, (i + 1) * fp32.dim)));
-      const rms = Math.sqrt(samples.reduce((sum, x) => sum + x * x, 0) / samples.length);
-      return { mean: cos.reduce((sum, c) => sum + c, 0) / cos.length, min: Math.min(...cos), rms, windows: cos.length };
-    };
-    try {
-      const quiet = await agreement(sample);
-      const louder = await agreement(loud);
-      expect(louder.windows).toBe(quiet.windows);
-      expect(20 * Math.log10(louder.rms / quiet.rms)).toBeGreaterThan(11); // really 12 dB louder (a few peaks clip)
-      for (const level of [quiet, louder]) {
-        expect(level.mean).toBeGreaterThanOrEqual(0.997);
-        expect(level.min).toBeGreaterThanOrEqual(0.993);
+  (typeof standInInt8 === 'string' ? it.skip : it)(
+    'keeps cosine to FP32 >= 0.997 on average at +12 dB as at 0 dB',
+    async () => {
+      const selection = standInInt8 as VariantSelection;
+      const sample = path.join(devDataDir, 'diarization/pyannote_sample.wav');
+      const loud = path.join(media.dir, 'loud-six-channels.wav');
+      ffmpeg(['-i', sample, '-af', 'volume=12dB,pan=5.1|FL=c0|FR=c0|FC=c0|LFE=c0|BL=c0|BR=c0', '-ar', '48000', loud]);
+      const fp32 = await SpeakerEmbedder.load(resolveEmbeddingModel('ge2e-resemblyzer-fbank80'), { intraOpThreads: 1, executionProviders: ['cpu'] });
+      const int8 = await SpeakerEmbedder.load(selection.model, { intraOpThreads: 1, executionProviders: ['cpu'] });
+      const agreement = async (file: string) => {
+        const samples = await decodeToArray(file);
+        const fbank = fp32.fbank(samples);
+        const windows = fp32.windowsFor(fbank.length / fp32.frontEnd.recipe.numMelBins);
+        const [a, b] = await Promise.all([fp32.embedWindows(fbank, windows), int8.embedWindows(fbank, windows)]);
+        const cos = windows.map((_, i) => cosine(a.subarray(i * fp32.dim, (i + 1) * fp32.dim), b.subarray(i * fp32.dim, (i + 1) * fp32.dim)));
+        const rms = Math.sqrt(samples.reduce((sum, x) => sum + x * x, 0) / samples.length);
+        return { mean: cos.reduce((sum, c) => sum + c, 0) / cos.length, min: Math.min(...cos), rms, windows: cos.length };
+      };
+      try {
+        const quiet = await agreement(sample);
+        const louder = await agreement(loud);
+        expect(louder.windows).toBe(quiet.windows);
+        expect(20 * Math.log10(louder.rms / quiet.rms)).toBeGreaterThan(11); // really 12 dB louder (a few peaks clip)
+        for (const level of [quiet, louder]) {
+          expect(level.mean).toBeGreaterThanOrEqual(0.997);
+          expect(level.min).toBeGreaterThanOrEqual(0.993);
+        }
+        expect(louder.mean).toBeGreaterThan(quiet.mean - 0.001);
+      } finally {
+        await Promise.all([fp32.release(), int8.release()]);
       }
-      expect(louder.mean).toBeGreaterThan(quiet.mean - 0.001);
-    } finally {
-      await Promise.all([fp32.release(), int8.release()]);
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });
 
 describe('the CAM++ export through the engine, and bad model files', () => {
@@ -255,13 +282,18 @@ describe('calibration windows', () => {
 
   it('fails clearly when a folder holds no speech to calibrate on', async () => {
     await expect(collectCalibrationWindows(media.dir, { recipe: 'sherpa-onnx', windowFrames: 160, maxWindows: 8 })).rejects.toThrow(InvalidArgumentError);
-    await expect(collectCalibrationWindows(media.dir, { recipe: 'sherpa-onnx', windowFrames: 160, maxWindows: 8 })).rejects.toThrow(/calibration data would be empty/);
+    await expect(collectCalibrationWindows(media.dir, { recipe: 'sherpa-onnx', windowFrames: 160, maxWindows: 8 })).rejects.toThrow(
+      /calibration data would be empty/,
+    );
   });
 });
 
 describe('the Python toolchain tests (pytest)', () => {
   it('pass: CAM++ parameter counts, checkpoint errors, export contract, quantization round trip, pruning, empty calibration', () => {
-    const result = spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-W', 'ignore', 'tests'], { cwd: path.join(repoRoot, 'models'), encoding: 'utf8' });
+    const result = spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-W', 'ignore', 'tests'], {
+      cwd: path.join(repoRoot, 'models'),
+      encoding: 'utf8',
+    });
     const summary = result.stdout.trim().split('\n').pop() ?? '';
     if (result.status !== 0) throw new Error(`pytest failed (exit ${result.status}):\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-2000)}`);
     expect(summary).toMatch(/^\d+ passed/);

@@ -38,9 +38,17 @@ describe('diarization pipeline on real speech', () => {
     const a = path.join(devDataDir, 'verification/wav/ls-3005/3005-163389-0003.wav');
     const b = path.join(devDataDir, 'verification/wav/ls-2609/2609-156975-0007.wav');
     ffmpeg([
-      '-i', a, '-i', b, '-filter_complex',
+      '-i',
+      a,
+      '-i',
+      b,
+      '-filter_complex',
       '[0:a]atrim=0:8,apad=pad_dur=9[l];[1:a]atrim=0:8,adelay=9000[r];[l][r]join=inputs=2:channel_layout=stereo[out]',
-      '-map', '[out]', '-t', '17', path.join(media.dir, 'call.wav'),
+      '-map',
+      '[out]',
+      '-t',
+      '17',
+      path.join(media.dir, 'call.wav'),
     ]);
   });
 
@@ -68,7 +76,8 @@ describe('diarization pipeline on real speech', () => {
   it('keeps overlapped speech: the overlap-rich AMI clip gets simultaneous turns', async () => {
     const result = await diarizer.diarizeFile(path.join(clips, 'ami_EN2009b_0000-0030.wav'));
     const overlapSec = result.turns.reduce((sum, t, i) => {
-      for (const u of result.turns.slice(i + 1)) if (u.speaker !== t.speaker) sum += Math.max(0, Math.min(t.endSec, u.endSec) - Math.max(t.startSec, u.startSec));
+      for (const u of result.turns.slice(i + 1))
+        if (u.speaker !== t.speaker) sum += Math.max(0, Math.min(t.endSec, u.endSec) - Math.max(t.startSec, u.startSec));
       return sum;
     }, 0);
     expect(overlapSec).toBeGreaterThan(1);

@@ -16,7 +16,25 @@ describe('schema.graphql', () => {
     const fields = (type: string) => Object.keys((schema.getType(type) as unknown as { getFields(): object }).getFields());
     expect(fields('Query')).toEqual(expect.arrayContaining(['meetings', 'meeting', 'job', 'batch', 'people', 'person', 'stats', 'findSpeaker', 'viewer']));
     expect(fields('Mutation')).toEqual(
-      expect.arrayContaining(['createMeeting', 'importMeetings', 'deleteMeeting', 'cancelJob', 'retryJob', 'renameSpeaker', 'mergeSpeakers', 'splitSpeaker', 'moveTurn', 'assignSpeaker', 'enrollFromUploads', 'enrollFromSpeaker', 'removeEnrollment', 'deletePerson', 'reprocess', 'createToken', 'revokeToken']),
+      expect.arrayContaining([
+        'createMeeting',
+        'importMeetings',
+        'deleteMeeting',
+        'cancelJob',
+        'retryJob',
+        'renameSpeaker',
+        'mergeSpeakers',
+        'splitSpeaker',
+        'moveTurn',
+        'assignSpeaker',
+        'enrollFromUploads',
+        'enrollFromSpeaker',
+        'removeEnrollment',
+        'deletePerson',
+        'reprocess',
+        'createToken',
+        'revokeToken',
+      ]),
     );
     expect(fields('Subscription')).toEqual(['jobProgress']);
     // sanity of the estimator input: a plain query has a small cost

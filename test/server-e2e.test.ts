@@ -141,7 +141,9 @@ describe.each(['sqlite', 'postgres'] as const)('platform server on %s', (backend
     // Manual work that must survive reprocessing: a name on the other speaker.
     const clipUpload = await uploadFile(server, CLIP);
     expect(clipUpload.status).toBe(201);
-    const person = await server.gql<{ createPerson: { id: string } }>('mutation { createPerson(input: { name: "Ada Lovelace", externalId: "crm-42" }) { id } }');
+    const person = await server.gql<{ createPerson: { id: string } }>(
+      'mutation { createPerson(input: { name: "Ada Lovelace", externalId: "crm-42" }) { id } }',
+    );
     const personId = person.data!.createPerson.id;
     const enrolled = await server.gql<{ enrollFromUploads: Array<{ id: string; speechSeconds: number; source: string }> }>(
       'mutation($p: ID!, $u: [ID!]!) { enrollFromUploads(personId: $p, uploadIds: $u) { id speechSeconds source } }',
@@ -153,15 +155,24 @@ describe.each(['sqlite', 'postgres'] as const)('platform server on %s', (backend
     // The clip's speaker talks from 21.9 s to 27.8 s; the other speaker gets a name by hand.
     const clipSpeaker = first.turns.nodes.find((t) => t.start < 24 && t.end > 26)!.speaker.id;
     const other = first.speakers.find((s) => s.id !== clipSpeaker)!;
-    const renamed = await server.gql<{ renameSpeaker: { label: string } }>('mutation($id: ID!) { renameSpeaker(speakerId: $id, name: "Grace Hopper") { label } }', { id: other.id });
+    const renamed = await server.gql<{ renameSpeaker: { label: string } }>(
+      'mutation($id: ID!) { renameSpeaker(speakerId: $id, name: "Grace Hopper") { label } }',
+      { id: other.id },
+    );
     expect(renamed.data!.renameSpeaker.label).toBe('Grace Hopper');
 
-    const batch = await server.gql<{ reprocess: { id: string; total: number } }>('mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: DIARIZE }) { id total } }', { ids: [meetingId] });
+    const batch = await server.gql<{ reprocess: { id: string; total: number } }>(
+      'mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: DIARIZE }) { id total } }',
+      { ids: [meetingId] },
+    );
     expect(batch.errors).toBeUndefined();
     expect(batch.data!.reprocess.total).toBe(1);
     const batchId = batch.data!.reprocess.id;
     const finished = await waitFor('batch', async () => {
-      const res = await server.gql<{ batch: { progress: number; succeeded: number; failed: number; notes: unknown[] } }>('query($id: ID!) { batch(id: $id) { progress succeeded failed notes { message } } }', { id: batchId });
+      const res = await server.gql<{ batch: { progress: number; succeeded: number; failed: number; notes: unknown[] } }>(
+        'query($id: ID!) { batch(id: $id) { progress succeeded failed notes { message } } }',
+        { id: batchId },
+      );
       const b = res.data!.batch;
       return b.succeeded + b.failed === 1 ? b : undefined;
     });
@@ -178,9 +189,14 @@ describe.each(['sqlite', 'postgres'] as const)('platform server on %s', (backend
     expect(ada.matchScore).toBeGreaterThan(0.5);
 
     // Filters by person and tag find it; the person page lists it.
-    const byPerson = await server.gql<{ meetings: { totalCount: number } }>('query($p: ID!) { meetings(filter: { personId: $p, tag: "sync" }) { totalCount } }', { p: personId });
+    const byPerson = await server.gql<{ meetings: { totalCount: number } }>(
+      'query($p: ID!) { meetings(filter: { personId: $p, tag: "sync" }) { totalCount } }',
+      { p: personId },
+    );
     expect(byPerson.data!.meetings.totalCount).toBe(1);
-    const agg = await server.gql<{ stats: { meetings: number; people: Array<{ name: string; share: number }> } }>('{ stats(filter: { tag: "demo" }) { meetings people { name share } } }');
+    const agg = await server.gql<{ stats: { meetings: number; people: Array<{ name: string; share: number }> } }>(
+      '{ stats(filter: { tag: "demo" }) { meetings people { name share } } }',
+    );
     expect(agg.data!.stats.meetings).toBe(1);
     expect(agg.data!.stats.people.map((p) => p.name)).toContain('Ada Lovelace');
 
@@ -194,7 +210,10 @@ describe.each(['sqlite', 'postgres'] as const)('platform server on %s', (backend
     expect(found.data!.findSpeaker[0].ranges.length).toBeGreaterThan(0);
 
     // Exports.
-    const exported = await server.gql<{ meeting: { rttm: string; csv: string } }>('query($id: ID!) { meeting(id: $id) { rttm: export(format: RTTM) csv: export(format: CSV) } }', { id: meetingId });
+    const exported = await server.gql<{ meeting: { rttm: string; csv: string } }>(
+      'query($id: ID!) { meeting(id: $id) { rttm: export(format: RTTM) csv: export(format: CSV) } }',
+      { id: meetingId },
+    );
     expect(exported.data!.meeting.rttm.trim().split('\n')).toHaveLength(second.turns.totalCount);
     expect(exported.data!.meeting.rttm).toContain('Ada_Lovelace');
     expect(exported.data!.meeting.csv.split('\n')[0]).toMatch(/start/i);
@@ -217,7 +236,9 @@ describe.each(['sqlite', 'postgres'] as const)('platform server on %s', (backend
     // No token, bad token, read-only token on a mutation.
     expect((await server.gql('{ meetings { totalCount } }', undefined, '')).errors![0].extensions!.code).toBe('UNAUTHENTICATED');
     expect((await server.gql('{ meetings { totalCount } }', undefined, 'nope')).errors![0].extensions!.code).toBe('UNAUTHENTICATED');
-    const created = await server.gql<{ createToken: { secret: string } }>('mutation { createToken(name: "analytics", scope: READ) { secret token { scope } } }');
+    const created = await server.gql<{ createToken: { secret: string } }>(
+      'mutation { createToken(name: "analytics", scope: READ) { secret token { scope } } }',
+    );
     const readToken = created.data!.createToken.secret;
     expect((await server.gql<{ viewer: { scope: string } }>('{ viewer { scope } }', undefined, readToken)).data!.viewer.scope).toBe('READ');
     const denied = await server.gql('mutation { createPerson(input: { name: "X" }) { id } }', undefined, readToken);
@@ -239,26 +260,37 @@ describe.each(['sqlite', 'postgres'] as const)('platform server on %s', (backend
     const unknown = await server.gql('mutation { createMeeting(input: { uploadId: "nope", title: "x" }) { id } }');
     expect(unknown.errors![0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
     const upload = await uploadFile(server, CLIP);
-    const negative = await server.gql('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "x", numSpeakers: -2 }) { id } }', { u: upload.body.id });
+    const negative = await server.gql('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "x", numSpeakers: -2 }) { id } }', {
+      u: upload.body.id,
+    });
     expect(negative.errors![0].extensions!.code).toBe('INVALID_ARGUMENT');
     expect(negative.errors![0].message).toMatch(/numSpeakers/);
-    const minMax = await server.gql('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "x", minSpeakers: 5, maxSpeakers: 2 }) { id } }', { u: upload.body.id });
+    const minMax = await server.gql('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "x", minSpeakers: 5, maxSpeakers: 2 }) { id } }', {
+      u: upload.body.id,
+    });
     expect(minMax.errors![0].message).toMatch(/minSpeakers \(5\) is larger than maxSpeakers \(2\)/);
     // Nothing half-written: the upload is still free for a meeting.
-    const ok = await server.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "clip" }) { id latestJob { id } } }', { u: upload.body.id });
+    const ok = await server.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>(
+      'mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "clip" }) { id latestJob { id } } }',
+      { u: upload.body.id },
+    );
     expect(ok.errors).toBeUndefined();
     expect((await server.gql<{ meetings: { totalCount: number } }>('{ meetings { totalCount } }')).data!.meetings.totalCount).toBe(1);
     await waitForJob(server, ok.data!.createMeeting.latestJob.id);
 
     // Query limits: too deep, too complex; errors carry codes and no stack.
-    const deep = await server.gql('{ meetings { nodes { speakers { person { meetings { speakers { person { meetings { speakers { person { meetings { id } } } } } } } } } } } }');
+    const deep = await server.gql(
+      '{ meetings { nodes { speakers { person { meetings { speakers { person { meetings { speakers { person { meetings { id } } } } } } } } } } } }',
+    );
     expect(deep.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(deep.errors![0].message).toMatch(/depth/);
     const complex = await server.gql('{ meetings(first: 100) { nodes { turns { nodes { id start end speaker { id label } } } } } }');
     expect(complex.errors![0].extensions!.code).toBe('QUERY_TOO_COMPLEX');
     expect(JSON.stringify(complex)).not.toMatch(/stacktrace|at .*\.ts:\d+/);
     // All turns of one meeting in one query stays within the limits.
-    const allTurns = await server.gql('query($id: ID!) { meeting(id: $id) { turns { totalCount nodes { id start end speaker { id label } } } } }', { id: ok.data!.createMeeting.id });
+    const allTurns = await server.gql('query($id: ID!) { meeting(id: $id) { turns { totalCount nodes { id start end speaker { id label } } } } }', {
+      id: ok.data!.createMeeting.id,
+    });
     expect(allTurns.errors).toBeUndefined();
 
     // Imports outside IMPORT_DIR are refused (and IMPORT_DIR unset says so).
@@ -275,7 +307,10 @@ describe('platform server restarts', () => {
   it('re-queues a job that was running when the server stopped, and finishes it after the restart', async () => {
     const first = await startTestServer({ backend: 'sqlite', engine });
     const upload = await uploadFile(first, SAMPLE);
-    const created = await first.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "restart" }) { id latestJob { id } } }', { u: upload.body.id });
+    const created = await first.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>(
+      'mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "restart" }) { id latestJob { id } } }',
+      { u: upload.body.id },
+    );
     const jobId = created.data!.createMeeting.latestJob.id;
     await waitFor('the job to start', async () => ((await first.platform.store.getJob(jobId))?.state === 'RUNNING' ? true : undefined));
     await first.stop({ keepData: true });
@@ -285,7 +320,10 @@ describe('platform server restarts', () => {
       expect(second.platform.recoveredJobs).toBe(1);
       const job = await waitForJob(second, jobId);
       expect(job.state).toBe('SUCCEEDED');
-      const res = await second.gql<{ meeting: { status: string; speakerCount: number; jobs: Array<{ attempts: number }> } }>('query($id: ID!) { meeting(id: $id) { status speakerCount jobs { attempts } } }', { id: created.data!.createMeeting.id });
+      const res = await second.gql<{ meeting: { status: string; speakerCount: number; jobs: Array<{ attempts: number }> } }>(
+        'query($id: ID!) { meeting(id: $id) { status speakerCount jobs { attempts } } }',
+        { id: created.data!.createMeeting.id },
+      );
       expect(res.data!.meeting).toMatchObject({ status: 'SUCCEEDED', speakerCount: 2 });
       expect(res.data!.meeting.jobs).toEqual([{ attempts: 2 }]);
     } finally {
@@ -307,30 +345,45 @@ describe('switching the embedding model', () => {
     const { readFileSync } = await import('node:fs');
     const dir = tempDir('model-switch');
     const retrained = path.join(dir.dir, 'model.onnx');
-    writeFileSync(retrained, Buffer.concat([readFileSync(path.resolve(__dirname, '../../shared/models/ge2e-resemblyzer-fbank80/model.onnx')), Buffer.from([0xa0, 0x06, 0x01])]));
+    writeFileSync(
+      retrained,
+      Buffer.concat([readFileSync(path.resolve(__dirname, '../../shared/models/ge2e-resemblyzer-fbank80/model.onnx')), Buffer.from([0xa0, 0x06, 0x01])]),
+    );
     const other = await Engine.create({ threads: 2, embeddingModel: retrained });
     expect(other.model.hash).not.toBe(engine.model.hash);
 
     const first = await startTestServer({ backend: 'sqlite', engine });
     const upload = await uploadFile(first, SAMPLE);
-    const created = await first.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "switch" }) { id latestJob { id } } }', { u: upload.body.id });
+    const created = await first.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>(
+      'mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "switch" }) { id latestJob { id } } }',
+      { u: upload.body.id },
+    );
     const meetingId = created.data!.createMeeting.id;
     await waitForJob(first, created.data!.createMeeting.latestJob.id);
     const clip = await uploadFile(first, CLIP);
     const person = await first.gql<{ createPerson: { id: string } }>('mutation { createPerson(input: { name: "Switch Person" }) { id } }');
-    await first.gql('mutation($p: ID!, $u: [ID!]!) { enrollFromUploads(personId: $p, uploadIds: $u) { id } }', { p: person.data!.createPerson.id, u: [clip.body.id] });
+    await first.gql('mutation($p: ID!, $u: [ID!]!) { enrollFromUploads(personId: $p, uploadIds: $u) { id } }', {
+      p: person.data!.createPerson.id,
+      u: [clip.body.id],
+    });
     await first.stop({ keepData: true });
 
     const second = await startTestServer({ backend: 'sqlite', engine: other, dataDir: first.dataDir });
     try {
       // Identification alone is refused, with what to do.
-      const identify = await second.gql<{ reprocess: { jobs: Array<{ id: string }> } }>('mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: IDENTIFY }) { jobs { id } } }', { ids: [meetingId] });
+      const identify = await second.gql<{ reprocess: { jobs: Array<{ id: string }> } }>(
+        'mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: IDENTIFY }) { jobs { id } } }',
+        { ids: [meetingId] },
+      );
       const refused = await waitForJob(second, identify.data!.reprocess.jobs[0].id);
       expect(refused).toMatchObject({ state: 'FAILED', errorCode: 'MODEL_SWITCH_PENDING' });
       expect(refused.errorMessage).toMatch(/reprocessing batch/);
 
       // Re-diarizing re-embeds the meeting and the clip enrollment; matching resumes.
-      const diarize = await second.gql<{ reprocess: { jobs: Array<{ id: string }> } }>('mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: DIARIZE }) { jobs { id } } }', { ids: [meetingId] });
+      const diarize = await second.gql<{ reprocess: { jobs: Array<{ id: string }> } }>(
+        'mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: DIARIZE }) { jobs { id } } }',
+        { ids: [meetingId] },
+      );
       expect((await waitForJob(second, diarize.data!.reprocess.jobs[0].id)).state).toBe('SUCCEEDED');
       const view = await meeting(second, meetingId);
       expect(view.speakers.map((s) => s.person?.name ?? null)).toContain('Switch Person');
@@ -361,7 +414,13 @@ describe('upload limits on a real server', () => {
       const port = Number(new URL(server.url).port);
       const boundary = 'cutoffboundary';
       const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.wav"\r\nContent-Type: audio/wav\r\n\r\n`;
-      const req = http.request({ host: '127.0.0.1', port, path: '/uploads', method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': 90_000 } });
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        path: '/uploads',
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': 90_000 },
+      });
       req.on('error', () => undefined);
       req.write(head);
       req.write(readFileSync(SAMPLE).subarray(0, 30_000));

@@ -122,7 +122,10 @@ describe.each(['sqlite', 'postgres'] as const)('speaker edits and job control on
     for (let i = 1; i < own.length; i++) expect(own[i].start).toBeGreaterThan(own[i - 1].end);
 
     // Refused edits say why and change nothing.
-    const self = await server.gql('mutation($m: ID!, $k: ID!) { mergeSpeakers(meetingId: $m, keepSpeakerId: $k, mergeSpeakerId: $k) { id } }', { m: id, k: a.id });
+    const self = await server.gql('mutation($m: ID!, $k: ID!) { mergeSpeakers(meetingId: $m, keepSpeakerId: $k, mergeSpeakerId: $k) { id } }', {
+      m: id,
+      k: a.id,
+    });
     expect(self.errors![0]).toMatchObject({ extensions: { code: 'INVALID_ARGUMENT' } });
     const badRange = await server.gql('mutation($s: ID!) { splitSpeaker(speakerId: $s, from: 5, to: 2) { id } }', { s: a.id });
     expect(badRange.errors![0].message).toMatch(/0 <= from < to/);
@@ -131,9 +134,15 @@ describe.each(['sqlite', 'postgres'] as const)('speaker edits and job control on
     // Assign by hand, then unassign; an IDENTIFY run leaves a manual choice alone.
     const person = await server.gql<{ createPerson: { id: string } }>('mutation { createPerson(input: { name: "Manual Pick" }) { id } }');
     await server.gql('mutation($s: ID!, $p: ID) { assignSpeaker(speakerId: $s, personId: $p) { id } }', { s: b.id, p: person.data!.createPerson.id });
-    const batch = await server.gql<{ reprocess: { id: string } }>('mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: IDENTIFY }) { id } }', { ids: [id] });
+    const batch = await server.gql<{ reprocess: { id: string } }>('mutation($ids: [ID!]) { reprocess(input: { meetingIds: $ids, kind: IDENTIFY }) { id } }', {
+      ids: [id],
+    });
     await waitFor('identify batch', async () => {
-      const bt = (await server.gql<{ batch: { succeeded: number; failed: number } }>('query($id: ID!) { batch(id: $id) { succeeded failed } }', { id: batch.data!.reprocess.id })).data!.batch;
+      const bt = (
+        await server.gql<{ batch: { succeeded: number; failed: number } }>('query($id: ID!) { batch(id: $id) { succeeded failed } }', {
+          id: batch.data!.reprocess.id,
+        })
+      ).data!.batch;
       return bt.succeeded + bt.failed === 1 ? bt : undefined;
     });
     expect((await view(server, id)).speakers.find((s) => s.id === b.id)!.person).toEqual({ name: 'Manual Pick' });
@@ -159,7 +168,9 @@ describe.each(['sqlite', 'postgres'] as const)('speaker edits and job control on
     const escape = await server.gql('mutation { importMeetings(inputs: [{ path: "calls/call-1.wav" }, { path: "escape.wav" }]) { id } }');
     expect(escape.errors![0].extensions!.code).toBe('FORBIDDEN_PATH');
     const countBefore = (await server.gql<{ meetings: { totalCount: number } }>('{ meetings { totalCount } }')).data!.meetings.totalCount;
-    const imported = await server.gql<{ importMeetings: Array<{ id: string; title: string }> }>('mutation { importMeetings(inputs: [{ path: "calls/call-1.wav", tags: ["imported"] }]) { id title } }');
+    const imported = await server.gql<{ importMeetings: Array<{ id: string; title: string }> }>(
+      'mutation { importMeetings(inputs: [{ path: "calls/call-1.wav", tags: ["imported"] }]) { id title } }',
+    );
     expect(imported.errors).toBeUndefined();
     expect(imported.data!.importMeetings[0].title).toBe('call-1.wav');
     expect((await server.gql<{ meetings: { totalCount: number } }>('{ meetings { totalCount } }')).data!.meetings.totalCount).toBe(countBefore + 1);
@@ -182,7 +193,9 @@ describe.each(['sqlite', 'postgres'] as const)('speaker edits and job control on
     expect(tagged.data!.meetings.totalCount).toBe(1);
 
     // A revoked token stops working at once.
-    const made = await server.gql<{ createToken: { secret: string; token: { id: string } } }>('mutation { createToken(name: "temp", scope: READ) { secret token { id } } }');
+    const made = await server.gql<{ createToken: { secret: string; token: { id: string } } }>(
+      'mutation { createToken(name: "temp", scope: READ) { secret token { id } } }',
+    );
     const secret = made.data!.createToken.secret;
     expect((await server.gql('{ viewer { scope } }', undefined, secret)).errors).toBeUndefined();
     await server.gql('mutation($id: ID!) { revokeToken(id: $id) { revokedAt } }', { id: made.data!.createToken.token.id });
@@ -202,7 +215,10 @@ describe.each(['sqlite', 'postgres'] as const)('speaker edits and job control on
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
     const port = (receiver.address() as { port: number }).port;
     try {
-      const made = await server.gql<{ createToken: { webhookSecret: string } }>('mutation($u: String) { createToken(name: "crm", scope: READ, webhookUrl: $u) { webhookSecret } }', { u: `http://127.0.0.1:${port}/hook` });
+      const made = await server.gql<{ createToken: { webhookSecret: string } }>(
+        'mutation($u: String) { createToken(name: "crm", scope: READ, webhookUrl: $u) { webhookSecret } }',
+        { u: `http://127.0.0.1:${port}/hook` },
+      );
       const webhookSecret = made.data!.createToken.webhookSecret;
       expect(webhookSecret).toMatch(/^whsec_/);
       const { jobId } = await newMeeting(server, 'Hooked');

@@ -135,7 +135,11 @@ describe('lane coverage', () => {
     for (let k = 0; k < 10; k++) addCoverage(cover, 3 + k * 0.1, 3 + k * 0.1 + 0.05);
     addCoverage(cover, 4.5, 4.51);
     const runs = coverageRuns(cover);
-    expect(runs.map((r) => [r.x, r.w])).toEqual([[0, 3], [3, 1], [4, 1]]);
+    expect(runs.map((r) => [r.x, r.w])).toEqual([
+      [0, 3],
+      [3, 1],
+      [4, 1],
+    ]);
     expect(runs[0].alpha).toBe(1);
     expect(runs[1].alpha).toBeCloseTo(0.5, 6);
     expect(runs[2].alpha).toBe(0.3);

@@ -140,9 +140,7 @@ test('open the timeline and play a turn by clicking it', async () => {
   expect(meeting.speakers.length).toBeGreaterThanOrEqual(2);
   // The longest turn of the first speaker: a wide target.
   const lane = 0;
-  const turn = meeting.turns.nodes
-    .filter((t) => t.speaker.id === meeting.speakers[lane].id)
-    .sort((a, b) => b.end - b.start - (a.end - a.start))[0];
+  const turn = meeting.turns.nodes.filter((t) => t.speaker.id === meeting.speakers[lane].id).sort((a, b) => b.end - b.start - (a.end - a.start))[0];
   const num = async (name: string) => Number(await timeline.getAttribute(`data-${name}`));
   const [viewStart, viewSpan, labelW, plotW, lanesTop, laneH] = await Promise.all(
     ['view-start', 'view-span', 'label-width', 'plot-width', 'lanes-top', 'lane-height'].map(num),
@@ -247,9 +245,7 @@ test('the same-origin media proxy passes Range requests through', async () => {
 });
 
 test('a read-only token browses but gets no upload, edit or reprocess controls', async () => {
-  const { createToken } = await api<{ createToken: { secret: string } }>(
-    `mutation { createToken(name: "analyst", scope: READ) { secret } }`,
-  );
+  const { createToken } = await api<{ createToken: { secret: string } }>(`mutation { createToken(name: "analyst", scope: READ) { secret } }`);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('textbox', { name: 'API token' }).fill(createToken.secret);
   await page.getByRole('button', { name: 'Use token' }).click();

@@ -58,7 +58,10 @@ export function lastJsonLine<T>(stdout: string): T {
 export function machineSummary(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model.trim() ?? 'unknown CPU';
-  const load = os.loadavg().map((x) => x.toFixed(2)).join(' / ');
+  const load = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
   return (
     `Machine: ${model}, ${cpus.length} logical cores (${os.availableParallelism()} available to Node), ` +
     `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version} ${process.platform}-${process.arch}; ` +
@@ -111,7 +114,12 @@ export function displayPath(file: string): string {
 /** DER and its parts in % of scored speech: "12.34 (miss 4.00, FA 2.10, conf 6.24)". */
 export function formatDer(result: DerResult): { der: string; miss: string; falseAlarm: string; confusion: string } {
   const pct = (sec: number): string => (result.scoredSpeechSec > 0 ? ((100 * sec) / result.scoredSpeechSec).toFixed(2) : 'n/a');
-  return { der: Number.isFinite(result.der) ? (100 * result.der).toFixed(2) : 'inf', miss: pct(result.missedSec), falseAlarm: pct(result.falseAlarmSec), confusion: pct(result.confusionSec) };
+  return {
+    der: Number.isFinite(result.der) ? (100 * result.der).toFixed(2) : 'inf',
+    miss: pct(result.missedSec),
+    falseAlarm: pct(result.falseAlarmSec),
+    confusion: pct(result.confusionSec),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -141,7 +149,10 @@ export function fixed(value: number | undefined, digits: number): string {
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

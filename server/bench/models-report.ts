@@ -63,7 +63,7 @@ function verdict(rows: Row[]): string {
       'per-channel with per-row recurrent weights on 6, this recipe on 2, FP32 on 2 (one of them the same). Per-tensor weight scales were the main error (per-channel alone: cosine 0.993 → 0.998); `reduce_range` made it worse (0.979).',
     '- CAM++ export INT8 (static QDQ, per-channel, nothing left in float): 7.75 MB (≤ 8 MB) and about 2× the FP32 single-thread throughput (target ≥ 2×; the dynamic ConvInteger candidate was 5–10× slower than static).',
     "- Pruning does not beat INT8 on any axis: the pruned stand-in loses most of its accuracy (cosine to FP32 ≈ 0.6, EER 8–9 %) even with least-squares recovery (no retraining possible here), and the pruned CAM++ shrinks to 86 % / 72 % of the file for 4–16 % more throughput, against INT8's 28–29 % and ~2×.",
-    '- **Default: auto** (INT8 on CPU, FP16 on GPU, FP32 when a variant is not built): INT8 is within every target above. The clustering\'s fragility on short two-speaker recordings is the engine\'s, not the variant\'s (FP32 shows it too).',
+    "- **Default: auto** (INT8 on CPU, FP16 on GPU, FP32 when a variant is not built): INT8 is within every target above. The clustering's fragility on short two-speaker recordings is the engine's, not the variant's (FP32 shows it too).",
     '',
   ].join('\n');
 }
@@ -72,8 +72,12 @@ const ROUNDS = Number(process.env.REPORT_ROUNDS ?? 3);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function countWeights(files: string[]): number[] {
-  const code = 'import sys, onnx\nfrom toolchain.onnxutil import count_weights\nprint(" ".join(str(count_weights(onnx.load(f, load_external_data=False))) for f in sys.argv[1:]))';
-  return execFileSync(venvPython, ['-c', code, ...files], { cwd: path.join(repoRoot, 'models'), encoding: 'utf8' }).trim().split(' ').map(Number);
+  const code =
+    'import sys, onnx\nfrom toolchain.onnxutil import count_weights\nprint(" ".join(str(count_weights(onnx.load(f, load_external_data=False))) for f in sys.argv[1:]))';
+  return execFileSync(venvPython, ['-c', code, ...files], { cwd: path.join(repoRoot, 'models'), encoding: 'utf8' })
+    .trim()
+    .split(' ')
+    .map(Number);
 }
 
 async function agreement(embedder: SpeakerEmbedder, reference: SpeakerEmbedder, files: string[]): Promise<{ mean: number; p5: number }> {
@@ -119,7 +123,17 @@ async function main(): Promise<void> {
         continue;
       }
       const bytes = statSync(file).size;
-      const row: Row = { model: name, variant, file: path.relative(repoRoot, file), bytes, sizePctOfFp32: (100 * bytes) / fp32Bytes, weights: 0, latencyMs: { 1: Infinity, 2: Infinity }, windowsPerSec: { 1: 0, 2: 0 }, peakRssMb: Infinity };
+      const row: Row = {
+        model: name,
+        variant,
+        file: path.relative(repoRoot, file),
+        bytes,
+        sizePctOfFp32: (100 * bytes) / fp32Bytes,
+        weights: 0,
+        latencyMs: { 1: Infinity, 2: Infinity },
+        windowsPerSec: { 1: 0, 2: 0 },
+        peakRssMb: Infinity,
+      };
       const record = variant === 'fp32' ? undefined : readBuildRecord(file);
       if (record?.chosen) row.note = `int8 ${String(record.chosen)}`;
       rows.push(row);
@@ -138,7 +152,9 @@ async function main(): Promise<void> {
         t.row.windowsPerSec[threads] = Math.max(t.row.windowsPerSec[threads], r.windowsPerSec);
         if (threads === '1') t.row.peakRssMb = Math.min(t.row.peakRssMb, r.peakRssMb);
       }
-      log(`round ${round + 1}/${ROUNDS}: ${t.row.model} ${t.row.variant}: ${t.row.latencyMs['1'].toFixed(2)} ms, ${t.row.windowsPerSec['1'].toFixed(0)} windows/s (1 thread)`);
+      log(
+        `round ${round + 1}/${ROUNDS}: ${t.row.model} ${t.row.variant}: ${t.row.latencyMs['1'].toFixed(2)} ms, ${t.row.windowsPerSec['1'].toFixed(0)} windows/s (1 thread)`,
+      );
     }
   }
 
@@ -173,10 +189,42 @@ function writeReport(rows: Row[]): void {
   mkdirSync(dir, { recursive: true });
   const na = 'n/a — untrained weights';
   const untrained = (r: Row) => loadManifest().embedding[r.model].untrained === true;
-  const header = ['model', 'variant', 'file MB', '% of fp32', 'weights', 'latency 1T ms', 'latency 2T ms', 'win/s 1T', 'win/s 2T', 'peak RSS MB', 'EER %', 'minDCF', 'cos mean', 'cos p5', 'DER %'];
+  const header = [
+    'model',
+    'variant',
+    'file MB',
+    '% of fp32',
+    'weights',
+    'latency 1T ms',
+    'latency 2T ms',
+    'win/s 1T',
+    'win/s 2T',
+    'peak RSS MB',
+    'EER %',
+    'minDCF',
+    'cos mean',
+    'cos p5',
+    'DER %',
+  ];
   const lines = rows.map((r) => {
     const acc = (v: number | undefined, d: number) => (untrained(r) ? na : fixed(v, d));
-    return [r.model, r.variant + (r.note ? ` (${r.note.replace('int8 ', '')})` : ''), (r.bytes / 1e6).toFixed(2), r.sizePctOfFp32.toFixed(1), (r.weights / 1e6).toFixed(2) + ' M', r.latencyMs['1'].toFixed(2), r.latencyMs['2'].toFixed(2), r.windowsPerSec['1'].toFixed(0), r.windowsPerSec['2'].toFixed(0), r.peakRssMb.toFixed(0), acc(r.eerPct, 2), acc(r.minDcf, 3), acc(r.cosMean, 4), acc(r.cosP5, 4), acc(r.derPct, 2)];
+    return [
+      r.model,
+      r.variant + (r.note ? ` (${r.note.replace('int8 ', '')})` : ''),
+      (r.bytes / 1e6).toFixed(2),
+      r.sizePctOfFp32.toFixed(1),
+      (r.weights / 1e6).toFixed(2) + ' M',
+      r.latencyMs['1'].toFixed(2),
+      r.latencyMs['2'].toFixed(2),
+      r.windowsPerSec['1'].toFixed(0),
+      r.windowsPerSec['2'].toFixed(0),
+      r.peakRssMb.toFixed(0),
+      acc(r.eerPct, 2),
+      acc(r.minDcf, 3),
+      acc(r.cosMean, 4),
+      acc(r.cosP5, 4),
+      acc(r.derPct, 2),
+    ];
   });
   const md = [
     '# Compressed speaker-embedding models: measured report',
@@ -187,18 +235,21 @@ function writeReport(rows: Row[]): void {
     `|${header.map(() => '---').join('|')}|`,
     ...lines.map((l) => `| ${l.join(' | ')} |`),
     '',
-    '- Speed: CPU execution provider, one window = the model\'s window length (160 frames stand-in, 150 frames CAM++); latency = median of 30 single-window calls; throughput = batches of 32 windows, best of 5; each figure the best of ' +
+    "- Speed: CPU execution provider, one window = the model's window length (160 frames stand-in, 150 frames CAM++); latency = median of 30 single-window calls; throughput = batches of 32 windows, best of 5; each figure the best of " +
       `${ROUNDS} rounds interleaved across variants, each measurement in a fresh process (peak RSS = that process, 1 thread).`,
     '- EER / minDCF (p = 0.01): `../shared/data/dev/verification/trials.txt`, cosine scoring of utterance embeddings (mean of window embeddings). cos mean / p5: per-window cosine between the variant and FP32 on every window of the 123 verification utterances. Calibration and pruning recovery used windows from the diarization recordings, not these.',
     `- DER: the engine (windows strategy, defaults) on the 15 dev diarization recordings; ${SCORING_NOTE}.`,
-    '- `campplus-export-192` is CAM++ written from the paper with **random weights (seed 0)**: its rows are material for size, speed and graph-transformation correctness only; an untrained net\'s embeddings barely depend on the input, so parity and accuracy figures would mean nothing and are not given.',
+    "- `campplus-export-192` is CAM++ written from the paper with **random weights (seed 0)**: its rows are material for size, speed and graph-transformation correctness only; an untrained net's embeddings barely depend on the input, so parity and accuracy figures would mean nothing and are not given.",
     '- FP16 keeps float32 inputs/outputs (the runtime is unchanged); on this CPU ONNX Runtime runs most fp16 nodes through inserted casts, so its CPU speed is not what it is for: a GPU.',
     '- GPU: not measured: no GPU machine lent to this task.',
     '',
     verdict(rows),
   ].join('\n');
   writeFileSync(path.join(dir, 'compression.md'), md);
-  writeFileSync(path.join(dir, 'compression.json'), `${JSON.stringify({ generated: new Date().toISOString(), machine: machineSummary(), cpus: os.cpus().length, rounds: ROUNDS, gpu: 'not measured: no GPU machine lent to this task', rows }, null, 2)}\n`);
+  writeFileSync(
+    path.join(dir, 'compression.json'),
+    `${JSON.stringify({ generated: new Date().toISOString(), machine: machineSummary(), cpus: os.cpus().length, rounds: ROUNDS, gpu: 'not measured: no GPU machine lent to this task', rows }, null, 2)}\n`,
+  );
   process.stdout.write(md);
   if (!existsSync(path.join(dir, 'compression.md'))) throw new Error('report not written');
 }

@@ -28,7 +28,9 @@ async function main(): Promise<void> {
     best = Math.min(best, performance.now() - t);
   }
   await model.release();
-  process.stdout.write(`${JSON.stringify({ latencyMs: single[15], windowsPerSec: (batch * 1000) / best, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ latencyMs: single[15], windowsPerSec: (batch * 1000) / best, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  );
 }
 
 main().catch((error) => {

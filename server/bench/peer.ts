@@ -166,7 +166,11 @@ async function fileSet(file: string): Promise<BenchSet> {
   const fromFolder = (await tryListDiarizationSet(path.dirname(file)))?.find((item) => item.wavPath === file);
   const rttmPath = path.join(path.dirname(file), `${fileId}.rttm`);
   const item = fromFolder ?? (existsSync(rttmPath) ? { fileId, wavPath: file, rttmPath } : undefined);
-  return { description: `${displayPath(file)}${item ? `, reference ${displayPath(item.rttmPath)}` : ', no reference (no DER)'}`, files: [file], items: item ? [item] : undefined };
+  return {
+    description: `${displayPath(file)}${item ? `, reference ${displayPath(item.rttmPath)}` : ', no reference (no DER)'}`,
+    files: [file],
+    items: item ? [item] : undefined,
+  };
 }
 
 async function tryListDiarizationSet(dir: string): Promise<DiarizationItem[] | undefined> {
@@ -193,7 +197,22 @@ async function peerInputs(files: readonly string[], dir: string): Promise<{ file
     }
     mkdirSync(dir, { recursive: true });
     const target = path.join(dir, `${fileId}.wav`);
-    await promisify(execFile)(ffmpegBinaries().ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-i', file, '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', target]);
+    await promisify(execFile)(ffmpegBinaries().ffmpegPath, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-y',
+      '-i',
+      file,
+      '-ac',
+      '1',
+      '-ar',
+      '16000',
+      '-c:a',
+      'pcm_s16le',
+      target,
+    ]);
     out.push(target);
     converted++;
   }
@@ -204,7 +223,14 @@ async function peerInputs(files: readonly string[], dir: string): Promise<{ file
 // Runs
 
 async function runPeer(files: string[], options: Options, rttmDir: string): Promise<SystemRun> {
-  const args: PeerArgs = { files, threads: options.threads, threshold: options.threshold, minDurationOn: options.minDurationOnSec, minDurationOff: options.minDurationOffSec, rttmDir };
+  const args: PeerArgs = {
+    files,
+    threads: options.threads,
+    threshold: options.threshold,
+    minDurationOn: options.minDurationOnSec,
+    minDurationOff: options.minDurationOffSec,
+    rttmDir,
+  };
   const child = await runTsScript('server/bench/sherpa-worker.ts', [JSON.stringify(args)]);
   const result = lastJsonLine<PeerResult>(child.stdout);
   return { ...result, processSec: child.processSec, rttmDir };

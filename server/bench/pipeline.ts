@@ -135,7 +135,17 @@ async function runOnce(input: Input, options: Options): Promise<Run> {
   try {
     const fileId = path.basename(input.audioPath, path.extname(input.audioPath));
     const statsPath = path.join(scratch.dir, 'stats.json');
-    const args = [input.audioPath, '--threads', String(options.threads), '--format', 'rttm', '--out', path.join(scratch.dir, `${fileId}.rttm`), '--stats', statsPath];
+    const args = [
+      input.audioPath,
+      '--threads',
+      String(options.threads),
+      '--format',
+      'rttm',
+      '--out',
+      path.join(scratch.dir, `${fileId}.rttm`),
+      '--stats',
+      statsPath,
+    ];
     if (options.strategy) args.push('--strategy', options.strategy);
     if (options.chunkStepSec !== undefined) args.push('--chunk-step', String(options.chunkStepSec));
     if (options.noWorkers) args.push('--no-workers');
@@ -155,7 +165,21 @@ async function runOnce(input: Input, options: Options): Promise<Run> {
 /** One row per run; stage columns are whatever the CLI reports, so new stages show up by themselves. */
 function runTable(runs: readonly Run[], best: number): string {
   const stages = [...new Set(runs.flatMap((r) => Object.keys(r.stats.timingsSec)))];
-  const header = ['run', 'process s', 'wall s', 's per audio h', 'RTF', ...stages.map((s) => `${s} s`), 'other s', 'peak RSS MB', 'DER %', 'miss %', 'FA %', 'conf %', 'speaker count'];
+  const header = [
+    'run',
+    'process s',
+    'wall s',
+    's per audio h',
+    'RTF',
+    ...stages.map((s) => `${s} s`),
+    'other s',
+    'peak RSS MB',
+    'DER %',
+    'miss %',
+    'FA %',
+    'conf %',
+    'speaker count',
+  ];
   const rows = runs.map((run, i) => {
     const { stats } = run;
     const der = run.der ? formatDer(run.der) : undefined;
@@ -183,7 +207,13 @@ async function main(): Promise<void> {
   console.log(machineSummary());
   const input = await resolveInput(options);
   console.log(`Input:   ${input.description}`);
-  const settings = [`--threads ${options.threads}`, options.strategy && `--strategy ${options.strategy}`, options.chunkStepSec !== undefined && `--chunk-step ${options.chunkStepSec}`].filter(Boolean).join(' ');
+  const settings = [
+    `--threads ${options.threads}`,
+    options.strategy && `--strategy ${options.strategy}`,
+    options.chunkStepSec !== undefined && `--chunk-step ${options.chunkStepSec}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
   console.log(`Engine:  ${DIARIZE_CLI} ${settings}; one fresh process per run, ${options.repeat} run(s)`);
   const runs: Run[] = [];
   for (let i = 0; i < options.repeat; i++) {

@@ -37,12 +37,16 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 function post(agent: http.Agent, url: URL, token: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
+    const request = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -91,7 +95,8 @@ async function main(): Promise<void> {
       try {
         const answer = await post(agent, url, values.token!, body);
         // A cheap check per answer; the full parse was done once above.
-        if (answer.status !== 200 || answer.text.startsWith('{"errors"') || answer.text.length !== check.text.length) failed = `HTTP ${answer.status}: ${answer.text.slice(0, 300)}`;
+        if (answer.status !== 200 || answer.text.startsWith('{"errors"') || answer.text.length !== check.text.length)
+          failed = `HTTP ${answer.status}: ${answer.text.slice(0, 300)}`;
       } catch (error) {
         failed = error instanceof Error ? error.message : String(error);
       }

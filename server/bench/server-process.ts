@@ -105,7 +105,10 @@ export function rssBytes(pid: number): number | undefined {
 export function cpuSeconds(pid: number, options: { children?: boolean } = {}): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name: utime, stime, cutime, cstime are fields 14 to 17.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   const CLOCK_TICKS_PER_SEC = 100;
   const ticks = fields[11] + fields[12] + (options.children ? fields[13] + fields[14] : 0);
   return ticks / CLOCK_TICKS_PER_SEC;
@@ -152,7 +155,9 @@ export async function graphql<T>(server: Pick<BenchServer, 'baseUrl' | 'adminTok
   });
   const body = (await response.json()) as GraphQLResponse<T>;
   if (body.errors?.length || !body.data) {
-    throw new Error(`GraphQL request failed (HTTP ${response.status}): ${body.errors?.map((e) => `[${e.extensions?.code ?? '?'}] ${e.message}`).join('; ') ?? 'no data'}`);
+    throw new Error(
+      `GraphQL request failed (HTTP ${response.status}): ${body.errors?.map((e) => `[${e.extensions?.code ?? '?'}] ${e.message}`).join('; ') ?? 'no data'}`,
+    );
   }
   return body.data;
 }
@@ -198,7 +203,9 @@ export async function streamUpload(
   file: { name: string; bytes: number; chunks: Iterable<Buffer> | AsyncIterable<Buffer> },
 ): Promise<UploadResult> {
   const boundary = `----bench${Date.now().toString(16)}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const url = new URL('/uploads', server.baseUrl);
   const started = performance.now();
@@ -221,7 +228,10 @@ export async function streamUpload(
     request.on('error', reject);
   });
   let early: { status: number; body: string } | undefined;
-  answered.then((answer) => (early = answer), () => undefined);
+  answered.then(
+    (answer) => (early = answer),
+    () => undefined,
+  );
   const write = async (chunk: Buffer) => {
     // An answer before the whole body was sent is a refusal (limit, auth): stop sending.
     if (early) throw new Error(`POST /uploads answered ${early.status} before the file was sent: ${early.body}`);

@@ -102,6 +102,13 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
     byPackage: ranked(selfByPackage, (name) => name === '(idle)'),
     selfTop: ranked(selfByName, (name) => name.startsWith('(idle)')),
     // Frames every sample passes through (processTicksAndRejections, listOnTimeout, …) say nothing.
-    inclusiveTop: ranked(inclusive, (name) => pseudo(name) || /^(processTicksAndRejections|listOnTimeout|processTimers|runMicrotasks|emit|emitAfterScript|afterWrite|onStreamRead|parserOnIncoming|parserOnHeadersComplete|parserOnBody|parserOnMessageComplete) /.test(name)),
+    inclusiveTop: ranked(
+      inclusive,
+      (name) =>
+        pseudo(name) ||
+        /^(processTicksAndRejections|listOnTimeout|processTimers|runMicrotasks|emit|emitAfterScript|afterWrite|onStreamRead|parserOnIncoming|parserOnHeadersComplete|parserOnBody|parserOnMessageComplete) /.test(
+          name,
+        ),
+    ),
   };
 }

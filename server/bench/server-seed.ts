@@ -29,7 +29,12 @@ export interface SeededMeeting {
 }
 
 /** Writes one upload, one meeting, its speakers and an hour of turns into the store at `dataDir` / `databaseUrl`. */
-export async function seedHourMeeting(options: { dataDir: string; databaseUrl?: string; model: { name: string; hash: string; dim: number }; seed?: number }): Promise<SeededMeeting> {
+export async function seedHourMeeting(options: {
+  dataDir: string;
+  databaseUrl?: string;
+  model: { name: string; hash: string; dim: number };
+  seed?: number;
+}): Promise<SeededMeeting> {
   const rng = seededRandom(options.seed ?? 1);
   const normal = gaussian(rng);
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
@@ -37,8 +42,23 @@ export async function seedHourMeeting(options: { dataDir: string; databaseUrl?: 
     await store.migrate();
     const uploadId = randomUUID();
     const meetingId = randomUUID();
-    await store.insertUpload({ id: uploadId, originalName: 'hour.wav', path: `uploads/${uploadId}/original.wav`, bytes: 115_200_044, format: 'wav', durationSec: HOUR_MEETING.durationSec, createdAt: new Date().toISOString() });
-    await store.insertMeeting({ id: meetingId, title: 'bench: one-hour meeting', tags: ['bench'], uploadId, audioPath: `uploads/${uploadId}/original.wav`, durationSec: HOUR_MEETING.durationSec });
+    await store.insertUpload({
+      id: uploadId,
+      originalName: 'hour.wav',
+      path: `uploads/${uploadId}/original.wav`,
+      bytes: 115_200_044,
+      format: 'wav',
+      durationSec: HOUR_MEETING.durationSec,
+      createdAt: new Date().toISOString(),
+    });
+    await store.insertMeeting({
+      id: meetingId,
+      title: 'bench: one-hour meeting',
+      tags: ['bench'],
+      uploadId,
+      audioPath: `uploads/${uploadId}/original.wav`,
+      durationSec: HOUR_MEETING.durationSec,
+    });
 
     const weights = Array.from({ length: HOUR_MEETING.speakers }, () => Math.exp(0.6 * normal()));
     const speakers: MeetingSpeakerInsert[] = weights.map((_, i) => ({
@@ -54,7 +74,10 @@ export async function seedHourMeeting(options: { dataDir: string; databaseUrl?: 
     let previous = -1;
     let time = 0.5;
     for (;;) {
-      const lengthSec = Math.min(HOUR_MEETING.turnMaxSec, Math.max(HOUR_MEETING.turnMinSec, HOUR_MEETING.turnMedianSec * Math.exp(HOUR_MEETING.turnLogSigma * normal())));
+      const lengthSec = Math.min(
+        HOUR_MEETING.turnMaxSec,
+        Math.max(HOUR_MEETING.turnMinSec, HOUR_MEETING.turnMedianSec * Math.exp(HOUR_MEETING.turnLogSigma * normal())),
+      );
       if (time + lengthSec > HOUR_MEETING.durationSec) break;
       const speaker = pickOther(weights, previous, rng);
       turns.push({ meetingId, speakerId: speakers[speaker].id, startSec: round3(time), endSec: round3(time + lengthSec) });

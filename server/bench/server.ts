@@ -124,9 +124,13 @@ function parseOptions(): Options {
     if (eq < 1) throw new InvalidArgumentError(`--server-env expects KEY=VALUE; got "${pair}".`);
     serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const parts = values.parts!.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = values
+    .parts!.split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
-  if (unknown.length > 0 || parts.length === 0) throw new InvalidArgumentError(`--parts takes a comma-separated list of ${PARTS.join(', ')}; got "${values.parts}".`);
+  if (unknown.length > 0 || parts.length === 0)
+    throw new InvalidArgumentError(`--parts takes a comma-separated list of ${PARTS.join(', ')}; got "${values.parts}".`);
   return {
     parts: parts as Part[],
     uploadMb: numberArg(values['upload-mb'], '--upload-mb', 'positive')!,
@@ -183,7 +187,10 @@ async function modelOf(server: BenchServer): Promise<ModelInfo> {
 async function benchUpload(store: PartStore, options: Options, onModel: (model: ModelInfo) => void): Promise<UploadFigures> {
   // A whole number of 16-bit samples; the limit leaves room for the WAV header and multipart framing.
   const dataBytes = Math.floor((options.uploadMb * MB) / 2) * 2;
-  const server = await startServer({ dataDir: store.dataDir, env: { ...store.env, MAX_UPLOAD_MB: String(Math.ceil(options.uploadMb) + 16), JOB_CONCURRENCY: '1' } });
+  const server = await startServer({
+    dataDir: store.dataDir,
+    env: { ...store.env, MAX_UPLOAD_MB: String(Math.ceil(options.uploadMb) + 16), JOB_CONCURRENCY: '1' },
+  });
   try {
     onModel(await modelOf(server));
     // Idle: after start-up has settled, the median of 3 s of samples.
@@ -192,7 +199,9 @@ async function benchUpload(store: PartStore, options: Options, onModel: (model: 
     await sleep(3000);
     const idle = idleSampler.stop();
     const seconds = dataBytes / (16000 * 2);
-    console.log(`upload: streaming a generated ${fixed(mb(dataBytes + 44), 0)} MiB WAV (${fixed(seconds / 3600, 1)} h of 16 kHz 16-bit mono) to POST /uploads …`);
+    console.log(
+      `upload: streaming a generated ${fixed(mb(dataBytes + 44), 0)} MiB WAV (${fixed(seconds / 3600, 1)} h of 16 kHz 16-bit mono) to POST /uploads …`,
+    );
     const sampler = sampleRss(server.pid, 20);
     let upload;
     try {
@@ -218,21 +227,36 @@ async function benchUpload(store: PartStore, options: Options, onModel: (model: 
 // ---------------------------------------------------------------------------------------------------------
 // 2. Turns query latency
 
-async function runLoad(server: BenchServer, meetingId: string, args: { clients: number; warmupSec: number; durationSec: number }): Promise<{ result: LoadResult; wallSec: number; serverCpuSec: number; serverPeakRssMb: number }> {
+async function runLoad(
+  server: BenchServer,
+  meetingId: string,
+  args: { clients: number; warmupSec: number; durationSec: number },
+): Promise<{ result: LoadResult; wallSec: number; serverCpuSec: number; serverPeakRssMb: number }> {
   const cpuBefore = cpuSeconds(server.pid);
   const rss = sampleRss(server.pid, 100);
   const started = performance.now();
   let run;
   try {
     run = await runTsScript('server/bench/server-load.ts', [
-      '--url', server.baseUrl, '--token', server.adminToken, '--meeting', meetingId,
-      '--clients', String(args.clients), '--warmup-sec', String(args.warmupSec), '--duration-sec', String(args.durationSec),
+      '--url',
+      server.baseUrl,
+      '--token',
+      server.adminToken,
+      '--meeting',
+      meetingId,
+      '--clients',
+      String(args.clients),
+      '--warmup-sec',
+      String(args.warmupSec),
+      '--duration-sec',
+      String(args.durationSec),
     ]);
   } finally {
     rss.stop();
   }
   const wallSec = (performance.now() - started) / 1000;
-  if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`the server exited during the load run:\n${server.output().slice(-3000)}`);
+  if (server.child.exitCode !== null || server.child.signalCode !== null)
+    throw new Error(`the server exited during the load run:\n${server.output().slice(-3000)}`);
   return { result: lastJsonLine<LoadResult>(run.stdout), wallSec, serverCpuSec: cpuSeconds(server.pid) - cpuBefore, serverPeakRssMb: mb(rss.stop().peakBytes) };
 }
 
@@ -253,7 +277,9 @@ async function benchTurns(store: PartStore, options: Options, scratch: string, k
   try {
     console.log(`turns: 1 client for 5 s (the cost of one request, no queueing) …`);
     const single = await runLoad(server, seeded.meetingId, { clients: 1, warmupSec: 1, durationSec: 5 });
-    console.log(`turns: ${options.clients} concurrent clients, ${options.warmupSec} s warm-up then ${options.durationSec} s measured (the load generator is a separate process on the same 2 cores) …`);
+    console.log(
+      `turns: ${options.clients} concurrent clients, ${options.warmupSec} s warm-up then ${options.durationSec} s measured (the load generator is a separate process on the same 2 cores) …`,
+    );
     const load = await runLoad(server, seeded.meetingId, { clients: options.clients, warmupSec: options.warmupSec, durationSec: options.durationSec });
     figures = {
       turnsInMeeting: seeded.turns,
@@ -273,7 +299,9 @@ async function benchTurns(store: PartStore, options: Options, scratch: string, k
 
   if (options.profile || !(figures.concurrent.latencyMs.p99 < TARGET.turnsP99Ms)) {
     const profDir = path.join(scratch, 'cpu-profile');
-    console.log(`turns: p99 ${fixed(figures.concurrent.latencyMs.p99, 1)} ms${options.profile ? '' : ` misses the ${TARGET.turnsP99Ms} ms target`}; profiling the server (--cpu-prof) under the same load for 8 s …`);
+    console.log(
+      `turns: p99 ${fixed(figures.concurrent.latencyMs.p99, 1)} ms${options.profile ? '' : ` misses the ${TARGET.turnsP99Ms} ms target`}; profiling the server (--cpu-prof) under the same load for 8 s …`,
+    );
     server = await startServer({ dataDir: store.dataDir, env, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
     try {
       await runLoad(server, seeded.meetingId, { clients: options.clients, warmupSec: 2, durationSec: 8 });
@@ -309,7 +337,11 @@ async function benchJobs(store: PartStore, options: Options): Promise<JobFigures
   try {
     const bytes = statSync(meeting.wavPath).size;
     console.log(`jobs: uploading ${path.relative(repoRoot, meeting.wavPath)} (${fixed(meeting.durationSec / 60, 1)} min, ${fixed(mb(bytes), 0)} MiB) …`);
-    const upload = await streamUpload(server, { name: path.basename(meeting.wavPath), bytes, chunks: createReadStream(meeting.wavPath) as AsyncIterable<Buffer> });
+    const upload = await streamUpload(server, {
+      name: path.basename(meeting.wavPath),
+      bytes,
+      chunks: createReadStream(meeting.wavPath) as AsyncIterable<Buffer>,
+    });
 
     const rss = sampleRss(server.pid, 200);
     try {
@@ -352,9 +384,13 @@ async function runJob(server: BenchServer, upload: { id: string; seconds: number
   const cpuSec = processAndChildrenCpu(server.pid) - cpuBefore;
   const peak = rss.stop();
   if (job.state !== 'SUCCEEDED') throw new Error(`the job ended ${job.state}: [${job.errorCode ?? '?'}] ${job.errorMessage ?? ''}`);
-  const result = await graphql<{ meeting: { speakerCount: number; turns: { totalCount: number } } }>(server, 'query($id: ID!) { meeting(id: $id) { speakerCount turns(first: 1) { totalCount } } }', {
-    id: created.createMeeting.id,
-  });
+  const result = await graphql<{ meeting: { speakerCount: number; turns: { totalCount: number } } }>(
+    server,
+    'query($id: ID!) { meeting(id: $id) { speakerCount turns(first: 1) { totalCount } } }',
+    {
+      id: created.createMeeting.id,
+    },
+  );
   return {
     audioSec,
     uploadSec: upload.seconds,
@@ -384,24 +420,52 @@ function report(results: { upload?: UploadFigures; turns?: TurnsFigures; jobs?: 
   const { upload, turns, jobs } = results;
   if (upload) {
     rows.push(['upload: server RSS idle', `${fixed(upload.idleRssMb, 1)} MiB`, '']);
-    rows.push([`upload: peak RSS above idle (${fixed(mb(upload.bytes), 0)} MiB file)`, `${fixed(upload.aboveIdleMb, 1)} MiB`, `< ${upload.targetMb} MB: ${upload.aboveIdleMb * MB < upload.targetMb * 1e6 ? 'met' : 'MISSED'}`]);
+    rows.push([
+      `upload: peak RSS above idle (${fixed(mb(upload.bytes), 0)} MiB file)`,
+      `${fixed(upload.aboveIdleMb, 1)} MiB`,
+      `< ${upload.targetMb} MB: ${upload.aboveIdleMb * MB < upload.targetMb * 1e6 ? 'met' : 'MISSED'}`,
+    ]);
     rows.push(['upload: throughput', `${fixed(upload.throughputMBps, 0)} MiB/s`, `${fixed(upload.seconds, 1)} s`]);
   }
   if (turns) {
     const c = turns.concurrent;
-    rows.push([`turns(first: 500), ${c.clients} clients: p50 / p95 / p99`, `${fixed(c.latencyMs.p50, 1)} / ${fixed(c.latencyMs.p95, 1)} / ${fixed(c.latencyMs.p99, 1)} ms`, `p99 < ${turns.targetP99Ms} ms: ${c.latencyMs.p99 < turns.targetP99Ms ? 'met' : `MISSED (×${fixed(c.latencyMs.p99 / turns.targetP99Ms, 1)})`}`]);
+    rows.push([
+      `turns(first: 500), ${c.clients} clients: p50 / p95 / p99`,
+      `${fixed(c.latencyMs.p50, 1)} / ${fixed(c.latencyMs.p95, 1)} / ${fixed(c.latencyMs.p99, 1)} ms`,
+      `p99 < ${turns.targetP99Ms} ms: ${c.latencyMs.p99 < turns.targetP99Ms ? 'met' : `MISSED (×${fixed(c.latencyMs.p99 / turns.targetP99Ms, 1)})`}`,
+    ]);
     rows.push([`turns(first: 500), ${c.clients} clients: throughput`, `${fixed(c.requestsPerSec, 0)} req/s`, `${c.requests} requests, ${c.errors} errors`]);
-    rows.push(['turns(first: 500), 1 client: p50 / p99', `${fixed(turns.single.latencyMs.p50, 1)} / ${fixed(turns.single.latencyMs.p99, 1)} ms`, `${fixed(turns.single.requestsPerSec, 0)} req/s`]);
-    rows.push(['turns: server CPU per request', `${fixed(turns.serverCpuMsPerRequest, 2)} ms`, `${turns.turnsPerAnswer} turns, ${fixed(turns.answerKb, 0)} KiB per answer`]);
-    rows.push(['turns: cores used (server / load generator)', `${fixed(turns.serverCores, 2)} / ${fixed(turns.loadGeneratorCores, 2)}`, `of ${os.cpus().length}, shared`]);
+    rows.push([
+      'turns(first: 500), 1 client: p50 / p99',
+      `${fixed(turns.single.latencyMs.p50, 1)} / ${fixed(turns.single.latencyMs.p99, 1)} ms`,
+      `${fixed(turns.single.requestsPerSec, 0)} req/s`,
+    ]);
+    rows.push([
+      'turns: server CPU per request',
+      `${fixed(turns.serverCpuMsPerRequest, 2)} ms`,
+      `${turns.turnsPerAnswer} turns, ${fixed(turns.answerKb, 0)} KiB per answer`,
+    ]);
+    rows.push([
+      'turns: cores used (server / load generator)',
+      `${fixed(turns.serverCores, 2)} / ${fixed(turns.loadGeneratorCores, 2)}`,
+      `of ${os.cpus().length}, shared`,
+    ]);
   }
   if (jobs) {
     rows.push([`jobs: ${fixed(jobs.audioSec / 60, 0)}-min recording, end to end`, `${fixed(jobs.jobSec, 1)} s/job`, `${fixed(jobs.speedX, 1)}× real time`]);
-    rows.push(['jobs: per hour on this machine', `${fixed(jobs.jobsPerHour, 1)}`, `ENGINE_THREADS ${jobs.engineThreads}, JOB_CONCURRENCY ${jobs.jobConcurrency}`]);
+    rows.push([
+      'jobs: per hour on this machine',
+      `${fixed(jobs.jobsPerHour, 1)}`,
+      `ENGINE_THREADS ${jobs.engineThreads}, JOB_CONCURRENCY ${jobs.jobConcurrency}`,
+    ]);
     const stageTimes = jobs.stages.slice(0, -1).map((s, i) => `${s.stage} ${fixed(jobs.stages[i + 1].atSec - s.atSec, 1)} s`);
     rows.push(['jobs: stages as polled every 250 ms', stageTimes.join(', '), '']);
     rows.push(['jobs: upload of the recording', `${fixed(jobs.uploadSec, 1)} s`, 'not in s/job']);
-    rows.push(['jobs: cores used during the job / peak RSS', `${fixed(jobs.serverCores, 2)} / ${fixed(jobs.peakRssMb, 0)} MiB`, `${jobs.speakers} speakers, ${jobs.turns} turns`]);
+    rows.push([
+      'jobs: cores used during the job / peak RSS',
+      `${fixed(jobs.serverCores, 2)} / ${fixed(jobs.peakRssMb, 0)} MiB`,
+      `${jobs.speakers} speakers, ${jobs.turns} turns`,
+    ]);
   }
   const store = options.databaseUrl ? 'PostgreSQL' : 'SQLite (embedded default)';
   return `${formatTable(['figure', 'value', 'note'], rows)}\nstore: ${store}`;
@@ -410,7 +474,9 @@ function report(results: { upload?: UploadFigures; turns?: TurnsFigures; jobs?: 
 function printProfile(profile: TurnsFigures['profile']): void {
   if (!profile) return;
   const list = (entries: { name: string; percent: number }[]) => entries.map((e) => `  ${fixed(e.percent, 1).padStart(5)} %  ${e.name}`).join('\n');
-  console.log(`\nServer CPU profile under load (${fixed(profile.totalSec, 1)} s, main thread idle ${fixed(profile.idlePercent, 1)} %; open ${profile.file} in Chrome DevTools for the full tree)`);
+  console.log(
+    `\nServer CPU profile under load (${fixed(profile.totalSec, 1)} s, main thread idle ${fixed(profile.idlePercent, 1)} %; open ${profile.file} in Chrome DevTools for the full tree)`,
+  );
   console.log(`self time by package / folder:\n${list(profile.byPackage)}`);
   console.log(`self time by function:\n${list(profile.selfTop)}`);
   console.log(`inclusive time by function:\n${list(profile.inclusiveTop)}`);
@@ -419,8 +485,12 @@ function printProfile(profile: TurnsFigures['profile']): void {
 async function main(): Promise<void> {
   const options = parseOptions();
   console.log(machineSummary());
-  const extraEnv = Object.entries(options.serverEnv).map(([k, v]) => `${k}=${v}`).join(' ');
-  console.log(`bench:server parts ${options.parts.join(', ')}; store ${options.databaseUrl ? 'PostgreSQL' : 'SQLite'}; every part starts its own server process${extraEnv ? ` with ${extraEnv}` : ''}`);
+  const extraEnv = Object.entries(options.serverEnv)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  console.log(
+    `bench:server parts ${options.parts.join(', ')}; store ${options.databaseUrl ? 'PostgreSQL' : 'SQLite'}; every part starts its own server process${extraEnv ? ` with ${extraEnv}` : ''}`,
+  );
   const scratch = scratchDir('bench-server');
   const results: { upload?: UploadFigures; turns?: TurnsFigures; jobs?: JobFigures } = {};
   let model: ModelInfo | undefined;

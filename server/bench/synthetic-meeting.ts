@@ -127,7 +127,9 @@ export async function ensureSyntheticMeeting(options: SyntheticMeetingOptions): 
   const speakers = await loadSpeakers(seed);
   const pieces = planMeeting(speakers, numSamples, seed);
   const truth = referenceTurns(pieces, speakers, numSamples);
-  log(`building ${fileId}: ${(numSamples / SAMPLE_RATE / 60).toFixed(1)} min, ${speakers.length} speakers (${speakers.map((s) => s.id).join(', ')}), ${pieces.length} pieces`);
+  log(
+    `building ${fileId}: ${(numSamples / SAMPLE_RATE / 60).toFixed(1)} min, ${speakers.length} speakers (${speakers.map((s) => s.id).join(', ')}), ${pieces.length} pieces`,
+  );
 
   // Write under temporary names and rename, so an interrupted build never looks like a cached one.
   const partial = (file: string): string => `${file}.partial-${process.pid}`;
@@ -194,7 +196,9 @@ async function loadSpeakers(seed: number): Promise<Speaker[]> {
     .filter((c) => c.totalSec >= MEETING.minMaterialSec)
     .sort((a, b) => a.id.localeCompare(b.id));
   if (candidates.length < MEETING.minSpeakers) {
-    throw new Error(`Only ${candidates.length} dev speakers have ${MEETING.minMaterialSec} s of speech; need ${MEETING.minSpeakers} (looked in ${devDataDir}).`);
+    throw new Error(
+      `Only ${candidates.length} dev speakers have ${MEETING.minMaterialSec} s of speech; need ${MEETING.minSpeakers} (looked in ${devDataDir}).`,
+    );
   }
   const rng = seededRandom(seed * 7919 + 1);
   const maxSpeakers = Math.min(MEETING.maxSpeakers, candidates.length);
@@ -215,7 +219,9 @@ function verificationCandidates(): Candidate[] {
     .filter((entry) => entry.isDirectory())
     .map((entry) => {
       const dir = path.join(root, entry.name);
-      const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wav')).sort();
+      const files = readdirSync(dir)
+        .filter((f) => f.toLowerCase().endsWith('.wav'))
+        .sort();
       const material = files.map((f) => ({ wavPath: path.join(dir, f) }));
       const totalSec = material.reduce((sum, m) => sum + (readWavFormat(m.wavPath)?.durationSec ?? 0), 0);
       return { id: entry.name, material, totalSec };
@@ -402,7 +408,9 @@ function planMeeting(speakers: Speaker[], numSamples: number, seed: number): Pie
   for (let turn = 0; time < numSamples; turn++) {
     current = turn < introductions.length ? introductions[turn] : pickSpeaker(weights, current, rng);
     const turnSec = Math.min(MEETING.turnMaxSec, Math.max(MEETING.turnMinSec, MEETING.turnMedianSec * Math.exp(MEETING.turnLogSigma * normal())));
-    const turnPieces = speakTurn(cursors[current], { speaker: current, gain: speakers[current].gain, startSample: time, samples: sec(turnSec) }, () => sec(uniform(MEETING.intraTurnPauseSec)));
+    const turnPieces = speakTurn(cursors[current], { speaker: current, gain: speakers[current].gain, startSample: time, samples: sec(turnSec) }, () =>
+      sec(uniform(MEETING.intraTurnPauseSec)),
+    );
     pieces.push(...turnPieces);
     const last = turnPieces[turnPieces.length - 1];
     const turnEnd = last.startSample + last.length;
@@ -423,11 +431,7 @@ function planMeeting(speakers: Speaker[], numSamples: number, seed: number): Pie
 }
 
 /** One turn: material from the speaker's cursor, across source clips with a breath in between. */
-function speakTurn(
-  cursor: MaterialCursor,
-  turn: { speaker: number; gain: number; startSample: number; samples: number },
-  breath: () => number,
-): Piece[] {
+function speakTurn(cursor: MaterialCursor, turn: { speaker: number; gain: number; startSample: number; samples: number }, breath: () => number): Piece[] {
   const pieces: Piece[] = [];
   let at = turn.startSample;
   let remaining = turn.samples;

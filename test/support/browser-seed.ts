@@ -43,7 +43,11 @@ export function seededTurns(spec: SeedSpec): SeededTurn[] {
 }
 
 /** Writes each meeting (upload, meeting, speakers, turns, a SUCCEEDED job) into the store at `dataDir`. */
-export async function seedMeetings(options: { dataDir: string; model: { name: string; hash: string; dim: number }; specs: SeedSpec[] }): Promise<SeededMeeting[]> {
+export async function seedMeetings(options: {
+  dataDir: string;
+  model: { name: string; hash: string; dim: number };
+  specs: SeedSpec[];
+}): Promise<SeededMeeting[]> {
   const store = await openStore({ dataDir: options.dataDir });
   try {
     await store.migrate();
@@ -52,8 +56,23 @@ export async function seedMeetings(options: { dataDir: string; model: { name: st
       const uploadId = randomUUID();
       const meetingId = randomUUID();
       const turns = seededTurns(spec);
-      await store.insertUpload({ id: uploadId, originalName: 'seeded.wav', path: `uploads/${uploadId}/original.wav`, bytes: 44, format: 'wav', durationSec: spec.durationSec, createdAt: new Date().toISOString() });
-      await store.insertMeeting({ id: meetingId, title: spec.title, tags: spec.tags, uploadId, audioPath: `uploads/${uploadId}/original.wav`, durationSec: spec.durationSec });
+      await store.insertUpload({
+        id: uploadId,
+        originalName: 'seeded.wav',
+        path: `uploads/${uploadId}/original.wav`,
+        bytes: 44,
+        format: 'wav',
+        durationSec: spec.durationSec,
+        createdAt: new Date().toISOString(),
+      });
+      await store.insertMeeting({
+        id: meetingId,
+        title: spec.title,
+        tags: spec.tags,
+        uploadId,
+        audioPath: `uploads/${uploadId}/original.wav`,
+        durationSec: spec.durationSec,
+      });
       const speakers: MeetingSpeakerInsert[] = Array.from({ length: spec.speakers }, (_, k) => ({
         id: randomUUID(),
         meetingId,

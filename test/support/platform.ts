@@ -20,7 +20,11 @@ export interface TestServer {
   dataDir: string;
   platform: RunningPlatform;
   http: HttpServer;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }>; status: number }>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }>; status: number }>;
   ws(token?: string): Client;
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
@@ -63,7 +67,12 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       return { ...((await res.json()) as object), status: res.status };
     },
     ws(token = adminToken) {
-      const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+      const client = createClient({
+        url: `ws://127.0.0.1:${port}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+      });
       clients.push(client);
       return client;
     },
@@ -81,7 +90,11 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
 }
 
 /** POST /uploads with a file from disk. */
-export async function uploadFile(server: Pick<TestServer, 'url' | 'adminToken'>, file: string, token = server.adminToken): Promise<{ status: number; body: { id?: string; error?: { code: string; message: string } } }> {
+export async function uploadFile(
+  server: Pick<TestServer, 'url' | 'adminToken'>,
+  file: string,
+  token = server.adminToken,
+): Promise<{ status: number; body: { id?: string; error?: { code: string; message: string } } }> {
   const { readFile } = await import('node:fs/promises');
   const form = new FormData();
   form.append('file', new Blob([await readFile(file)]), path.basename(file));

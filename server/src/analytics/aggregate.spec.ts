@@ -17,7 +17,11 @@ describe('aggregateStats', () => {
         durationSec: 10,
         // t1 and t3 are both P: counted as one voice.
         turns: [turn('t1', 0, 2), turn('t2', 1, 5), turn('t3', 6, 8)],
-        personOfSpeaker: new Map([['t1', 'P'], ['t2', 'Q'], ['t3', 'P']]),
+        personOfSpeaker: new Map([
+          ['t1', 'P'],
+          ['t2', 'Q'],
+          ['t3', 'P'],
+        ]),
       },
     ]);
     expect(result).toMatchObject({ meetings: 2, durationSec: 20, speechSec: 15, overlapSec: 2, silenceSec: 5, silenceRatio: 0.25, interruptions: 2 });
@@ -27,11 +31,29 @@ describe('aggregateStats', () => {
     expect(p.meanTurnSec).toBeCloseTo(8 / 3, 12);
     expect(p.talkShare).toBeCloseTo(8 / 17, 12);
     expect(q).toMatchObject({ meetings: 1, talkTimeSec: 4, turns: 1, meanTurnSec: 4, longestTurnSec: 4, interruptions: 1, interrupted: 0, overlapSec: 1 });
-    expect(unassigned).toMatchObject({ meetings: 1, talkTimeSec: 5, turns: 2, meanTurnSec: 2.5, longestTurnSec: 3, interruptions: 1, interrupted: 0, overlapSec: 1 });
+    expect(unassigned).toMatchObject({
+      meetings: 1,
+      talkTimeSec: 5,
+      turns: 2,
+      meanTurnSec: 2.5,
+      longestTurnSec: 3,
+      interruptions: 1,
+      interrupted: 0,
+      overlapSec: 1,
+    });
     expect(unassigned.talkShare).toBeCloseTo(5 / 17, 12);
   });
 
   it('gives zeros for no meetings', () => {
-    expect(aggregateStats([])).toEqual({ meetings: 0, durationSec: 0, speechSec: 0, overlapSec: 0, silenceSec: 0, silenceRatio: 0, interruptions: 0, people: [] });
+    expect(aggregateStats([])).toEqual({
+      meetings: 0,
+      durationSec: 0,
+      speechSec: 0,
+      overlapSec: 0,
+      silenceSec: 0,
+      silenceRatio: 0,
+      interruptions: 0,
+      people: [],
+    });
   });
 });

@@ -66,7 +66,11 @@ export function aggregateStats(meetings: readonly AggregateMeetingInput[], optio
       const person = meeting.personOfSpeaker.get(speakerId);
       return person !== undefined ? `p:${person}` : `s:${speakerId}`;
     };
-    const stats = meetingStats(meeting.turns.map((t) => ({ ...t, speakerId: keyOf(t.speakerId) })), meeting.durationSec, options);
+    const stats = meetingStats(
+      meeting.turns.map((t) => ({ ...t, speakerId: keyOf(t.speakerId) })),
+      meeting.durationSec,
+      options,
+    );
     totals.durationSec += stats.durationSec;
     totals.speechSec += stats.speechSec;
     totals.overlapSec += stats.overlapSec;
@@ -76,7 +80,8 @@ export function aggregateStats(meetings: readonly AggregateMeetingInput[], optio
     for (const s of stats.speakers) {
       const row = s.speakerId.startsWith('p:') ? s.speakerId.slice(2) : UNASSIGNED;
       let acc = rows.get(row);
-      if (!acc) rows.set(row, (acc = { meetings: 0, talkTimeSec: 0, turns: 0, turnSec: 0, longestTurnSec: 0, interruptions: 0, interrupted: 0, overlapSec: 0 }));
+      if (!acc)
+        rows.set(row, (acc = { meetings: 0, talkTimeSec: 0, turns: 0, turnSec: 0, longestTurnSec: 0, interruptions: 0, interrupted: 0, overlapSec: 0 }));
       if (!seen.has(row)) acc.meetings += 1;
       seen.add(row);
       acc.talkTimeSec += s.talkTimeSec;
@@ -101,7 +106,12 @@ export function aggregateStats(meetings: readonly AggregateMeetingInput[], optio
     interrupted: r.interrupted,
     overlapSec: r.overlapSec,
   }));
-  people.sort((a, b) => Number(a.personId === undefined) - Number(b.personId === undefined) || b.talkTimeSec - a.talkTimeSec || (a.personId ?? '').localeCompare(b.personId ?? ''));
+  people.sort(
+    (a, b) =>
+      Number(a.personId === undefined) - Number(b.personId === undefined) ||
+      b.talkTimeSec - a.talkTimeSec ||
+      (a.personId ?? '').localeCompare(b.personId ?? ''),
+  );
   return {
     meetings: meetings.length,
     ...totals,

@@ -80,6 +80,17 @@ describe('meetingStats', () => {
   });
 
   it('merges touching and overlapping intervals', () => {
-    expect(mergeIntervals([[5, 6], [0, 2], [2, 3], [1, 1.5], [7, 7]])).toEqual([[0, 3], [5, 6]]);
+    expect(
+      mergeIntervals([
+        [5, 6],
+        [0, 2],
+        [2, 3],
+        [1, 1.5],
+        [7, 7],
+      ]),
+    ).toEqual([
+      [0, 3],
+      [5, 6],
+    ]);
   });
 });

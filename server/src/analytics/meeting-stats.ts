@@ -92,7 +92,9 @@ export function intersectionLength(a: readonly Interval[], b: readonly Interval[
 export function validateTurns(turns: readonly AnalyticsTurn[]): void {
   turns.forEach((t, i) => {
     if (!Number.isFinite(t.start) || !Number.isFinite(t.end) || t.start < 0 || t.end < t.start) {
-      throw new InvalidArgumentError(`Turn ${i} of speaker "${t.speakerId}" runs from ${t.start} s to ${t.end} s; turns need finite times with 0 <= start <= end.`);
+      throw new InvalidArgumentError(
+        `Turn ${i} of speaker "${t.speakerId}" runs from ${t.start} s to ${t.end} s; turns need finite times with 0 <= start <= end.`,
+      );
     }
   });
 }
@@ -127,7 +129,8 @@ function coveredBy(bySpeaker: ReadonlyMap<string, Interval[]>, minSpeakers: numb
 }
 
 export function meetingStats(turns: readonly AnalyticsTurn[], durationSec: number, options: StatsOptions = {}): MeetingStats {
-  if (!Number.isFinite(durationSec) || durationSec < 0) throw new InvalidArgumentError(`Meeting duration must be a non-negative number of seconds, got ${durationSec}.`);
+  if (!Number.isFinite(durationSec) || durationSec < 0)
+    throw new InvalidArgumentError(`Meeting duration must be a non-negative number of seconds, got ${durationSec}.`);
   const tolerance = options.interruptionToleranceSec ?? 0;
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new InvalidArgumentError(`interruptionToleranceSec must be >= 0, got ${tolerance}.`);
   validateTurns(turns);

@@ -54,7 +54,10 @@ describe('turn export', () => {
   });
 
   it('writes JSON with speakers once and turns in time order', () => {
-    const json = JSON.parse(turnsToJson(meeting)) as { speakers: { id: string; name: string; personId: string | null }[]; turns: { start: number; end: number; speakerId: string; speaker: string }[] };
+    const json = JSON.parse(turnsToJson(meeting)) as {
+      speakers: { id: string; name: string; personId: string | null }[];
+      turns: { start: number; end: number; speakerId: string; speaker: string }[];
+    };
     expect(json.speakers[0]).toEqual({ id: 'a', label: 'SPEAKER_00', name: 'Smith, Jane', personId: 'p1' });
     expect(json.speakers[3].personId).toBeNull();
     expect(json.turns.map((t) => t.speakerId)).toEqual(['a', 'b', 'c', 'd']);

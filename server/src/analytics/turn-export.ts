@@ -54,7 +54,12 @@ export function turnsToJson(data: TurnExport): string {
       meetingId: data.meetingId,
       durationSec: data.durationSec,
       speakers: data.speakers.map((s) => ({ id: s.id, label: s.label, name: speakerName(s), personId: s.personId ?? null })),
-      turns: sortedTurns(data.turns).map((t) => ({ start: round3(t.start), end: round3(t.end), speakerId: t.speakerId, speaker: speakerName(speakers.get(t.speakerId)!) })),
+      turns: sortedTurns(data.turns).map((t) => ({
+        start: round3(t.start),
+        end: round3(t.end),
+        speakerId: t.speakerId,
+        speaker: speakerName(speakers.get(t.speakerId)!),
+      })),
     },
     null,
     2,
@@ -89,7 +94,8 @@ function speakerMap(data: TurnExport): Map<string, ExportSpeaker> {
   validateTurns(data.turns);
   const speakers = new Map(data.speakers.map((s) => [s.id, s]));
   const unknown = data.turns.find((t) => !speakers.has(t.speakerId));
-  if (unknown) throw new InvalidArgumentError(`A turn at ${unknown.start} s belongs to speaker "${unknown.speakerId}", which is not among the meeting's speakers.`);
+  if (unknown)
+    throw new InvalidArgumentError(`A turn at ${unknown.start} s belongs to speaker "${unknown.speakerId}", which is not among the meeting's speakers.`);
   return speakers;
 }
 

@@ -49,7 +49,9 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
     try {
       const viewer = await platform.tokens.authenticate(req.headers.authorization ?? bearerFromQuery(req));
       if (need === 'admin' && viewer.scope !== 'admin') {
-        res.status(403).json({ error: { code: 'FORBIDDEN', message: `This needs a token with the "admin" scope; "${viewer.tokenName}" has "${viewer.scope}".` } });
+        res
+          .status(403)
+          .json({ error: { code: 'FORBIDDEN', message: `This needs a token with the "admin" scope; "${viewer.tokenName}" has "${viewer.scope}".` } });
         return;
       }
       res.locals.viewer = viewer;
@@ -67,7 +69,15 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
       blobs: platform.blobs,
       maxBytes: config.maxUploadBytes,
       onUploaded: async (u) => {
-        await platform.store.insertUpload({ id: u.id, originalName: u.originalName, path: u.key, bytes: u.bytes, format: u.format, durationSec: u.durationSec ?? 0, createdAt: new Date().toISOString() });
+        await platform.store.insertUpload({
+          id: u.id,
+          originalName: u.originalName,
+          path: u.key,
+          bytes: u.bytes,
+          format: u.format,
+          durationSec: u.durationSec ?? 0,
+          createdAt: new Date().toISOString(),
+        });
       },
     }),
   );
@@ -115,7 +125,15 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
       // (bench:server: ~20 % of the CPU of a 500-turn page).
       ApolloServerPluginCacheControlDisabled(),
       complexityLimitPlugin(schema, config.graphqlMaxComplexity),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
     ],
   });
   await apollo.start();
@@ -158,7 +176,9 @@ function bearerFromQuery(req: Request): string | undefined {
   return typeof token === 'string' && token ? `Bearer ${token}` : undefined;
 }
 
-export async function health(platform: RunningPlatform): Promise<{ ok: boolean; database: string; queue: { queued: number; running: number }; model: { name: string; hash: string; dim: number } }> {
+export async function health(
+  platform: RunningPlatform,
+): Promise<{ ok: boolean; database: string; queue: { queued: number; running: number }; model: { name: string; hash: string; dim: number } }> {
   let database = 'ok';
   try {
     await platform.store.ping();

@@ -45,8 +45,15 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     await store.migrate();
     const blobs = new LocalBlobStore(config.dataDir);
     const admin = ensureAdminToken(config.dataDir, config.adminToken);
-    const engine = options.engine ?? (await Engine.create({ threads: config.engineThreads, embeddingModel: config.embeddingModel, strategy: config.strategy, log }));
-    const directory = await SpeakerDirectory.open({ store, dataDir: config.dataDir, model: engine.model, thresholdCosine: config.identifyThresholdCosine, log });
+    const engine =
+      options.engine ?? (await Engine.create({ threads: config.engineThreads, embeddingModel: config.embeddingModel, strategy: config.strategy, log }));
+    const directory = await SpeakerDirectory.open({
+      store,
+      dataDir: config.dataDir,
+      model: engine.model,
+      thresholdCosine: config.identifyThresholdCosine,
+      log,
+    });
     const identity = speakerIdentity(store, directory);
 
     const pubSub = createPubSub();
@@ -132,7 +139,13 @@ function speakerIdentity(store: Store, directory: SpeakerDirectory): SpeakerIden
 
 function enrollmentIndex(directory: SpeakerDirectory): EnrollmentIndex {
   return {
-    enroll: (e) => directory.enrollEmbedding(e.personId, e.embedding, { source: e.source, uploadId: e.uploadId, meetingSpeakerId: e.meetingSpeakerId, speechSec: e.speechSec }),
+    enroll: (e) =>
+      directory.enrollEmbedding(e.personId, e.embedding, {
+        source: e.source,
+        uploadId: e.uploadId,
+        meetingSpeakerId: e.meetingSpeakerId,
+        speechSec: e.speechSec,
+      }),
     removeEnrollment: (id) => directory.removeEnrollment(id),
     removePerson: (id) => directory.removePerson(id),
   };

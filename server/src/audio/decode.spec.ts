@@ -179,7 +179,21 @@ describe('formats', () => {
     ['video.mp4', ['-c:v', 'mpeg4', '-c:a', 'aac']],
     ['video.mkv', ['-c:v', 'mpeg4', '-c:a', 'libvorbis']],
   ])('%s (video with sound) decodes its audio track', async (name, codecArgs) => {
-    const file = generate(name, ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-i', SOURCE, '-map', '0:v', '-map', '1:a', '-t', String(CLIP_SEC), ...codecArgs]);
+    const file = generate(name, [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=160x120:rate=10',
+      '-i',
+      SOURCE,
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-t',
+      String(CLIP_SEC),
+      ...codecArgs,
+    ]);
     const info = await probeAudio(file);
     expect(info.hasVideo).toBe(true);
     const decoded = await decodeToArray(file, { info });
@@ -296,7 +310,7 @@ describe('blocks, limits and cancellation', () => {
     await expect(decodeToArray(file, { info })).rejects.toThrow(FileNotFoundError);
   });
 
-  test('when ffmpeg fails, the error names the file and quotes ffmpeg\'s reason', async () => {
+  test("when ffmpeg fails, the error names the file and quotes ffmpeg's reason", async () => {
     const file = path.join(dir, 'replaced.wav');
     copyFileSync(path.join(dir, 'clip.wav'), file);
     const info = await probeAudio(file);
@@ -306,5 +320,4 @@ describe('blocks, limits and cancellation', () => {
     expect((err as Error).message).toContain(`ffmpeg could not decode "${file}"`);
     expect((err as Error).message).toMatch(/"Invalid data found when processing input"/);
   });
-
 });

@@ -47,7 +47,11 @@ describe('resolveBinaries', () => {
 
     test('FFMPEG_PATH wins, and the ffprobe beside it is preferred to the one on PATH', () => {
       const found = resolveBinaries(inputs({ FFMPEG_PATH: path.join(dir, 'custom', 'my-ffmpeg'), PATH: pathDir }, staticFfmpeg));
-      expect(found).toEqual({ ffmpegPath: path.join(dir, 'custom', 'my-ffmpeg'), ffmpegSource: 'FFMPEG_PATH', ffprobePath: path.join(dir, 'custom', 'ffprobe') });
+      expect(found).toEqual({
+        ffmpegPath: path.join(dir, 'custom', 'my-ffmpeg'),
+        ffmpegSource: 'FFMPEG_PATH',
+        ffprobePath: path.join(dir, 'custom', 'ffprobe'),
+      });
     });
 
     test('FFMPEG_PATH may be a bare command name looked up on PATH', () => {
@@ -150,9 +154,7 @@ describe('runTool', () => {
 describe('summarizeStderr', () => {
   test('keeps the specific then the generic message, without addresses, paths and noise', () => {
     const stderr =
-      '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55cbdd56e700] moov atom not found\n' +
-      '/data/cut.mp4: Invalid data found when processing input\n' +
-      'Conversion failed!\n';
+      '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55cbdd56e700] moov atom not found\n' + '/data/cut.mp4: Invalid data found when processing input\n' + 'Conversion failed!\n';
     expect(summarizeStderr(stderr, '/data/cut.mp4')).toBe('moov atom not found; Invalid data found when processing input');
   });
 

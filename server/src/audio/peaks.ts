@@ -64,7 +64,8 @@ export class PeaksAccumulator {
     readonly sampleRate: number = TARGET_SAMPLE_RATE,
     readonly samplesPerPeak: number = SAMPLES_PER_PEAK,
   ) {
-    if (!Number.isInteger(samplesPerPeak) || samplesPerPeak <= 0) throw new InvalidArgumentError(`samplesPerPeak must be a positive integer, received ${samplesPerPeak}.`);
+    if (!Number.isInteger(samplesPerPeak) || samplesPerPeak <= 0)
+      throw new InvalidArgumentError(`samplesPerPeak must be a positive integer, received ${samplesPerPeak}.`);
   }
 
   push(block: Float32Array): void {
@@ -135,7 +136,8 @@ export function encodePeaks(peaks: Peaks): Buffer {
 /** Reads what encodePeaks wrote; throws InvalidArgumentError for anything else. */
 export function decodePeaks(bytes: Uint8Array): Peaks {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const bad = (why: string): InvalidArgumentError => new InvalidArgumentError(`Not a peaks file (audiowaveform .dat v1, 8-bit): ${why}. Recompute the peaks from the recording.`);
+  const bad = (why: string): InvalidArgumentError =>
+    new InvalidArgumentError(`Not a peaks file (audiowaveform .dat v1, 8-bit): ${why}. Recompute the peaks from the recording.`);
   if (buf.length < PEAKS_HEADER_BYTES) throw bad(`${buf.length} bytes is shorter than the ${PEAKS_HEADER_BYTES}-byte header`);
   const version = buf.readInt32LE(0);
   const flags = buf.readUInt32LE(4);

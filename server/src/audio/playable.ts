@@ -53,7 +53,25 @@ function runFfmpeg(input: string, output: string, bitrateKbps: number, signal: A
     // Audio only, metadata dropped (titles/comments of the original need not reach browsers).
     // compression_level 5 (default 10): about 4× less CPU (1 h: ~12 s instead of ~45 s here) for a
     // difference nobody hears in speech at this bitrate.
-    .outputOptions(['-map', '0:a:0', '-vn', '-sn', '-dn', '-map_metadata', '-1', '-ac', '1', '-c:a', 'libopus', '-b:a', `${bitrateKbps}k`, '-compression_level', '5', '-f', 'webm'])
+    .outputOptions([
+      '-map',
+      '0:a:0',
+      '-vn',
+      '-sn',
+      '-dn',
+      '-map_metadata',
+      '-1',
+      '-ac',
+      '1',
+      '-c:a',
+      'libopus',
+      '-b:a',
+      `${bitrateKbps}k`,
+      '-compression_level',
+      '5',
+      '-f',
+      'webm',
+    ])
     .output(output);
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
@@ -71,7 +89,11 @@ function runFfmpeg(input: string, output: string, bitrateKbps: number, signal: A
         return;
       }
       const said = summarizeStderr(stderr ?? '', input) || err.message;
-      reject(new InvalidAudioError(`ffmpeg could not make a playable copy of "${input}": "${said}". The file may be damaged or truncated; check that it plays.`, { cause: err }));
+      reject(
+        new InvalidAudioError(`ffmpeg could not make a playable copy of "${input}": "${said}". The file may be damaged or truncated; check that it plays.`, {
+          cause: err,
+        }),
+      );
     });
     command.run();
   });

@@ -29,11 +29,31 @@ afterAll(() => {
 type Expected = Omit<AudioInfo, 'path' | 'durationSec'> & { durationSec: number };
 
 const cases: Array<[string, string[], Expected]> = [
-  ['mono16k.wav', ['-i', SOURCE, '-t', '5', '-c:a', 'pcm_s16le'], { formatName: 'wav', durationSec: 5, sampleRate: 16000, channels: 1, codec: 'pcm_s16le', hasVideo: false }],
-  ['stereo44k.flac', ['-i', SOURCE, '-t', '5', '-ar', '44100', '-ac', '2'], { formatName: 'flac', durationSec: 5, sampleRate: 44100, channels: 2, codec: 'flac', hasVideo: false }],
-  ['six48k.wav', ['-f', 'lavfi', '-i', 'sine=r=48000:d=3', '-ac', '6'], { formatName: 'wav', durationSec: 3, sampleRate: 48000, channels: 6, codec: 'pcm_s16le', hasVideo: false }],
-  ['phone.wav', ['-i', SOURCE, '-t', '5', '-ar', '8000', '-c:a', 'pcm_mulaw'], { formatName: 'wav', durationSec: 5, sampleRate: 8000, channels: 1, codec: 'pcm_mulaw', hasVideo: false }],
-  ['speech.ogg', ['-i', SOURCE, '-t', '5', '-c:a', 'libopus'], { formatName: 'ogg', durationSec: 5, sampleRate: 48000, channels: 1, codec: 'opus', hasVideo: false }],
+  [
+    'mono16k.wav',
+    ['-i', SOURCE, '-t', '5', '-c:a', 'pcm_s16le'],
+    { formatName: 'wav', durationSec: 5, sampleRate: 16000, channels: 1, codec: 'pcm_s16le', hasVideo: false },
+  ],
+  [
+    'stereo44k.flac',
+    ['-i', SOURCE, '-t', '5', '-ar', '44100', '-ac', '2'],
+    { formatName: 'flac', durationSec: 5, sampleRate: 44100, channels: 2, codec: 'flac', hasVideo: false },
+  ],
+  [
+    'six48k.wav',
+    ['-f', 'lavfi', '-i', 'sine=r=48000:d=3', '-ac', '6'],
+    { formatName: 'wav', durationSec: 3, sampleRate: 48000, channels: 6, codec: 'pcm_s16le', hasVideo: false },
+  ],
+  [
+    'phone.wav',
+    ['-i', SOURCE, '-t', '5', '-ar', '8000', '-c:a', 'pcm_mulaw'],
+    { formatName: 'wav', durationSec: 5, sampleRate: 8000, channels: 1, codec: 'pcm_mulaw', hasVideo: false },
+  ],
+  [
+    'speech.ogg',
+    ['-i', SOURCE, '-t', '5', '-c:a', 'libopus'],
+    { formatName: 'ogg', durationSec: 5, sampleRate: 48000, channels: 1, codec: 'opus', hasVideo: false },
+  ],
   [
     'video.mp4',
     ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-i', SOURCE, '-map', '0:v', '-map', '1:a', '-t', '5', '-c:v', 'mpeg4', '-c:a', 'aac'],

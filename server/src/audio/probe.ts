@@ -111,7 +111,10 @@ export async function probeWithFfprobe(ffprobePath: string, file: string): Promi
   const result = await runTool(ffprobePath, ['-v', 'error', '-hide_banner', '-print_format', 'json', '-show_entries', FFPROBE_ENTRIES, file], {
     timeoutMs: PROBE_TIMEOUT_MS,
   });
-  if (result.timedOut) throw new InvalidAudioError(`Probing "${file}" with ffprobe took longer than ${PROBE_TIMEOUT_MS / 1000} s; the file may be on a stalled disk or network share.`);
+  if (result.timedOut)
+    throw new InvalidAudioError(
+      `Probing "${file}" with ffprobe took longer than ${PROBE_TIMEOUT_MS / 1000} s; the file may be on a stalled disk or network share.`,
+    );
   if (result.code !== 0) throw unreadable(file, 'ffprobe', result.stderr);
   let parsed;
   try {
@@ -224,7 +227,10 @@ export function parseFfmpegInfo(stderr: string): ProbedFile | undefined {
 export async function probeWithFfmpeg(ffmpegPath: string, file: string): Promise<ProbedFile> {
   // No output is given, so ffmpeg exits 1 after printing the input summary; the summary is what counts.
   const result = await runTool(ffmpegPath, ['-hide_banner', '-nostdin', '-i', file], { timeoutMs: PROBE_TIMEOUT_MS });
-  if (result.timedOut) throw new InvalidAudioError(`Probing "${file}" with ffmpeg took longer than ${PROBE_TIMEOUT_MS / 1000} s; the file may be on a stalled disk or network share.`);
+  if (result.timedOut)
+    throw new InvalidAudioError(
+      `Probing "${file}" with ffmpeg took longer than ${PROBE_TIMEOUT_MS / 1000} s; the file may be on a stalled disk or network share.`,
+    );
   const parsed = parseFfmpegInfo(result.stderr);
   if (!parsed) throw unreadable(file, 'ffmpeg', result.stderr);
   return parsed;
@@ -237,13 +243,20 @@ export function toAudioInfo(file: string, probed: ProbedFile, backend: 'ffprobe'
   const audio = probed.streams.find((s) => s.type === 'audio');
   if (!audio) throw new NoAudioStreamError(file);
   if (audio.codec === 'none') {
-    throw new InvalidAudioError(`"${file}" has an audio stream in a codec this ffmpeg cannot decode. Convert it with a full ffmpeg build (e.g. to .wav or .flac) first.`);
+    throw new InvalidAudioError(
+      `"${file}" has an audio stream in a codec this ffmpeg cannot decode. Convert it with a full ffmpeg build (e.g. to .wav or .flac) first.`,
+    );
   }
   if (!audio.sampleRate || audio.sampleRate <= 0) {
-    throw new InvalidAudioError(`"${file}" has an audio stream (${audio.codec}) without a sample rate; the file is probably damaged. Re-export or re-record it.`);
+    throw new InvalidAudioError(
+      `"${file}" has an audio stream (${audio.codec}) without a sample rate; the file is probably damaged. Re-export or re-record it.`,
+    );
   }
   if (!audio.channels || audio.channels <= 0) {
-    const hint = backend === 'ffmpeg' ? ' Install ffprobe (it comes with Debian\'s ffmpeg package) or set FFPROBE_PATH so the channels can be read reliably.' : ' The file is probably damaged; re-export or re-record it.';
+    const hint =
+      backend === 'ffmpeg'
+        ? " Install ffprobe (it comes with Debian's ffmpeg package) or set FFPROBE_PATH so the channels can be read reliably."
+        : ' The file is probably damaged; re-export or re-record it.';
     throw new InvalidAudioError(`Could not tell how many channels the audio stream of "${file}" has.${hint}`);
   }
   return {

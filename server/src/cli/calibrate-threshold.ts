@@ -15,14 +15,20 @@ import { log, parsePositiveInt, runCli } from './common';
 const DEFAULT_TRIALS = path.join(devDataDir, 'verification', 'trials.txt');
 
 const program = new Command('calibrate:threshold')
-  .description('Cosine threshold for identifying enrolled people: the lowest one whose false-accept rate on verification trials stays at or under --target-far. Writes it to models/manifest.json (identifyThresholdCosine).')
+  .description(
+    'Cosine threshold for identifying enrolled people: the lowest one whose false-accept rate on verification trials stays at or under --target-far. Writes it to models/manifest.json (identifyThresholdCosine).',
+  )
   .option('--trials <file>', 'trial list "<1|0> <enroll wav> <test wav>"', DEFAULT_TRIALS)
   // 0.1 % per trial, not 1 %: an unknown voice is compared with every enrolled person, and on the dev set
   // 1 % per trial gave 41 % of unknown voices a name (53 people enrolled), 0.1 % gave 9 % at no loss of enrolled voices found.
   .option('--target-far <fraction>', 'highest acceptable false-accept rate per trial', parseFraction, 0.001)
   .option('--embedding-model <name>', 'speaker-embedding model (a models/manifest.json name; default: the manifest default)')
   // The model's own weights by default: present on every checkout, and the reference the variants are checked against.
-  .addOption(new Option('--variant <name>', 'embedding model variant to score (run another with --no-write to see how the written threshold holds on it)').choices([...VARIANT_CHOICES]).default('fp32'))
+  .addOption(
+    new Option('--variant <name>', 'embedding model variant to score (run another with --no-write to see how the written threshold holds on it)')
+      .choices([...VARIANT_CHOICES])
+      .default('fp32'),
+  )
   .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
   .option('--no-write', 'print the figures without touching models/manifest.json');
 
@@ -68,7 +74,10 @@ async function main(): Promise<void> {
   const calibration = calibrateThreshold(scores, labels, { targetFar: flags.targetFar });
   process.stdout.write(`model      ${embedder.name} ${embedder.variant} (${embedder.dim} dims)\n${formatCalibration(calibration)}\n`);
   // The dev layout keeps each speaker's utterances in wav/<speaker>/.
-  const openSet = openSetIdentification(files.map((f) => ({ speaker: path.basename(path.dirname(f)), embedding: embeddings.get(f)! })), calibration.chosen.thresholdCosine);
+  const openSet = openSetIdentification(
+    files.map((f) => ({ speaker: path.basename(path.dirname(f)), embedding: embeddings.get(f)! })),
+    calibration.chosen.thresholdCosine,
+  );
   process.stdout.write(`${formatOpenSet(openSet)}\n`);
   const written = loadManifest().embedding[embedder.name]?.identifyThresholdCosine;
   if (written !== undefined) {
@@ -101,7 +110,11 @@ function writeToManifest(modelName: string, variant: string, measured: { calibra
     eer: round(c.eer.eer),
     eerThresholdCosine: round(c.eer.thresholdCosine),
     /** Leave-one-out identification over the set's speakers (see openSetIdentification). */
-    openSet: { people: openSet.people, unknownGivenSomeone: `${openSet.falseIdentifications}/${openSet.unknownProbes}`, enrolledFound: `${openSet.correct}/${openSet.knownProbes}` },
+    openSet: {
+      people: openSet.people,
+      unknownGivenSomeone: `${openSet.falseIdentifications}/${openSet.unknownProbes}`,
+      enrolledFound: `${openSet.correct}/${openSet.knownProbes}`,
+    },
   };
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
 }

@@ -26,7 +26,10 @@ export function parsePositiveInt(value: string, flag: string): number {
 /** A progress bar on stderr driven by the pipeline's progress events (hidden when stderr is not a terminal). */
 export function progressBar(label: string): { onProgress: ProgressCallback; stop: () => void } {
   if (!process.stderr.isTTY) return { onProgress: () => undefined, stop: () => undefined };
-  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {stage} {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {stage} {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
   let started = false;
   return {
     onProgress: ({ stage, completed, total }) => {

@@ -16,7 +16,11 @@ const program = new Command('diarize')
   .option('--max-speakers <n>', 'at most this many speakers', (v) => parsePositiveInt(v, '--max-speakers'))
   .addOption(new Option('--strategy <name>', 'diarization strategy').choices(['windows', 'segmentation']))
   .option('--embedding-model <path|name>', 'speaker-embedding model: a models/manifest.json name or an .onnx path')
-  .addOption(new Option('--variant <name>', 'embedding model variant (auto: int8 on CPU, fp16 on GPU, fp32 if not built; `npm run models:build` builds them)').choices([...VARIANT_CHOICES]))
+  .addOption(
+    new Option('--variant <name>', 'embedding model variant (auto: int8 on CPU, fp16 on GPU, fp32 if not built; `npm run models:build` builds them)').choices([
+      ...VARIANT_CHOICES,
+    ]),
+  )
   .addOption(new Option('--channels <mode>', 'mix: downmix; separate: one speaker stream per channel').choices(['mix', 'separate']).default('mix'))
   .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', (v) => parsePositiveInt(v, '--threads'))
   .option('--no-workers', 'run the models on the main thread instead of one worker thread each')
@@ -72,12 +76,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const diarizer = await Diarizer.create(configFromFlags(flags), { log });
   const bar = progressBar('diarize');
-  const result = await diarizer
-    .diarizeFile(file, { onProgress: bar.onProgress })
-    .finally(async () => {
-      bar.stop();
-      await diarizer.release();
-    });
+  const result = await diarizer.diarizeFile(file, { onProgress: bar.onProgress }).finally(async () => {
+    bar.stop();
+    await diarizer.release();
+  });
   const text = flags.format === 'json' ? writeDiarizationJson(result) : writeRttm(result.fileId, result.turns);
   if (flags.out) await writeFile(flags.out, text);
   else process.stdout.write(text);
@@ -85,7 +87,10 @@ async function main(): Promise<void> {
   const total = (performance.now() - started) / 1000;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (flags.stats) {
-    await writeFile(flags.stats, JSON.stringify({ fileId: result.fileId, durationSec: result.durationSec, wallSec: total, timingsSec: t, peakRssMb, numSpeakers: result.numSpeakers }));
+    await writeFile(
+      flags.stats,
+      JSON.stringify({ fileId: result.fileId, durationSec: result.durationSec, wallSec: total, timingsSec: t, peakRssMb, numSpeakers: result.numSpeakers }),
+    );
   }
   log(
     `${result.fileId}: ${result.durationSec.toFixed(1)} s audio, ${result.numSpeakers} speakers, ${result.turns.length} turns in ${total.toFixed(2)} s (RTF ${(total / Math.max(result.durationSec, 1e-9)).toFixed(4)}, peak RSS ${peakRssMb.toFixed(0)} MB) | ` +

@@ -13,7 +13,11 @@ const program = new Command('embed')
   .description('Utterance embeddings (mean of L2-normalised window embeddings) as JSON lines: {"file", "embedding"}.')
   .argument('<input>', 'an audio file, or a list file (.txt/.lst): one audio path per line, absolute or relative to the list file')
   .option('--embedding-model <path|name>', 'speaker-embedding model: a models/manifest.json name or an .onnx path')
-  .addOption(new Option('--variant <name>', 'embedding model variant (auto: int8 on CPU, fp16 on GPU, fp32 if not built)').choices([...VARIANT_CHOICES]).default(DEFAULT_VARIANT))
+  .addOption(
+    new Option('--variant <name>', 'embedding model variant (auto: int8 on CPU, fp16 on GPU, fp32 if not built)')
+      .choices([...VARIANT_CHOICES])
+      .default(DEFAULT_VARIANT),
+  )
   .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
   .option('--out <file>', 'write JSON lines here instead of stdout');
 
@@ -21,7 +25,10 @@ const program = new Command('embed')
 export async function expandInputs(input: string): Promise<{ given: string; resolved: string }[]> {
   if (!/\.(txt|lst)$/i.test(input)) return [{ given: input, resolved: input }];
   const dir = path.dirname(input);
-  const lines = (await readFile(input, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = (await readFile(input, 'utf8'))
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   return lines.map((line) => ({ given: line, resolved: path.isAbsolute(line) ? line : path.join(dir, line) }));
 }
 
@@ -42,7 +49,8 @@ export async function createUtteranceEmbedder(
       if (samples.length === 0) throw new InvalidAudioError(`"${file}" decoded to no samples; check that it holds speech.`);
       const fbank = embedder.fbank(samples);
       const frames = fbank.length / embedder.frontEnd.recipe.numMelBins;
-      if (frames < 10) throw new InvalidAudioError(`"${file}" is too short to embed (${(samples.length / 16000).toFixed(2)} s); give at least 0.1 s of speech.`);
+      if (frames < 10)
+        throw new InvalidAudioError(`"${file}" is too short to embed (${(samples.length / 16000).toFixed(2)} s); give at least 0.1 s of speech.`);
       return embedder.embedWindows(fbank, [{ startFrame: 0, numFrames: frames }]);
     },
   };

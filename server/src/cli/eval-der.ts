@@ -12,7 +12,7 @@ import { log, parsePositiveInt, runCli } from './common';
 const program = new Command('eval:der')
   .description('Diarization error rate over a folder of <name>.wav + <name>.rttm: per file and pooled, md-eval collar semantics.')
   .argument('<dir>', 'folder with recordings and reference RTTMs (a *.uem beside them sets the scored regions)')
-  .option('--hyp <dir>', 'score these hypothesis RTTMs instead of running the engine (e.g. the peer\'s)')
+  .option('--hyp <dir>', "score these hypothesis RTTMs instead of running the engine (e.g. the peer's)")
   .option('--collar <sec>', 'seconds not scored on each side of every reference boundary', Number, 0.25)
   .option('--skip-overlap', 'do not score regions where the reference has 2+ speakers', false)
   .option('--uem <file>', 'scored regions (default: a *.uem in <dir>, else the whole file)')

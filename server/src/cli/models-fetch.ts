@@ -22,7 +22,13 @@ async function main(): Promise<void> {
   const { timeout } = program.opts<{ timeout: number }>();
   const manifest = loadManifest();
   const entry = manifest.embedding[name];
-  if (!entry) throw new InvalidArgumentError(`Unknown model "${name}". Fetchable: ${Object.entries(manifest.embedding).filter(([, e]) => e.url).map(([n]) => n).join(', ')}.`);
+  if (!entry)
+    throw new InvalidArgumentError(
+      `Unknown model "${name}". Fetchable: ${Object.entries(manifest.embedding)
+        .filter(([, e]) => e.url)
+        .map(([n]) => n)
+        .join(', ')}.`,
+    );
   if (!entry.url) throw new InvalidArgumentError(`Model "${name}" has no download address; see models/README.md for how to obtain it.`);
   const dir = modelCacheDir();
   const target = path.join(dir, path.basename(entry.file));

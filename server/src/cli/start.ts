@@ -58,12 +58,20 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  const server = spawn(process.execPath, [path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/src/app/main.ts'], { cwd: repoRoot, stdio: 'inherit', env: { ...env, PORT: apiPort, CORS_ORIGINS: process.env.CORS_ORIGINS ?? `http://127.0.0.1:${webPort},http://localhost:${webPort}` } });
+  const server = spawn(process.execPath, [path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/src/app/main.ts'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    env: { ...env, PORT: apiPort, CORS_ORIGINS: process.env.CORS_ORIGINS ?? `http://127.0.0.1:${webPort},http://localhost:${webPort}` },
+  });
   children.push(server);
   await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`, server, 'The API server');
 
   const nextBin = require.resolve('next/dist/bin/next', { paths: [webDir] });
-  const web = spawn(process.execPath, [nextBin, 'start', '-p', webPort, '-H', '127.0.0.1'], { cwd: webDir, stdio: 'inherit', env: { ...env, API_PORT: apiPort } });
+  const web = spawn(process.execPath, [nextBin, 'start', '-p', webPort, '-H', '127.0.0.1'], {
+    cwd: webDir,
+    stdio: 'inherit',
+    env: { ...env, API_PORT: apiPort },
+  });
   children.push(web);
   await waitForHttp(`http://127.0.0.1:${webPort}/`, web, 'The web app');
 
@@ -71,7 +79,9 @@ async function main(): Promise<void> {
   const tokenFile = path.join(dataDir, 'admin-token');
   const relative = path.relative(process.cwd(), tokenFile);
   const token = process.env.ADMIN_TOKEN ? 'the ADMIN_TOKEN environment variable' : relative.startsWith('..') ? tokenFile : relative;
-  console.log(`\nOpen http://127.0.0.1:${webPort} — paste the admin token from ${token} when asked. API: http://127.0.0.1:${apiPort}/graphql. Ctrl-C stops both.\n`);
+  console.log(
+    `\nOpen http://127.0.0.1:${webPort} — paste the admin token from ${token} when asked. API: http://127.0.0.1:${apiPort}/graphql. Ctrl-C stops both.\n`,
+  );
 
   const exited = await Promise.race(children.map((c) => new Promise<ChildProcess>((resolve) => c.once('exit', () => resolve(c)))));
   stop();

@@ -94,9 +94,7 @@ export function clusterEmbeddings(input: ClusteringInput, config: ClusteringConf
   const bounds = clusterCountBounds(cfg, n);
   const clusterer = clusterers[cfg.method];
   const denseLimit =
-    cfg.method === 'spectral'
-      ? Math.min(cfg.maxDensePoints, cfg.maxSpectralPoints ?? CLUSTERING_TUNING_DEFAULTS.maxSpectralPoints)
-      : cfg.maxDensePoints;
+    cfg.method === 'spectral' ? Math.min(cfg.maxDensePoints, cfg.maxSpectralPoints ?? CLUSTERING_TUNING_DEFAULTS.maxSpectralPoints) : cfg.maxDensePoints;
 
   let labels: Int32Array;
   if (n <= denseLimit) {
@@ -299,4 +297,3 @@ function validateInput(input: ClusteringInput): number {
   }
   return n;
 }
-

@@ -39,7 +39,10 @@ describe('reduceToRepresentatives', () => {
       total += r.weights[rep];
       for (let d = 0; d < dim; d++) expect(r.means[rep * dim + d]).toBeCloseTo(sums[rep * dim + d] / mass[rep], 5);
     }
-    expect(total).toBeCloseTo(weights.reduce((a, b) => a + b, 0), 0);
+    expect(total).toBeCloseTo(
+      weights.reduce((a, b) => a + b, 0),
+      0,
+    );
   });
 
   it('seeds every s-th embedding and opens a representative for a direction no seed covers', () => {

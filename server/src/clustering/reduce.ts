@@ -45,12 +45,7 @@ export const DEFAULT_NOVELTY_COSINE = 0.3;
 const SEED_FRACTION = 0.75;
 const INDEX_OPTIONS = { m: 16, efConstruction: 64, efSearch: 12 } as const;
 
-export function reduceToRepresentatives(
-  embeddings: Float32Array,
-  dim: number,
-  weights: Float32Array | undefined,
-  options: ReductionOptions,
-): Reduction {
+export function reduceToRepresentatives(embeddings: Float32Array, dim: number, weights: Float32Array | undefined, options: ReductionOptions): Reduction {
   const n = embeddings.length / dim;
   const budget = Math.max(1, Math.floor(options.maxRepresentatives));
   const novelty = options.noveltyCosine ?? DEFAULT_NOVELTY_COSINE;

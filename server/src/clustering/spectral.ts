@@ -166,13 +166,13 @@ export function kmeans(
     const nearest = new Float64Array(n);
     const mass = new Float64Array(n);
     let total = 0;
-    for (let i = 0; i < n; i++) total += (mass[i] = weight(i));
+    for (let i = 0; i < n; i++) total += mass[i] = weight(i);
     let chosen = pick(mass, total);
     centres.set(points.subarray(chosen * dim, (chosen + 1) * dim), 0);
     for (let i = 0; i < n; i++) nearest[i] = dist2(i, centres, 0);
     for (let c = 1; c < k; c++) {
       total = 0;
-      for (let i = 0; i < n; i++) total += (mass[i] = weight(i) * nearest[i]);
+      for (let i = 0; i < n; i++) total += mass[i] = weight(i) * nearest[i];
       chosen = total > 0 ? pick(mass, total) : Math.floor(random() * n);
       centres.set(points.subarray(chosen * dim, (chosen + 1) * dim), c * dim);
       for (let i = 0; i < n; i++) nearest[i] = Math.min(nearest[i], dist2(i, centres, c));

@@ -31,7 +31,7 @@ export function noisyGroups(options: { sizes: number[]; dim: number; noise: numb
     // Runs of 5..40 consecutive rows per speaker, like windows of a conversation's turns.
     const turns: number[][] = [];
     sizes.forEach((size, g) => {
-      for (let left = size; left > 0; ) {
+      for (let left = size; left > 0;) {
         const len = Math.min(left, 5 + Math.floor(uniform() * 36));
         turns.push(new Array<number>(len).fill(g));
         left -= len;

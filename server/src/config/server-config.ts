@@ -68,7 +68,12 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     embeddingModel: e.EMBEDDING_MODEL,
     strategy: e.DIARIZATION_STRATEGY,
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
-    corsOrigins: e.CORS_ORIGINS.trim() === '*' ? '*' : e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins:
+      e.CORS_ORIGINS.trim() === '*'
+        ? '*'
+        : e.CORS_ORIGINS.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
     identifyThresholdCosine: e.IDENTIFY_THRESHOLD,
     graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
     graphqlMaxComplexity: e.GRAPHQL_MAX_COMPLEXITY,

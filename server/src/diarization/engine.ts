@@ -57,9 +57,13 @@ export class Engine {
   async embedClip(filePath: string, signal?: AbortSignal): Promise<{ embedding: Float32Array; speechSec: number }> {
     const samples = await decodeToArray(filePath, { signal });
     const seconds = samples.length / 16000;
-    if (seconds > MAX_CLIP_SEC) throw new InvalidAudioError(`The clip is ${(seconds / 60).toFixed(1)} min long; enrollment and voice search take clips of up to ${MAX_CLIP_SEC / 60} min of one voice. Cut it, or upload it as a meeting and enroll from its speaker.`);
+    if (seconds > MAX_CLIP_SEC)
+      throw new InvalidAudioError(
+        `The clip is ${(seconds / 60).toFixed(1)} min long; enrollment and voice search take clips of up to ${MAX_CLIP_SEC / 60} min of one voice. Cut it, or upload it as a meeting and enroll from its speaker.`,
+      );
     const embedding = await this.diarizer.embedder.embedUtterance(samples, signal);
-    if (!embedding) throw new InvalidAudioError(`The clip has ${seconds.toFixed(2)} s of audio, too little to recognise a voice; give at least 2 s of one person speaking.`);
+    if (!embedding)
+      throw new InvalidAudioError(`The clip has ${seconds.toFixed(2)} s of audio, too little to recognise a voice; give at least 2 s of one person speaking.`);
     return { embedding, speechSec: seconds };
   }
 

@@ -51,7 +51,9 @@ export class Diarizer {
     const threadsPerModel = inWorker ? Math.floor(threads / 2) : threads;
     const embeddingModel = resolveEmbeddingModel(config.embeddingModel);
     if (embeddingModel.assumedSettings) {
-      options.log?.(`${embeddingModel.path} is not in models/manifest.json: assuming CAM++ settings (fbank ${embeddingModel.settings.fbankRecipe}, ${embeddingModel.settings.windowSec} s windows, threshold ${embeddingModel.settings.thresholdCosine.windows})`);
+      options.log?.(
+        `${embeddingModel.path} is not in models/manifest.json: assuming CAM++ settings (fbank ${embeddingModel.settings.fbankRecipe}, ${embeddingModel.settings.windowSec} s windows, threshold ${embeddingModel.settings.thresholdCosine.windows})`,
+      );
     }
     const settings = embeddingModel.settings;
     const embedder = await SpeakerEmbedder.loadNamed(config.embeddingModel, config.embedding.variant, {
@@ -85,7 +87,8 @@ export class Diarizer {
     const strategy = strategies[config.strategy];
 
     if (config.channels === 'separate') {
-      if (info.channels < 2) throw new InvalidArgumentError(`--channels separate needs a recording with 2+ channels; "${filePath}" has ${info.channels}. Use --channels mix.`);
+      if (info.channels < 2)
+        throw new InvalidArgumentError(`--channels separate needs a recording with 2+ channels; "${filePath}" has ${info.channels}. Use --channels mix.`);
       return this.diarizeChannels(filePath, fileId, info, ctx);
     }
     const output = await strategy(decodeAudio(filePath, { signal: options.signal, info }), ctx);
@@ -98,7 +101,10 @@ export class Diarizer {
     const speakers: DiarizedSpeaker[] = [];
     let durationSec = 0;
     for (let channel = 0; channel < info.channels; channel++) {
-      const channelCtx: StrategyContext = { ...ctx, config: { ...ctx.config, clustering: { ...ctx.config.clustering, numSpeakers: 1, minSpeakers: undefined, maxSpeakers: undefined } } };
+      const channelCtx: StrategyContext = {
+        ...ctx,
+        config: { ...ctx.config, clustering: { ...ctx.config.clustering, numSpeakers: 1, minSpeakers: undefined, maxSpeakers: undefined } },
+      };
       const output = await diarizeByWindows(decodeAudio(filePath, { channel, signal: ctx.signal, info }), channelCtx);
       durationSec = Math.max(durationSec, output.durationSec);
       const label = `CHANNEL_${channel}`;

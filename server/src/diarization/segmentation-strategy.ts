@@ -158,7 +158,15 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
  * cosine similarity to the cluster centroids (Hungarian algorithm). Returns [numChunks * numLocal]
  * cluster indices, -1 where a local speaker had no embedding or no cluster was left.
  */
-function constrainedAssignment(owners: LocalSpeaker[], embeddings: Float32Array, dim: number, centroids: Float32Array, K: number, numChunks: number, numLocal: number): Int32Array {
+function constrainedAssignment(
+  owners: LocalSpeaker[],
+  embeddings: Float32Array,
+  dim: number,
+  centroids: Float32Array,
+  K: number,
+  numChunks: number,
+  numLocal: number,
+): Int32Array {
   const assignment = new Int32Array(numChunks * numLocal).fill(-1);
   let i = 0;
   while (i < owners.length) {

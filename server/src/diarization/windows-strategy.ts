@@ -56,9 +56,11 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     const slot = embeddingChunks.length;
     embeddingChunks.push(new Float32Array(0));
     await embeddingInFlight;
-    embeddingInFlight = timer.time('embedding', () => embedder.embedWindows(matrix, local, ctx.signal)).then((embedded) => {
-      embeddingChunks[slot] = embedded;
-    });
+    embeddingInFlight = timer
+      .time('embedding', () => embedder.embedWindows(matrix, local, ctx.signal))
+      .then((embedded) => {
+        embeddingChunks[slot] = embedded;
+      });
     embeddingInFlight.catch(() => undefined);
   };
 
@@ -110,8 +112,11 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     embeddings.set(e, offset);
     offset += e.length;
   }
-  const clustering = await clusterSpeakers(// Each window stands for one hop of speech: weights in seconds, like the other strategy's.
-      { embeddings, dim, weights: new Float32Array(placed.length).fill(embedder.frontEnd.hopFrames / 100) }, ctx);
+  const clustering = await clusterSpeakers(
+    // Each window stands for one hop of speech: weights in seconds, like the other strategy's.
+    { embeddings, dim, weights: new Float32Array(placed.length).fill(embedder.frontEnd.hopFrames / 100) },
+    ctx,
+  );
 
   return timer.time('postprocess', async () => {
     const K = clustering.numClusters;

@@ -92,7 +92,9 @@ export class SpeakerEmbedder {
     }
     const sampleRate = Number(metadata.sample_rate);
     if (sampleRate !== 16000) {
-      throw new ModelMismatchError(`Embedding model "${resolved.path}" expects ${metadata.sample_rate} Hz audio; this engine feeds 16000 Hz. Use a 16 kHz model.`);
+      throw new ModelMismatchError(
+        `Embedding model "${resolved.path}" expects ${metadata.sample_rate} Hz audio; this engine feeds 16000 Hz. Use a 16 kHz model.`,
+      );
     }
     const normalizeType = metadata.feature_normalize_type.trim();
     if (normalizeType !== '' && normalizeType !== 'global-mean') {
@@ -103,10 +105,14 @@ export class SpeakerEmbedder {
     const inDims = model.input.dims;
     const outDims = model.output.dims;
     if (inDims.length !== 3 || (typeof inDims[2] === 'number' && inDims[2] !== recipe.numMelBins)) {
-      throw new ModelMismatchError(`Embedding model "${resolved.path}" takes input "${model.input.name}" of shape [${inDims.join(', ')}]; expected log fbank [N, T, ${recipe.numMelBins}].`);
+      throw new ModelMismatchError(
+        `Embedding model "${resolved.path}" takes input "${model.input.name}" of shape [${inDims.join(', ')}]; expected log fbank [N, T, ${recipe.numMelBins}].`,
+      );
     }
     if (outDims.length !== 2) {
-      throw new ModelMismatchError(`Embedding model "${resolved.path}" returns "${model.output.name}" of shape [${outDims.join(', ')}]; expected an embedding [N, D].`);
+      throw new ModelMismatchError(
+        `Embedding model "${resolved.path}" returns "${model.output.name}" of shape [${outDims.join(', ')}]; expected an embedding [N, D].`,
+      );
     }
     const metaDim = metadata.output_dim ? Number(metadata.output_dim) : undefined;
     const shapeDim = typeof outDims[1] === 'number' ? outDims[1] : undefined;

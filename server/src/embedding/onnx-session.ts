@@ -105,7 +105,13 @@ export class OnnxModel implements InferenceModel {
           // Spinning intra-op threads steal the cores that the other model's worker and decoding need.
           extra: { session: { intra_op: { allow_spinning: process.env.ORT_SPIN ?? '0' } } },
         });
-        return new OnnxModel(session, modelPath, provider, describe(session.inputMetadata[0], session.inputNames[0]), describe(session.outputMetadata[0], session.outputNames[0]));
+        return new OnnxModel(
+          session,
+          modelPath,
+          provider,
+          describe(session.inputMetadata[0], session.inputNames[0]),
+          describe(session.outputMetadata[0], session.outputNames[0]),
+        );
       } catch (error) {
         lastError = error;
         const key = `${provider}:${modelPath}`;
@@ -115,7 +121,9 @@ export class OnnxModel implements InferenceModel {
         }
       }
     }
-    throw new ModelMismatchError(`ONNX Runtime could not load "${modelPath}": ${firstLine(lastError)}. Re-download the model (the file may be truncated) or check that it is an ONNX model.`);
+    throw new ModelMismatchError(
+      `ONNX Runtime could not load "${modelPath}": ${firstLine(lastError)}. Re-download the model (the file may be truncated) or check that it is an ONNX model.`,
+    );
   }
 
   /** Runs the model on one float32 input tensor and returns its first output. */
@@ -132,7 +140,8 @@ export class OnnxModel implements InferenceModel {
 }
 
 function describe(meta: ort.InferenceSession.ValueMetadata | undefined, name: string): TensorShape {
-  if (!meta || !meta.isTensor) throw new ModelMismatchError(`The model's tensor "${name}" is not a tensor; expected a speech model with one tensor input and output.`);
+  if (!meta || !meta.isTensor)
+    throw new ModelMismatchError(`The model's tensor "${name}" is not a tensor; expected a speech model with one tensor input and output.`);
   if (meta.type !== 'float32') throw new ModelMismatchError(`The model's tensor "${name}" is ${meta.type}; expected float32.`);
   return { name, dims: [...meta.shape] };
 }

@@ -12,4 +12,3 @@ export type WorkerResponse =
   | { type: 'error'; id?: number; message: string; code?: string }
   | { type: 'log'; line: string }
   | { type: 'released' };
-

@@ -108,9 +108,7 @@ export async function readHypothesisDir(dir: string, fileId: string): Promise<Sp
     const turns = (await readRttmFile(path.join(dir, name))).get(fileId);
     if (turns) return turns;
   }
-  throw new InvalidArgumentError(
-    `No hypothesis for "${fileId}" in "${dir}": expected ${own} or an .rttm file with SPEAKER lines for file-id ${fileId}.`,
-  );
+  throw new InvalidArgumentError(`No hypothesis for "${fileId}" in "${dir}": expected ${own} or an .rttm file with SPEAKER lines for file-id ${fileId}.`);
 }
 
 /** Per-file rows and a pooled TOTAL row; error percentages are relative to scored speech. */
@@ -126,8 +124,7 @@ export function formatDerTable(perFile: readonly FileDer[], total: DerResult): s
   ];
   const rows = [header, ...perFile.map((f) => row(f.fileId, f.result)), row('TOTAL', total)];
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const format = (cells: string[]): string =>
-    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const format = (cells: string[]): string => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   const body = rows.slice(1, -1).map(format);
   return [format(header), rule, ...body, rule, format(rows[rows.length - 1])].join('\n');

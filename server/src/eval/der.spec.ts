@@ -12,10 +12,7 @@ import { readUemFile } from './uem';
 const t = (speaker: string, startSec: number, endSec: number): SpeakerTurn => ({ speaker, startSec, endSec });
 
 /** Seconds and rate, to 1e-9. */
-function expectDer(
-  result: DerResult,
-  expected: { scored: number; missed: number; falseAlarm: number; confusion: number; der: number },
-): void {
+function expectDer(result: DerResult, expected: { scored: number; missed: number; falseAlarm: number; confusion: number; der: number }): void {
   expect(result.scoredSpeechSec).toBeCloseTo(expected.scored, 9);
   expect(result.missedSec).toBeCloseTo(expected.missed, 9);
   expect(result.falseAlarmSec).toBeCloseTo(expected.falseAlarm, 9);
@@ -272,15 +269,18 @@ describe('der-report', () => {
   it('scores the references against themselves as 0 and pools the per-file results', async () => {
     const items = (await listDiarizationSet(dir)).slice(0, 3);
     const seen: string[] = [];
-    const { perFile, total } = await scoreSet(
-      items,
-      async (item) => (await readRttmFile(item.rttmPath)).get(item.fileId) ?? [],
-      { collarSec: 0, skipOverlap: false, onFileScored: (fileId) => seen.push(fileId) },
-    );
+    const { perFile, total } = await scoreSet(items, async (item) => (await readRttmFile(item.rttmPath)).get(item.fileId) ?? [], {
+      collarSec: 0,
+      skipOverlap: false,
+      onFileScored: (fileId) => seen.push(fileId),
+    });
     expect(seen).toEqual(items.map((i) => i.fileId));
     expect(perFile.map((f) => f.result.der)).toEqual([0, 0, 0]);
     expect(total.der).toBe(0);
-    expect(total.scoredSpeechSec).toBeCloseTo(perFile.reduce((s, f) => s + f.result.scoredSpeechSec, 0), 9);
+    expect(total.scoredSpeechSec).toBeCloseTo(
+      perFile.reduce((s, f) => s + f.result.scoredSpeechSec, 0),
+      9,
+    );
   });
 
   it('uses the UEM given in the options over the item one', async () => {
@@ -298,10 +298,7 @@ describe('der-report', () => {
       hypDir = mkdtempSync(path.join(tmpdir(), 'der-hyp-'));
       writeFileSync(path.join(hypDir, 'rec1.rttm'), writeRttm('rec1', [t('A', 0, 1)]));
       writeFileSync(path.join(hypDir, 'silent.rttm'), '');
-      writeFileSync(
-        path.join(hypDir, 'all.rttm'),
-        writeRttm('rec2', [t('B', 1, 2)]) + writeRttm('rec3', [t('C', 2, 3), t('D', 3, 4)]),
-      );
+      writeFileSync(path.join(hypDir, 'all.rttm'), writeRttm('rec2', [t('B', 1, 2)]) + writeRttm('rec3', [t('C', 2, 3), t('D', 3, 4)]));
     });
     afterAll(() => rmSync(hypDir, { recursive: true, force: true }));
 

@@ -66,11 +66,7 @@ interface SpeakerTurns {
   turns: TimeRange[][];
 }
 
-export function computeDer(
-  reference: readonly SpeakerTurn[],
-  hypothesis: readonly SpeakerTurn[],
-  options: DerOptions = {},
-): DerResult {
+export function computeDer(reference: readonly SpeakerTurn[], hypothesis: readonly SpeakerTurn[], options: DerOptions = {}): DerResult {
   const collarSec = options.collarSec ?? DEFAULT_COLLAR_SEC;
   if (!Number.isFinite(collarSec) || collarSec < 0) {
     throw new InvalidArgumentError(`collarSec must be a non-negative number of seconds, got ${collarSec}.`);
@@ -132,11 +128,7 @@ function mergeTurnsBySpeaker(turns: readonly SpeakerTurn[], what: string): Speak
   return { speakers, turns: merged };
 }
 
-function scoredTimeline(
-  ref: SpeakerTurns,
-  hyp: SpeakerTurns,
-  options: { collarSec: number; skipOverlap: boolean; uem?: readonly TimeRange[] },
-): TimeRange[] {
+function scoredTimeline(ref: SpeakerTurns, hyp: SpeakerTurns, options: { collarSec: number; skipOverlap: boolean; uem?: readonly TimeRange[] }): TimeRange[] {
   let scored: TimeRange[];
   if (options.uem) {
     scored = normalizeRanges(options.uem);

@@ -101,9 +101,7 @@ describe('EER and minDCF against the Python reference (test/fixtures/eval/make_e
     labels: number[];
     expected: Record<'eer' | 'thresholdScore' | 'minDcf_p0.01' | 'minDcf_p0.05' | 'minDcf_p0.05_cMiss10', number>;
   }
-  const fixture = JSON.parse(
-    readFileSync(path.join(repoRoot, 'test', 'fixtures', 'eval', 'eer_fixture.json'), 'utf8'),
-  ) as Fixture;
+  const fixture = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'eval', 'eer_fixture.json'), 'utf8')) as Fixture;
 
   it('matches', () => {
     expect(fixture.scores).toHaveLength(300);
@@ -112,10 +110,7 @@ describe('EER and minDCF against the Python reference (test/fixtures/eval/make_e
     expect(thresholdScore).toBeCloseTo(fixture.expected.thresholdScore, 9); // 0.385
     expect(computeMinDcf(fixture.scores, fixture.labels)).toBeCloseTo(fixture.expected['minDcf_p0.01'], 9); // 0.45
     expect(computeMinDcf(fixture.scores, fixture.labels, { pTarget: 0.05 })).toBeCloseTo(fixture.expected['minDcf_p0.05'], 9);
-    expect(computeMinDcf(fixture.scores, fixture.labels, { pTarget: 0.05, cMiss: 10 })).toBeCloseTo(
-      fixture.expected['minDcf_p0.05_cMiss10'],
-      9,
-    );
+    expect(computeMinDcf(fixture.scores, fixture.labels, { pTarget: 0.05, cMiss: 10 })).toBeCloseTo(fixture.expected['minDcf_p0.05_cMiss10'], 9);
   });
 });
 
@@ -126,9 +121,7 @@ describe('trials', () => {
       { label: 1, enrollPath: path.join(base, 'wav/a/1.wav'), testPath: path.join(base, 'wav/a/2.wav') },
       { label: 0, enrollPath: path.join(base, 'wav/a/1.wav'), testPath: path.join(base, 'wav/b/1.wav') },
     ]);
-    expect(parseTrials('x.wav y.wav nontarget', base)).toEqual([
-      { label: 0, enrollPath: path.join(base, 'x.wav'), testPath: path.join(base, 'y.wav') },
-    ]);
+    expect(parseTrials('x.wav y.wav nontarget', base)).toEqual([{ label: 0, enrollPath: path.join(base, 'x.wav'), testPath: path.join(base, 'y.wav') }]);
   });
 
   it('names the line of a malformed trial', () => {

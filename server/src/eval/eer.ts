@@ -44,9 +44,7 @@ export function computeEer(scores: readonly number[], labels: readonly number[])
     if (gapA >= 0 && gapB <= 0) {
       const t = gapA / (gapA - gapB);
       const eer = a.far + t * (b.far - a.far);
-      const thresholdScore = Number.isFinite(a.thresholdScore)
-        ? a.thresholdScore + t * (b.thresholdScore - a.thresholdScore)
-        : b.thresholdScore;
+      const thresholdScore = Number.isFinite(a.thresholdScore) ? a.thresholdScore + t * (b.thresholdScore - a.thresholdScore) : b.thresholdScore;
       return { eer, thresholdScore };
     }
   }
@@ -103,8 +101,6 @@ function validate(scores: readonly number[], labels: readonly number[]): void {
     targets += label;
   });
   if (targets === 0 || targets === labels.length) {
-    throw new InvalidArgumentError(
-      `EER and minDCF need both target and non-target trials; got ${targets} targets out of ${labels.length} trials.`,
-    );
+    throw new InvalidArgumentError(`EER and minDCF need both target and non-target trials; got ${targets} targets out of ${labels.length} trials.`);
   }
 }

@@ -23,9 +23,7 @@ export function parseTrials(text: string, baseDir: string, source = '<trials tex
     const fields = line.split(/\s+/);
     const where = `${source}:${index + 1}`;
     if (fields.length !== 3) {
-      throw new InvalidArgumentError(
-        `Malformed trial at ${where}: expected "<1|0> <enroll wav> <test wav>", got ${fields.length} fields: "${line}".`,
-      );
+      throw new InvalidArgumentError(`Malformed trial at ${where}: expected "<1|0> <enroll wav> <test wav>", got ${fields.length} fields: "${line}".`);
     }
     const resolve = (p: string): string => path.resolve(baseDir, p);
     if (fields[0] === '1' || fields[0] === '0') {

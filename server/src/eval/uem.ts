@@ -21,9 +21,7 @@ export function parseUem(text: string, source = '<uem text>'): Map<string, TimeR
     const fields = line.split(/\s+/);
     const where = `${source}:${index + 1}`;
     if (fields.length < 4) {
-      throw new InvalidArgumentError(
-        `Malformed UEM line at ${where}: expected "<file-id> <channel> <start> <end>", got ${fields.length} fields: "${line}".`,
-      );
+      throw new InvalidArgumentError(`Malformed UEM line at ${where}: expected "<file-id> <channel> <start> <end>", got ${fields.length} fields: "${line}".`);
     }
     const startSec = Number(fields[2]);
     const endSec = Number(fields[3]);

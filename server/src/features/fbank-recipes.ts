@@ -60,7 +60,9 @@ export const FBANK_RECIPES: Record<string, FbankRecipe> = {
 export function getFbankRecipe(name: string): FbankRecipe {
   const recipe = Object.prototype.hasOwnProperty.call(FBANK_RECIPES, name) ? FBANK_RECIPES[name] : undefined;
   if (!recipe) {
-    const known = Object.keys(FBANK_RECIPES).map((k) => `"${k}"`).join(', ');
+    const known = Object.keys(FBANK_RECIPES)
+      .map((k) => `"${k}"`)
+      .join(', ');
     throw new InvalidArgumentError(`Unknown fbank recipe "${name}". Known recipes: ${known}.`);
   }
   return recipe;

@@ -3,15 +3,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../common/errors';
 import { devDataDir, repoRoot } from '../common/paths';
-import {
-  FBANK_RECIPES,
-  OnlineFbank,
-  computeFbank,
-  frameStartSample,
-  getFbankRecipe,
-  numFbankFrames,
-  type FbankRecipe,
-} from './fbank';
+import { FBANK_RECIPES, OnlineFbank, computeFbank, frameStartSample, getFbankRecipe, numFbankFrames, type FbankRecipe } from './fbank';
 
 /** test/fixtures/fbank/fbank_reference.json, written by make_fbank_fixture.py with kaldi-native-fbank. */
 interface Fixture {
@@ -26,9 +18,7 @@ interface Fixture {
   >;
 }
 
-const fixture = JSON.parse(
-  readFileSync(path.join(repoRoot, 'test', 'fixtures', 'fbank', 'fbank_reference.json'), 'utf8'),
-) as Fixture;
+const fixture = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'fbank', 'fbank_reference.json'), 'utf8')) as Fixture;
 
 const TOLERANCE = 1e-3;
 

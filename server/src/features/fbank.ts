@@ -106,9 +106,7 @@ function windowFunction(recipe: FbankRecipe, size: number): Float64Array {
         v = 1;
         break;
       default:
-        throw new InvalidArgumentError(
-          `Fbank recipe "${recipe.name}": unknown window "${String(recipe.window)}"; use povey, hamming, hanning or rectangular.`,
-        );
+        throw new InvalidArgumentError(`Fbank recipe "${recipe.name}": unknown window "${String(recipe.window)}"; use povey, hamming, hanning or rectangular.`);
     }
     w[i] = Math.fround(v); // kaldi-native-fbank stores the window as float
   }
@@ -285,8 +283,16 @@ const kernels = new Map<string, FbankKernel>();
 /** One kernel per distinct recipe (keyed by value, so equal recipe objects share tables). */
 function kernelFor(recipe: FbankRecipe): FbankKernel {
   const key = JSON.stringify([
-    recipe.sampleRate, recipe.numMelBins, recipe.frameLengthMs, recipe.frameShiftMs, recipe.lowFreqHz,
-    recipe.highFreqHz, recipe.snipEdges, recipe.preemphasisCoeff, recipe.removeDcOffset, recipe.window,
+    recipe.sampleRate,
+    recipe.numMelBins,
+    recipe.frameLengthMs,
+    recipe.frameShiftMs,
+    recipe.lowFreqHz,
+    recipe.highFreqHz,
+    recipe.snipEdges,
+    recipe.preemphasisCoeff,
+    recipe.removeDcOffset,
+    recipe.window,
   ]);
   let kernel = kernels.get(key);
   if (!kernel) {

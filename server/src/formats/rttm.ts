@@ -19,9 +19,7 @@ const SPEAKER_FIELD = 7;
  */
 export function writeRttm(fileId: string, turns: SpeakerTurn[]): string {
   assertToken(fileId, 'file-id');
-  const sorted = [...turns].sort(
-    (a, b) => a.startSec - b.startSec || a.endSec - b.endSec || a.speaker.localeCompare(b.speaker),
-  );
+  const sorted = [...turns].sort((a, b) => a.startSec - b.startSec || a.endSec - b.endSec || a.speaker.localeCompare(b.speaker));
   const lines = sorted.map((turn) => {
     assertToken(turn.speaker, 'speaker label');
     if (!Number.isFinite(turn.startSec) || !Number.isFinite(turn.endSec) || turn.endSec < turn.startSec) {
@@ -84,9 +82,7 @@ export async function readTextFile(path: string): Promise<string> {
 function parseSeconds(field: string, what: string, where: string, line: string): number {
   const value = Number(field);
   if (field === '' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(
-      `Malformed RTTM line at ${where}: the ${what} field must be a non-negative number of seconds, got "${field}" in "${line}".`,
-    );
+    throw new InvalidArgumentError(`Malformed RTTM line at ${where}: the ${what} field must be a non-negative number of seconds, got "${field}" in "${line}".`);
   }
   return value;
 }

@@ -22,8 +22,14 @@ export function createErrorFormatter(log: (line: string) => void) {
     if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
-    log(`graphql: unexpected error at ${formatted.path?.join('.') ?? '(request)'}: ${original instanceof Error ? (original.stack ?? original.message) : String(original)}`);
-    return { message: 'Internal server error. It has been logged; try again, and report it if it persists.', path: formatted.path, extensions: { code: 'INTERNAL' } };
+    log(
+      `graphql: unexpected error at ${formatted.path?.join('.') ?? '(request)'}: ${original instanceof Error ? (original.stack ?? original.message) : String(original)}`,
+    );
+    return {
+      message: 'Internal server error. It has been logged; try again, and report it if it persists.',
+      path: formatted.path,
+      extensions: { code: 'INTERNAL' },
+    };
   };
 }
 

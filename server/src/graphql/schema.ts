@@ -11,7 +11,16 @@ import { SpeakerResolver } from './resolvers/speaker.resolver';
 import { StatsResolver } from './resolvers/stats.resolver';
 import { TokenResolver } from './resolvers/token.resolver';
 
-export const resolvers = [MeetingResolver, TurnConnectionResolver, SpeakerResolver, JobResolver, BatchResolver, PersonResolver, StatsResolver, TokenResolver] as const;
+export const resolvers = [
+  MeetingResolver,
+  TurnConnectionResolver,
+  SpeakerResolver,
+  JobResolver,
+  BatchResolver,
+  PersonResolver,
+  StatsResolver,
+  TokenResolver,
+] as const;
 
 export type PubSub = ReturnType<typeof createPubSub>;
 
@@ -22,7 +31,8 @@ export async function buildPlatformSchema(pubSub: PubSub = createPubSub()): Prom
 
 export { createPubSub };
 
-const HEADER = '# Emitted from the type-graphql resolvers by `npm run schema:emit`; a test fails when it drifts from the code.\n# Times are seconds (floats); instants are ISO-8601 strings.\n\n';
+const HEADER =
+  '# Emitted from the type-graphql resolvers by `npm run schema:emit`; a test fails when it drifts from the code.\n# Times are seconds (floats); instants are ISO-8601 strings.\n\n';
 
 /** The SDL written to the root schema.graphql (sorted, so diffs stay readable). */
 export function printPlatformSchema(schema: GraphQLSchema): string {

@@ -75,5 +75,11 @@ test('unknown routes: 404 NOT_FOUND naming the route', async () => {
 });
 
 test('statuses of a few codes; unknown codes are 500', () => {
-  expect([statusForCode('INVALID_ARGUMENT'), statusForCode('UNAUTHENTICATED'), statusForCode('UPLOAD_TOO_LARGE'), statusForCode('NOT_AUDIO'), statusForCode('WHATEVER')]).toEqual([400, 401, 413, 415, 500]);
+  expect([
+    statusForCode('INVALID_ARGUMENT'),
+    statusForCode('UNAUTHENTICATED'),
+    statusForCode('UPLOAD_TOO_LARGE'),
+    statusForCode('NOT_AUDIO'),
+    statusForCode('WHATEVER'),
+  ]).toEqual([400, 401, 413, 415, 500]);
 });

@@ -6,14 +6,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError, type ErrorCode } from '../common/errors';
 
 /** AppError codes plus the ones only HTTP answers carry. */
-export type HttpErrorCode =
-  | ErrorCode
-  | 'MISSING_FILE'
-  | 'NOT_MULTIPART'
-  | 'UPLOAD_INCOMPLETE'
-  | 'MEDIA_NOT_READY'
-  | 'RANGE_NOT_SATISFIABLE'
-  | 'BAD_REQUEST';
+export type HttpErrorCode = ErrorCode | 'MISSING_FILE' | 'NOT_MULTIPART' | 'UPLOAD_INCOMPLETE' | 'MEDIA_NOT_READY' | 'RANGE_NOT_SATISFIABLE' | 'BAD_REQUEST';
 
 /** An error answered with a given status and code (for codes that are not AppError codes). */
 export class HttpError extends Error {
@@ -70,7 +63,11 @@ export function statusForCode(code: string): number {
 /** Sends `{ error: { code, message } }` with `status`; does nothing if the response has already started. */
 export function sendError(res: Response, status: number, code: HttpErrorCode, message: string): void {
   if (res.headersSent) return;
-  res.status(status).type('application/json').set('Cache-Control', 'no-store').send(JSON.stringify({ error: { code, message } } satisfies ErrorBody));
+  res
+    .status(status)
+    .type('application/json')
+    .set('Cache-Control', 'no-store')
+    .send(JSON.stringify({ error: { code, message } } satisfies ErrorBody));
 }
 
 /** Sends an AppError with the status of its code. */

@@ -13,7 +13,10 @@ function isInside(root: string, candidate: string): boolean {
 }
 
 function forbidden(requested: string, why: string): AppError {
-  return new AppError('FORBIDDEN_PATH', `Import path "${requested}" is refused: ${why}. Imports may only read files inside IMPORT_DIR; copy the file there and pass its path relative to IMPORT_DIR.`);
+  return new AppError(
+    'FORBIDDEN_PATH',
+    `Import path "${requested}" is refused: ${why}. Imports may only read files inside IMPORT_DIR; copy the file there and pass its path relative to IMPORT_DIR.`,
+  );
 }
 
 /**
@@ -23,20 +26,26 @@ function forbidden(requested: string, why: string): AppError {
  * FILE_NOT_FOUND when there is no such file, INVALID_ARGUMENT for a folder or an empty path.
  */
 export async function resolveImportPath(importDir: string | undefined, requested: string): Promise<string> {
-  if (!importDir) throw new AppError('IMPORT_DISABLED', 'Server-side imports are disabled: set IMPORT_DIR to the folder that imports may read, and restart the server.');
-  if (typeof requested !== 'string' || requested.trim() === '') throw new InvalidArgumentError(`Expected the path of a file inside IMPORT_DIR, received ${JSON.stringify(requested)}.`);
+  if (!importDir)
+    throw new AppError('IMPORT_DISABLED', 'Server-side imports are disabled: set IMPORT_DIR to the folder that imports may read, and restart the server.');
+  if (typeof requested !== 'string' || requested.trim() === '')
+    throw new InvalidArgumentError(`Expected the path of a file inside IMPORT_DIR, received ${JSON.stringify(requested)}.`);
   if (requested.includes('\0')) throw forbidden(requested.replace(/\0/g, '\\0'), 'it contains a NUL character');
 
   let root: string;
   try {
     root = await realpath(importDir);
   } catch {
-    throw new AppError('IMPORT_DISABLED', `IMPORT_DIR is set to "${importDir}", which does not exist or cannot be read. Create it or point IMPORT_DIR at an existing folder, and restart.`);
+    throw new AppError(
+      'IMPORT_DISABLED',
+      `IMPORT_DIR is set to "${importDir}", which does not exist or cannot be read. Create it or point IMPORT_DIR at an existing folder, and restart.`,
+    );
   }
   // Absolute paths may name IMPORT_DIR as configured or as resolved (it may itself be a symlink).
   const configuredRoot = path.resolve(importDir);
   const candidate = path.isAbsolute(requested) ? path.resolve(requested) : path.resolve(root, requested);
-  if (candidate === root || candidate === configuredRoot) throw new InvalidArgumentError(`Import path "${requested}" is IMPORT_DIR itself; pass the path of a recording inside it.`);
+  if (candidate === root || candidate === configuredRoot)
+    throw new InvalidArgumentError(`Import path "${requested}" is IMPORT_DIR itself; pass the path of a recording inside it.`);
   if (!isInside(root, candidate) && !isInside(configuredRoot, candidate)) {
     throw forbidden(requested, path.isAbsolute(requested) ? 'it is not inside IMPORT_DIR' : 'it leads outside IMPORT_DIR');
   }

@@ -61,7 +61,9 @@ async function resolveMedia(res: Response, options: MediaOptions, meetingId: str
   const key = keys[kind];
   const stat = key ? await options.blobs.stat(key) : undefined;
   if (!key || !stat) {
-    const why = key ? 'are missing from storage; reprocess the meeting to make them again' : 'are not ready yet; they are made when the upload is ingested, try again shortly';
+    const why = key
+      ? 'are missing from storage; reprocess the meeting to make them again'
+      : 'are not ready yet; they are made when the upload is ingested, try again shortly';
     sendError(res, 404, 'MEDIA_NOT_READY', `The ${what} of meeting "${meetingId}" ${why}.`);
     return undefined;
   }

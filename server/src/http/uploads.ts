@@ -68,8 +68,11 @@ function incomplete(detail: string): HttpError {
 
 /** Base name without control characters, at most 255 characters; "upload" when nothing is left. */
 export function cleanFileName(name: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = path.basename((name ?? '').replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const cleaned = path
+    .basename((name ?? '').replace(/\\/g, '/'))
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim();
   return cleaned.slice(0, 255) || 'upload';
 }
 
@@ -94,7 +97,13 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
         limits: { files: 1, fileSize: maxBytes + 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 20 },
       });
     } catch (err) {
-      reject(new HttpError(400, 'NOT_MULTIPART', `POST /uploads expects multipart/form-data with the recording in a file field named "${UPLOAD_FIELD}" (${(err as Error).message}).`));
+      reject(
+        new HttpError(
+          400,
+          'NOT_MULTIPART',
+          `POST /uploads expects multipart/form-data with the recording in a file field named "${UPLOAD_FIELD}" (${(err as Error).message}).`,
+        ),
+      );
       return;
     }
 
@@ -186,7 +195,8 @@ function clientMessage(err: AppError, absolutePath: string, originalName: string
  */
 export function createUploadHandler(options: UploadHandlerOptions): RequestHandler {
   const { blobs, maxBytes, onUploaded } = options;
-  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) throw new InvalidArgumentError(`maxBytes must be a positive whole number of bytes, received ${String(maxBytes)}.`);
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0))
+    throw new InvalidArgumentError(`maxBytes must be a positive whole number of bytes, received ${String(maxBytes)}.`);
 
   return async (req, res, next) => {
     const declared = Number(req.headers['content-length']);

@@ -61,7 +61,8 @@ async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext)
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   ctx.reportProgress('ingest', INGEST_SPAN[0]);
-  const ingest = meeting.playablePath && meeting.peaksPath ? Promise.resolve() : media.prepare(meeting, signal).then((made) => store.updateMeeting(meetingId, made));
+  const ingest =
+    meeting.playablePath && meeting.peaksPath ? Promise.resolve() : media.prepare(meeting, signal).then((made) => store.updateMeeting(meetingId, made));
   const diarization = engine.diarize(media.absolutePath(meeting.audioPath), {
     fileId: meetingId,
     signal,
@@ -108,12 +109,19 @@ async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext)
   if (!usable) {
     const pending = await deps.reembedEnrollments();
     usable = await identity.modelUsable(engine.model.hash);
-    if (!usable) notes.push(`Identification skipped: the embedding model changed and older embeddings remain (other meetings to reprocess${pending.length ? `; ${pending.join(' ')}` : ''}). Run an IDENTIFY batch once they are re-embedded.`);
+    if (!usable)
+      notes.push(
+        `Identification skipped: the embedding model changed and older embeddings remain (other meetings to reprocess${pending.length ? `; ${pending.join(' ')}` : ''}). Run an IDENTIFY batch once they are re-embedded.`,
+      );
   }
   if (usable) await identity.identifyMeeting(meetingId);
   await identity.indexMeetingSpeakers(meetingId);
   const job = await store.getJob(ctx.jobId);
-  if (job?.batchId && notes.length > 0) await store.addBatchNotes(job.batchId, notes.map((message) => ({ meetingId, message })));
+  if (job?.batchId && notes.length > 0)
+    await store.addBatchNotes(
+      job.batchId,
+      notes.map((message) => ({ meetingId, message })),
+    );
   ctx.reportProgress('storing', STORE_SPAN[1]);
 }
 

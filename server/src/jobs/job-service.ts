@@ -118,7 +118,10 @@ export class JobService {
         const updated = await this.store.updateJob(queued.id, finishPatch(outcome));
         this.lastWrite.delete(queued.id);
         this.lastPublish.delete(queued.id);
-        if (outcome.state === 'FAILED') this.log(`job ${queued.id} (${queued.name}) failed: ${describe(outcome.error).message}${isAppError(outcome.error) ? '' : `\n${stack(outcome.error)}`}`);
+        if (outcome.state === 'FAILED')
+          this.log(
+            `job ${queued.id} (${queued.name}) failed: ${describe(outcome.error).message}${isAppError(outcome.error) ? '' : `\n${stack(outcome.error)}`}`,
+          );
         if (updated) this.emit(updated);
         this.jobMeta.delete(queued.id);
       },
@@ -182,7 +185,10 @@ function isAppError(error: unknown): error is AppError {
 export function describe(error: unknown): { code: string; message: string } {
   if (isAppError(error)) return { code: error.code, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
-  return { code: 'INTERNAL', message: `Unexpected error while processing: ${message}. The server log has the details; retry the job, and report it if it fails again.` };
+  return {
+    code: 'INTERNAL',
+    message: `Unexpected error while processing: ${message}. The server log has the details; retry the job, and report it if it fails again.`,
+  };
 }
 
 function stack(error: unknown): string {

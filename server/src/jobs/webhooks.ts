@@ -32,7 +32,14 @@ export class WebhookNotifier {
     const body = JSON.stringify({
       event: 'job.finished',
       sentAt: new Date().toISOString(),
-      job: { id: event.jobId, meetingId: event.meetingId, batchId: event.batchId ?? null, state: event.state, errorCode: event.errorCode ?? null, errorMessage: event.errorMessage ?? null },
+      job: {
+        id: event.jobId,
+        meetingId: event.meetingId,
+        batchId: event.batchId ?? null,
+        state: event.state,
+        errorCode: event.errorCode ?? null,
+        errorMessage: event.errorMessage ?? null,
+      },
     });
     await Promise.all(
       tokens.map(async (token) => {

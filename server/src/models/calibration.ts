@@ -55,7 +55,9 @@ export async function collectCalibrationWindows(dir: string, spec: CalibrationSp
     }
   }
   if (candidates.length === 0) {
-    throw new InvalidArgumentError(`No speech windows of ${spec.windowFrames} frames found in ${dir} (needs <name>.wav + <name>.rttm with speech turns): calibration data would be empty.`);
+    throw new InvalidArgumentError(
+      `No speech windows of ${spec.windowFrames} frames found in ${dir} (needs <name>.wav + <name>.rttm with speech turns): calibration data would be empty.`,
+    );
   }
   const count = Math.min(spec.maxWindows, candidates.length);
   const data = new Float32Array(count * spec.windowFrames * bins); // [count, windowFrames, bins]

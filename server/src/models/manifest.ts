@@ -23,28 +23,35 @@ const variantEntry = z.object({
 const buildEntry = z.looseObject({ method: z.literal('export-campplus'), embeddingSize: z.number().int().positive(), seed: z.number().int() });
 
 /** Settings that belong to one embedding model: its fbank recipe, window length/hop and clustering threshold. */
-const embeddingEntry = z.object({
-  file: z.string(),
-  /** Downloaded originals: pinned sha256 (a mismatch is an error). Built models (`build`) have none. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-  build: buildEntry.optional(),
-  /** Untrained weights: size/speed/graph checks only, no accuracy figures. */
-  untrained: z.boolean().optional(),
-  variants: z.partialRecord(z.enum(VARIANT_NAMES).exclude(['fp32']), variantEntry).optional(),
-  bytes: z.number().int().positive().optional(),
-  url: z.string().url().optional(),
-  description: z.string().optional(),
-  fbankRecipe: z.string(),
-  windowSec: z.number().positive(),
-  hopSec: z.number().positive(),
-  minWindowSec: z.number().positive(),
-  /** AHC threshold (cosine) calibrated per strategy: (chunk, speaker) embeddings vs window embeddings. */
-  thresholdCosine: z.object({ segmentation: z.number().min(-1).max(1), windows: z.number().min(-1).max(1) }),
-  /** Identification threshold (cosine, speaker centroid vs enrolled person) from `npm run calibrate:threshold`. */
-  identifyThresholdCosine: z.number().min(-1).max(1).optional(),
-  /** How it was measured (FAR/FRR on the dev verification trials); written by the same command. */
-  identifyThresholdCalibration: z.looseObject({ comment: z.string(), targetFar: z.number(), far: z.number(), frr: z.number() }).optional(),
-}).refine((e) => (e.sha256 === undefined) !== (e.build === undefined), { message: 'an embedding model has either a pinned sha256 (downloaded original) or a build recipe (made here), not both' });
+const embeddingEntry = z
+  .object({
+    file: z.string(),
+    /** Downloaded originals: pinned sha256 (a mismatch is an error). Built models (`build`) have none. */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    build: buildEntry.optional(),
+    /** Untrained weights: size/speed/graph checks only, no accuracy figures. */
+    untrained: z.boolean().optional(),
+    variants: z.partialRecord(z.enum(VARIANT_NAMES).exclude(['fp32']), variantEntry).optional(),
+    bytes: z.number().int().positive().optional(),
+    url: z.string().url().optional(),
+    description: z.string().optional(),
+    fbankRecipe: z.string(),
+    windowSec: z.number().positive(),
+    hopSec: z.number().positive(),
+    minWindowSec: z.number().positive(),
+    /** AHC threshold (cosine) calibrated per strategy: (chunk, speaker) embeddings vs window embeddings. */
+    thresholdCosine: z.object({ segmentation: z.number().min(-1).max(1), windows: z.number().min(-1).max(1) }),
+    /** Identification threshold (cosine, speaker centroid vs enrolled person) from `npm run calibrate:threshold`. */
+    identifyThresholdCosine: z.number().min(-1).max(1).optional(),
+    /** How it was measured (FAR/FRR on the dev verification trials); written by the same command. */
+    identifyThresholdCalibration: z.looseObject({ comment: z.string(), targetFar: z.number(), far: z.number(), frr: z.number() }).optional(),
+  })
+  .refine((e) => (e.sha256 === undefined) !== (e.build === undefined), {
+    message: 'an embedding model has either a pinned sha256 (downloaded original) or a build recipe (made here), not both',
+  });
 
 const segmentationEntry = z.object({
   file: z.string(),

@@ -50,9 +50,13 @@ export interface ResolvedSegmentationModel {
 }
 
 function missing(kind: string, name: string, file: string, url?: string): ModelMissingError {
-  const where = modelSearchDirs().map((d) => `  ${d}`).join('\n');
+  const where = modelSearchDirs()
+    .map((d) => `  ${d}`)
+    .join('\n');
   const fetch = url ? `Run \`npm run models:fetch -- ${name}\` (downloads ${url}), or download it yourself and` : 'Obtain it (see models/README.md) and';
-  return new ModelMissingError(`The ${kind} model "${name}" (${file}) was not found. Looked in:\n${where}\n${fetch} put it in one of those folders (or set MODELS_DIR).`);
+  return new ModelMissingError(
+    `The ${kind} model "${name}" (${file}) was not found. Looked in:\n${where}\n${fetch} put it in one of those folders (or set MODELS_DIR).`,
+  );
 }
 
 /** Settings for an .onnx file given by path that the manifest does not know: CAM++-like defaults. */
@@ -72,17 +76,24 @@ export function resolveEmbeddingModel(nameOrPath?: string): ResolvedEmbeddingMod
   if (entry) {
     const found = findInSearchDirs(entry.file);
     if (!found && entry.build) {
-      throw new ModelMissingError(`The speaker-embedding model "${requested}" (${entry.file}) is made here, not downloaded: build it with \`npm run models:build\` (writes it to ${modelCacheDir()}).`);
+      throw new ModelMissingError(
+        `The speaker-embedding model "${requested}" (${entry.file}) is made here, not downloaded: build it with \`npm run models:build\` (writes it to ${modelCacheDir()}).`,
+      );
     }
     if (!found) throw missing('speaker-embedding', requested, entry.file, entry.url);
     return { name: requested, path: found, settings: entry, assumedSettings: false };
   }
   const looksLikePath = requested.endsWith('.onnx') || requested.includes('/') || requested.includes(path.sep);
   if (!looksLikePath) {
-    throw new InvalidArgumentError(`Unknown embedding model "${requested}". Known names: ${Object.keys(manifest.embedding).join(', ')}; or pass a path to an .onnx file.`);
+    throw new InvalidArgumentError(
+      `Unknown embedding model "${requested}". Known names: ${Object.keys(manifest.embedding).join(', ')}; or pass a path to an .onnx file.`,
+    );
   }
   const filePath = path.resolve(requested);
-  if (!existsSync(filePath)) throw new ModelMissingError(`Embedding model file not found: "${requested}". Check the path, or use one of: ${Object.keys(manifest.embedding).join(', ')}.`);
+  if (!existsSync(filePath))
+    throw new ModelMissingError(
+      `Embedding model file not found: "${requested}". Check the path, or use one of: ${Object.keys(manifest.embedding).join(', ')}.`,
+    );
   // A known file under another folder (e.g. the official CAM++ downloaded by hand) keeps its manifest settings.
   const known = Object.entries(manifest.embedding).find(([, e]) => path.basename(e.file) === path.basename(filePath));
   if (known) return { name: known[0], path: filePath, settings: known[1], assumedSettings: false };
@@ -105,7 +116,9 @@ export function resolveSegmentationModel(nameOrPath?: string): ResolvedSegmentat
   }
   const filePath = path.resolve(requested);
   if (!existsSync(filePath)) {
-    throw new ModelMissingError(`Segmentation model not found: "${requested}". Known names: ${Object.keys(manifest.segmentation).join(', ')}; or pass a path to an .onnx file.`);
+    throw new ModelMissingError(
+      `Segmentation model not found: "${requested}". Known names: ${Object.keys(manifest.segmentation).join(', ')}; or pass a path to an .onnx file.`,
+    );
   }
   return { name: path.basename(filePath, '.onnx'), path: filePath, settings: { file: filePath, sha256: '0'.repeat(64) } };
 }

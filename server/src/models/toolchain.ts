@@ -19,7 +19,9 @@ export const venvPython = path.join(toolchainDir, '.venv', 'bin', 'python');
 export function ensureVenv(log: (line: string) => void): void {
   const result = spawnSync('bash', [path.join(toolchainDir, 'setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0 || !existsSync(venvPython)) {
-    throw new DependencyMissingError('Could not create the model toolchain venv (models/setup.sh failed; see above). It needs python3 with venv and pip access to PyPI.');
+    throw new DependencyMissingError(
+      'Could not create the model toolchain venv (models/setup.sh failed; see above). It needs python3 with venv and pip access to PyPI.',
+    );
   }
   log(`model toolchain: ${venvPython}`);
 }

@@ -86,7 +86,8 @@ function variantProblem(file: string, expectedSourceSha: string | undefined, rec
     return `${label} was built from a source with sha256 ${record.sourceSha256.slice(0, 12)}…, but the manifest's source has ${expectedSourceSha.slice(0, 12)}… (hash mismatch)`;
   }
   const actual = sha256FileSync(file);
-  if (actual !== record.sha256) return `${label} (${file}) has sha256 ${actual.slice(0, 12)}…, not the ${record.sha256.slice(0, 12)}… its build record says (changed or truncated)`;
+  if (actual !== record.sha256)
+    return `${label} (${file}) has sha256 ${actual.slice(0, 12)}…, not the ${record.sha256.slice(0, 12)}… its build record says (changed or truncated)`;
   return undefined;
 }
 
@@ -116,10 +117,19 @@ export function selectVariant(base: ResolvedEmbeddingModel, choice: VariantChoic
     const why = options.accelerated ? 'GPU provider available' : 'CPU inference';
     const entry = variants[wanted as Exclude<VariantName, 'fp32'>];
     if (base.assumedSettings || !entry) {
-      return { model: { ...base, variant: 'fp32' }, variant: 'fp32', reason: `auto: ${why} would take ${wanted}, but ${base.name} has no ${wanted} variant in models/manifest.json; using fp32` };
+      return {
+        model: { ...base, variant: 'fp32' },
+        variant: 'fp32',
+        reason: `auto: ${why} would take ${wanted}, but ${base.name} has no ${wanted} variant in models/manifest.json; using fp32`,
+      };
     }
     const file = findModelFile(entry.file);
-    if (!file) return { model: { ...base, variant: 'fp32' }, variant: 'fp32', reason: `auto: ${why} → ${wanted}, but it is not built (\`${BUILD_COMMAND}\` builds it); using fp32` };
+    if (!file)
+      return {
+        model: { ...base, variant: 'fp32' },
+        variant: 'fp32',
+        reason: `auto: ${why} → ${wanted}, but it is not built (\`${BUILD_COMMAND}\` builds it); using fp32`,
+      };
     const problem = variantProblem(file, sourceSha(base), entry.recipe, `${wanted} of ${base.name}`);
     if (problem) return { model: { ...base, variant: 'fp32' }, variant: 'fp32', reason: `auto: ${problem}; using fp32 (rebuild with \`${BUILD_COMMAND}\`)` };
     return { model: { ...base, path: file, variant: wanted }, variant: wanted, reason: `auto: ${why} → ${wanted}` };
@@ -127,10 +137,15 @@ export function selectVariant(base: ResolvedEmbeddingModel, choice: VariantChoic
   const entry = variants[choice];
   if (base.assumedSettings || !entry) {
     const known = ['fp32', ...Object.keys(variants)].join(', ');
-    throw new ModelMissingError(`${base.name} has no "${choice}" variant (models/manifest.json lists: ${known}). Use --variant fp32, or add the variant to the manifest and run \`${BUILD_COMMAND}\`.`);
+    throw new ModelMissingError(
+      `${base.name} has no "${choice}" variant (models/manifest.json lists: ${known}). Use --variant fp32, or add the variant to the manifest and run \`${BUILD_COMMAND}\`.`,
+    );
   }
   const file = findModelFile(entry.file);
-  if (!file) throw new ModelMissingError(`The ${choice} variant of ${base.name} (${entry.file}) is not built. Build it with \`${BUILD_COMMAND}\` (writes it to models/cache), or choose --variant fp32.`);
+  if (!file)
+    throw new ModelMissingError(
+      `The ${choice} variant of ${base.name} (${entry.file}) is not built. Build it with \`${BUILD_COMMAND}\` (writes it to models/cache), or choose --variant fp32.`,
+    );
   const problem = variantProblem(file, sourceSha(base), entry.recipe, `${choice} of ${base.name}`);
   if (problem) throw new ModelMismatchError(`${problem}. Rebuild it with \`${BUILD_COMMAND}\`.`);
   return { model: { ...base, path: file, variant: choice }, variant: choice, reason: 'requested' };

@@ -36,14 +36,20 @@ export class Segmenter {
     const need = ['window_size', 'receptive_field_shift', 'receptive_field_size', 'num_speakers', 'num_classes'];
     const missing = need.filter((k) => !(k in metadata));
     if (missing.length > 0) {
-      throw new ModelMismatchError(`Segmentation model "${resolved.path}" lacks metadata ${missing.join(', ')}; expected sherpa-onnx's pyannote segmentation-3.0 export.`);
+      throw new ModelMismatchError(
+        `Segmentation model "${resolved.path}" lacks metadata ${missing.join(', ')}; expected sherpa-onnx's pyannote segmentation-3.0 export.`,
+      );
     }
     if (metadata.num_speakers !== '3' || metadata.num_classes !== '7') {
-      throw new ModelMismatchError(`Segmentation model "${resolved.path}" has ${metadata.num_speakers} speakers / ${metadata.num_classes} classes; expected the powerset model (3 speakers, 7 classes).`);
+      throw new ModelMismatchError(
+        `Segmentation model "${resolved.path}" has ${metadata.num_speakers} speakers / ${metadata.num_classes} classes; expected the powerset model (3 speakers, 7 classes).`,
+      );
     }
     const model = await loadModel(resolved.path, options);
     if (model.input.dims.length !== 3 || model.output.dims.length !== 3) {
-      throw new ModelMismatchError(`Segmentation model "${resolved.path}" has input [${model.input.dims}] / output [${model.output.dims}]; expected [N, 1, T] / [N, frames, 7].`);
+      throw new ModelMismatchError(
+        `Segmentation model "${resolved.path}" has input [${model.input.dims}] / output [${model.output.dims}]; expected [N, 1, T] / [N, frames, 7].`,
+      );
     }
     const windowSamples = Number(metadata.window_size);
     const shift = Number(metadata.receptive_field_shift);

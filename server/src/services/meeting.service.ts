@@ -25,7 +25,11 @@ export interface SpeakerIndexSync {
 }
 
 export function uploadKey(uploadId: string, originalName: string): string {
-  const safe = path.basename(originalName).replace(/[^A-Za-z0-9._-]+/g, '_').slice(-100) || 'recording';
+  const safe =
+    path
+      .basename(originalName)
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .slice(-100) || 'recording';
   return `uploads/${uploadId}/${safe}`;
 }
 
@@ -117,7 +121,10 @@ export class MeetingService {
   async assign(speakerId: string, personId: string | undefined): Promise<MeetingSpeakerRecord> {
     await this.mustGetSpeaker(speakerId);
     if (personId && !(await this.store.getPerson(personId))) throw new NotFoundError('person', personId);
-    await this.store.updateSpeaker(speakerId, personId ? { personId, personSource: 'manual', matchScore: null } : { personId: null, personSource: 'manual', matchScore: null });
+    await this.store.updateSpeaker(
+      speakerId,
+      personId ? { personId, personSource: 'manual', matchScore: null } : { personId: null, personSource: 'manual', matchScore: null },
+    );
     return (await this.store.getSpeaker(speakerId))!;
   }
 

@@ -142,7 +142,17 @@ export class PeopleService {
         );
         continue;
       }
-      await this.index.enroll({ id: randomUUID(), personId: old.personId, source: old.source, speechSec: replacement.speechSec, embedding: replacement.embedding, uploadId: replacement.uploadId, meetingSpeakerId: replacement.meetingSpeakerId, modelName: current.name, modelHash: current.hash });
+      await this.index.enroll({
+        id: randomUUID(),
+        personId: old.personId,
+        source: old.source,
+        speechSec: replacement.speechSec,
+        embedding: replacement.embedding,
+        uploadId: replacement.uploadId,
+        meetingSpeakerId: replacement.meetingSpeakerId,
+        modelName: current.name,
+        modelHash: current.hash,
+      });
       await this.index.removeEnrollment(old.id);
     }
     return pending;

@@ -12,7 +12,11 @@ describe('validateSpeakerCounts', () => {
     expect(() => validateSpeakerCounts({ maxSpeakers: 51 })).toThrow(/maxSpeakers/);
   });
   it('looks only at the count fields of a larger input', () => {
-    expect(validateSpeakerCounts({ uploadId: 'abc', title: 'x', numSpeakers: 2 } as never)).toEqual({ numSpeakers: 2, minSpeakers: undefined, maxSpeakers: undefined });
+    expect(validateSpeakerCounts({ uploadId: 'abc', title: 'x', numSpeakers: 2 } as never)).toEqual({
+      numSpeakers: 2,
+      minSpeakers: undefined,
+      maxSpeakers: undefined,
+    });
   });
   it('rejects min > max and mixing an exact count with bounds', () => {
     expect(() => validateSpeakerCounts({ minSpeakers: 4, maxSpeakers: 2 })).toThrow('minSpeakers (4) is larger than maxSpeakers (2).');

@@ -81,11 +81,17 @@ export function carryOver(oldSpeakers: readonly CarrySpeaker[], newSpeakers: rea
     const n = matchOf.get(o);
     const best = Math.max(...similarity[o]);
     if (n === undefined) {
-      result.notCarried.push({ oldSpeakerId: old.id, message: `${describe(old)} was not carried over: the new run has fewer speakers and its closest voice (${fmt(best)}) went to another old speaker.` });
+      result.notCarried.push({
+        oldSpeakerId: old.id,
+        message: `${describe(old)} was not carried over: the new run has fewer speakers and its closest voice (${fmt(best)}) went to another old speaker.`,
+      });
       return;
     }
     if (similarity[o][n] < minSimilarity) {
-      result.notCarried.push({ oldSpeakerId: old.id, message: `${describe(old)} was not carried over: no new speaker sounds alike enough (${fmt(similarity[o][n])} < ${fmt(minSimilarity)}${by === 'time-overlap' ? ' shared speaking time' : ' centroid similarity'}).` });
+      result.notCarried.push({
+        oldSpeakerId: old.id,
+        message: `${describe(old)} was not carried over: no new speaker sounds alike enough (${fmt(similarity[o][n])} < ${fmt(minSimilarity)}${by === 'time-overlap' ? ' shared speaking time' : ' centroid similarity'}).`,
+      });
       return;
     }
     const patch: CarryPatch = { speakerId: newSpeakers[n].id, fromSpeakerId: old.id, similarity: similarity[o][n] };
@@ -99,8 +105,14 @@ export function carryOver(oldSpeakers: readonly CarrySpeaker[], newSpeakers: rea
   return result;
 }
 
-function timeOverlap(worked: readonly CarrySpeaker[], fresh: readonly CarrySpeaker[], oldTurns: readonly AnalyticsTurn[], newTurns: readonly AnalyticsTurn[]): number[][] {
-  const speech = (turns: readonly AnalyticsTurn[], id: string): [number, number][] => mergeIntervals(turns.filter((t) => t.speakerId === id).map((t) => [t.start, t.end]));
+function timeOverlap(
+  worked: readonly CarrySpeaker[],
+  fresh: readonly CarrySpeaker[],
+  oldTurns: readonly AnalyticsTurn[],
+  newTurns: readonly AnalyticsTurn[],
+): number[][] {
+  const speech = (turns: readonly AnalyticsTurn[], id: string): [number, number][] =>
+    mergeIntervals(turns.filter((t) => t.speakerId === id).map((t) => [t.start, t.end]));
   const freshSpeech = fresh.map((n) => speech(newTurns, n.id));
   return worked.map((o) => {
     const a = speech(oldTurns, o.id);
@@ -113,7 +125,10 @@ function timeOverlap(worked: readonly CarrySpeaker[], fresh: readonly CarrySpeak
 }
 
 function describe(s: CarrySpeaker): string {
-  const work = [s.displayName ? `named "${s.displayName}"` : undefined, s.personSource === 'manual' && s.personId ? `assigned to person ${s.personId}` : undefined].filter(Boolean);
+  const work = [
+    s.displayName ? `named "${s.displayName}"` : undefined,
+    s.personSource === 'manual' && s.personId ? `assigned to person ${s.personId}` : undefined,
+  ].filter(Boolean);
   return `Speaker ${s.label} (${work.join(', ')})`;
 }
 

@@ -80,7 +80,10 @@ export class MemorySpeakerStore {
     return [...this.speakers.values()].filter((s) => s.meetingId === meetingId);
   }
 
-  async updateSpeaker(id: string, patch: { displayName?: string | null; personId?: string | null; personSource?: 'auto' | 'manual' | null; matchScore?: number | null }): Promise<void> {
+  async updateSpeaker(
+    id: string,
+    patch: { displayName?: string | null; personId?: string | null; personSource?: 'auto' | 'manual' | null; matchScore?: number | null },
+  ): Promise<void> {
     const s = this.speakers.get(id);
     if (!s) throw new Error(`no speaker ${id}`);
     for (const [key, value] of Object.entries(patch)) (s as unknown as Record<string, unknown>)[key] = value === null ? undefined : value;

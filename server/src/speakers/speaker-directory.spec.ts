@@ -31,7 +31,11 @@ describe('SpeakerDirectory', () => {
     db.addSpeaker({ id: 's2', meetingId: 'm', centroid: unitAt(80) }); // cos 0.985 to Q
     db.addSpeaker({ id: 's3', meetingId: 'm', centroid: axis(2) }); // orthogonal to both
     const decisions = await dir.identifyMeeting('m');
-    expect(decisions.map((d) => [d.speakerId, d.personId])).toEqual([['s1', 'P'], ['s2', 'Q'], ['s3', null]]);
+    expect(decisions.map((d) => [d.speakerId, d.personId])).toEqual([
+      ['s1', 'P'],
+      ['s2', 'Q'],
+      ['s3', null],
+    ]);
     expect(decisions[0].matchScore).toBeCloseTo(Math.cos((10 * Math.PI) / 180), 6);
     expect(db.speakers.get('s1')).toMatchObject({ personId: 'P', personSource: 'auto' });
     expect(db.speakers.get('s3')!.personId).toBeUndefined();
@@ -50,9 +54,15 @@ describe('SpeakerDirectory', () => {
   it('gives a person to one speaker of a meeting only: the most similar', async () => {
     const dir = await open();
     await dir.enrollEmbedding('P', unitAt(0), clip);
-    const speakers = [db.addSpeaker({ id: 'near', meetingId: 'm', centroid: unitAt(5) }), db.addSpeaker({ id: 'nearer', meetingId: 'm', centroid: unitAt(-2) })];
+    const speakers = [
+      db.addSpeaker({ id: 'near', meetingId: 'm', centroid: unitAt(5) }),
+      db.addSpeaker({ id: 'nearer', meetingId: 'm', centroid: unitAt(-2) }),
+    ];
     const decisions = await dir.identify(speakers);
-    expect(decisions.map((d) => [d.speakerId, d.personId])).toEqual([['near', null], ['nearer', 'P']]);
+    expect(decisions.map((d) => [d.speakerId, d.personId])).toEqual([
+      ['near', null],
+      ['nearer', 'P'],
+    ]);
   });
 
   it('never changes a manual assignment, and does not give that person to another speaker', async () => {
@@ -125,7 +135,10 @@ describe('SpeakerDirectory', () => {
     await dir.indexMeetingSpeakers('A');
     await dir.indexMeetingSpeakers('B');
     const hits = dir.findSpeaker(unitAt(10), { k: 5 });
-    expect(hits.map((h) => [h.meetingId, h.speakerId])).toEqual([['B', 'b1'], ['A', 'a1']]);
+    expect(hits.map((h) => [h.meetingId, h.speakerId])).toEqual([
+      ['B', 'b1'],
+      ['A', 'a1'],
+    ]);
     expect(hits[0].similarity).toBeCloseTo(Math.cos((5 * Math.PI) / 180), 6);
 
     // Re-diarized: a1 is gone, a3 is new.
@@ -162,6 +175,8 @@ describe('SpeakerDirectory', () => {
     const fallback = await SpeakerDirectory.open({ store: db.asStore(), dataDir, model: MODEL, fallbackThresholdCosine: 0.6 });
     expect(fallback.thresholdCosine).toBe(0.6);
     expect((await SpeakerDirectory.open({ store: db.asStore(), dataDir, model: MODEL })).thresholdCosine).toBe(DEFAULT_IDENTIFY_THRESHOLD_COSINE);
-    await expect(SpeakerDirectory.open({ store: db.asStore(), dataDir, model: { name: 'x', hash: '../escape' } })).rejects.toThrow(/cannot name an index folder/);
+    await expect(SpeakerDirectory.open({ store: db.asStore(), dataDir, model: { name: 'x', hash: '../escape' } })).rejects.toThrow(
+      /cannot name an index folder/,
+    );
   });
 });

@@ -80,12 +80,16 @@ export class SpeakerDirectory {
   private readonly voices = new Map<string, Map<string, Float32Array>>();
   private readonly means = new Map<string, Float32Array>();
 
-  private constructor(options: SpeakerDirectoryOptions, private readonly indexes: ModelIndexes) {
+  private constructor(
+    options: SpeakerDirectoryOptions,
+    private readonly indexes: ModelIndexes,
+  ) {
     this.store = options.store;
     this.dataDir = options.dataDir;
     this.model = options.model;
     this.candidates = options.candidateEnrollments ?? 64;
-    this.thresholdCosine = options.thresholdCosine ?? calibratedThreshold(options.model.name) ?? options.fallbackThresholdCosine ?? DEFAULT_IDENTIFY_THRESHOLD_COSINE;
+    this.thresholdCosine =
+      options.thresholdCosine ?? calibratedThreshold(options.model.name) ?? options.fallbackThresholdCosine ?? DEFAULT_IDENTIFY_THRESHOLD_COSINE;
     if (!(this.thresholdCosine >= -1 && this.thresholdCosine <= 1)) {
       throw new InvalidArgumentError(`The identification threshold must be a cosine in [-1, 1], got ${this.thresholdCosine}.`);
     }
@@ -95,7 +99,9 @@ export class SpeakerDirectory {
   static async open(options: SpeakerDirectoryOptions): Promise<SpeakerDirectory> {
     const indexes = await openModelIndexes(options.store, { dataDir: options.dataDir, modelHash: options.model.hash });
     if (indexes.rebuilt.enrollments || indexes.rebuilt.speakers) {
-      options.log?.(`speaker index for ${options.model.name}: rebuilt ${[indexes.rebuilt.enrollments && 'enrollments', indexes.rebuilt.speakers && 'speakers'].filter(Boolean).join(' and ')} from the database`);
+      options.log?.(
+        `speaker index for ${options.model.name}: rebuilt ${[indexes.rebuilt.enrollments && 'enrollments', indexes.rebuilt.speakers && 'speakers'].filter(Boolean).join(' and ')} from the database`,
+      );
     }
     const directory = new SpeakerDirectory(options, indexes);
     for (const e of await options.store.enrollmentsOfModel(options.model.hash)) directory.remember(e.personId, e.id, e.embedding);
@@ -123,7 +129,9 @@ export class SpeakerDirectory {
     if (!(await this.store.getPerson(personId))) throw new NotFoundError('person', personId);
     const dim = this.indexes.enrollments.dim ?? this.indexes.speakers.dim;
     if (dim !== undefined && embedding.length !== dim) {
-      throw new InvalidArgumentError(`The embedding has ${embedding.length} dimensions; ${this.model.name} makes ${dim}. Embed the clip with the current model.`);
+      throw new InvalidArgumentError(
+        `The embedding has ${embedding.length} dimensions; ${this.model.name} makes ${dim}. Embed the clip with the current model.`,
+      );
     }
     if (!(meta.speechSec >= 0) || !Number.isFinite(meta.speechSec)) {
       throw new InvalidArgumentError(`speechSec must be a non-negative number of seconds, got ${meta.speechSec}.`);

@@ -73,7 +73,12 @@ describe('PersistentIndex', () => {
     const { index } = PersistentIndex.open(base, records);
     index.remove(['e2'], { rebuild: false });
     expect(fileHolds(`${base}.hnsw`, secret)).toBe(false);
-    expect(index.search(secret, 3).map((h) => h.id).sort()).toEqual(['e1', 'e3']);
+    expect(
+      index
+        .search(secret, 3)
+        .map((h) => h.id)
+        .sort(),
+    ).toEqual(['e1', 'e3']);
     expect(PersistentIndex.open(base, [records[0], records[2]]).rebuilt).toBe(false);
   });
 

@@ -114,7 +114,9 @@ export class PersistentIndex {
     for (const r of records) {
       this.index ??= new VectorIndex(r.vector.length);
       if (r.vector.length !== this.index.dim) {
-        throw new InvalidArgumentError(`Embedding "${r.id}" has ${r.vector.length} dimensions; this index holds ${this.index.dim}-dimensional embeddings of one model.`);
+        throw new InvalidArgumentError(
+          `Embedding "${r.id}" has ${r.vector.length} dimensions; this index holds ${this.index.dim}-dimensional embeddings of one model.`,
+        );
       }
     }
     for (const r of records) {
@@ -137,9 +139,7 @@ export class PersistentIndex {
     if (present.length === 0) return 0;
     if (options.rebuild) {
       const drop = new Set(present);
-      const keep = [...this.byLabel.entries()]
-        .filter(([, e]) => !drop.has(e.id))
-        .map(([label, entry]) => ({ entry, vector: this.index!.get(label) }));
+      const keep = [...this.byLabel.entries()].filter(([, e]) => !drop.has(e.id)).map(([label, entry]) => ({ entry, vector: this.index!.get(label) }));
       this.rebuild(keep);
     } else {
       for (const id of present) {
@@ -157,7 +157,9 @@ export class PersistentIndex {
   search(vector: Float32Array, k: number): IndexHit[] {
     if (!this.index || this.byId.size === 0) return [];
     if (vector.length !== this.index.dim) {
-      throw new InvalidArgumentError(`The query embedding has ${vector.length} dimensions; this index holds ${this.index.dim}-dimensional embeddings. Embed it with the same model.`);
+      throw new InvalidArgumentError(
+        `The query embedding has ${vector.length} dimensions; this index holds ${this.index.dim}-dimensional embeddings. Embed it with the same model.`,
+      );
     }
     const { ids, similarities } = this.index.search(vector, k);
     return ids.map((label, i) => {
@@ -246,8 +248,14 @@ export function modelIndexDir(dataDir: string, modelHash: string): string {
 export async function openModelIndexes(store: Store, options: { dataDir: string; modelHash: string }): Promise<ModelIndexes> {
   const dir = modelIndexDir(options.dataDir, options.modelHash);
   const [enrollments, speakers] = await Promise.all([store.enrollmentsOfModel(options.modelHash), store.speakersOfModel(options.modelHash)]);
-  const e = PersistentIndex.open(path.join(dir, 'enrollments'), enrollments.map((r) => ({ id: r.id, group: r.personId, vector: r.embedding })));
-  const s = PersistentIndex.open(path.join(dir, 'speakers'), speakers.map((r) => ({ id: r.id, group: r.meetingId, vector: r.centroid })));
+  const e = PersistentIndex.open(
+    path.join(dir, 'enrollments'),
+    enrollments.map((r) => ({ id: r.id, group: r.personId, vector: r.embedding })),
+  );
+  const s = PersistentIndex.open(
+    path.join(dir, 'speakers'),
+    speakers.map((r) => ({ id: r.id, group: r.meetingId, vector: r.centroid })),
+  );
   return { enrollments: e.index, speakers: s.index, rebuilt: { enrollments: e.rebuilt, speakers: s.rebuilt } };
 }
 

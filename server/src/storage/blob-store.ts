@@ -47,7 +47,8 @@ const PARTIAL_SUFFIX = '.partial';
  * paths, no backslashes or empty segments) and returns its segments.
  */
 export function checkKey(key: string, what = 'key'): string[] {
-  if (typeof key !== 'string' || key.length === 0) throw new InvalidArgumentError(`A blob ${what} must be a non-empty relative path, received ${JSON.stringify(key)}.`);
+  if (typeof key !== 'string' || key.length === 0)
+    throw new InvalidArgumentError(`A blob ${what} must be a non-empty relative path, received ${JSON.stringify(key)}.`);
   const segments = key.split('/');
   const bad = key.includes('\\') || key.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..');
   if (bad || path.isAbsolute(key)) {

@@ -45,6 +45,8 @@ test('an aborted ingest leaves neither derivative', async () => {
   putFile('uploads/u3/original.wav', readFileSync(wav));
   const controller = new AbortController();
   controller.abort();
-  await expect(createMediaDerivatives({ blobs, sourceKey: 'uploads/u3/original.wav', targetPrefix: 'uploads/u3', signal: controller.signal })).rejects.toThrow(AbortedError);
+  await expect(createMediaDerivatives({ blobs, sourceKey: 'uploads/u3/original.wav', targetPrefix: 'uploads/u3', signal: controller.signal })).rejects.toThrow(
+    AbortedError,
+  );
   expect(readdirSync(path.join(root, 'uploads', 'u3'))).toEqual(['original.wav']);
 });

@@ -17,13 +17,7 @@ export function decodeCursor(cursor: string, ordering: string, valueType: 'strin
   } catch {
     parsed = undefined;
   }
-  if (
-    Array.isArray(parsed) &&
-    parsed.length === 3 &&
-    parsed[0] === ordering &&
-    typeof parsed[1] === valueType &&
-    typeof parsed[2] === 'string'
-  ) {
+  if (Array.isArray(parsed) && parsed.length === 3 && parsed[0] === ordering && typeof parsed[1] === valueType && typeof parsed[2] === 'string') {
     return { value: parsed[1], id: parsed[2] };
   }
   throw new InvalidArgumentError(

@@ -40,7 +40,11 @@ export function postgresConnectionError(target: PostgresTarget, error: unknown):
 export function sqliteOpenError(file: string, error: unknown): AppError {
   const code = errorCode(error) ?? 'open failed';
   const detail = error instanceof Error ? `: ${error.message}` : '';
-  return new AppError('DATABASE_UNAVAILABLE', `Cannot open the SQLite database at ${file} (${code}${detail}). Check that DATA_DIR exists and is writable, or set DATABASE_URL.`, { cause: error });
+  return new AppError(
+    'DATABASE_UNAVAILABLE',
+    `Cannot open the SQLite database at ${file} (${code}${detail}). Check that DATA_DIR exists and is writable, or set DATABASE_URL.`,
+    { cause: error },
+  );
 }
 
 export type ConstraintKind = 'unique' | 'foreignKey';

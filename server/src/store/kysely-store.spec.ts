@@ -101,7 +101,9 @@ describe('openStore', () => {
     await client.connect();
     try {
       const tables = await client.query('select table_name from information_schema.tables where table_schema = $1', [schema]);
-      expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(expect.arrayContaining(['uploads', 'meetings', 'turns', 'kysely_migration']));
+      expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(
+        expect.arrayContaining(['uploads', 'meetings', 'turns', 'kysely_migration']),
+      );
       await dropPostgresSchema(PG_URL, schema);
       const after = await client.query('select 1 from information_schema.schemata where schema_name = $1', [schema]);
       expect(after.rowCount).toBe(0);
@@ -132,7 +134,15 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
 
   async function newUpload(bytes = 1234): Promise<string> {
     const id = randomUUID();
-    await store.insertUpload({ id, originalName: 'call.mp3', path: `uploads/${id}.mp3`, bytes, format: 'mp3', durationSec: 61.5, createdAt: new Date().toISOString() });
+    await store.insertUpload({
+      id,
+      originalName: 'call.mp3',
+      path: `uploads/${id}.mp3`,
+      bytes,
+      format: 'mp3',
+      durationSec: 61.5,
+      createdAt: new Date().toISOString(),
+    });
     return id;
   }
 
@@ -160,7 +170,16 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
   async function diarized(turnCount = 6): Promise<{ meeting: MeetingRecord; speakers: MeetingSpeakerInsert[] }> {
     const meeting = await newMeeting();
     const speakers = [speaker(meeting.id, 'SPEAKER_00', 1), speaker(meeting.id, 'SPEAKER_01', 2)];
-    await store.writeDiarization({ meetingId: meeting.id, durationSec: 120, speakers, turns: turns(meeting.id, speakers.map((s) => s.id), turnCount) });
+    await store.writeDiarization({
+      meetingId: meeting.id,
+      durationSec: 120,
+      speakers,
+      turns: turns(
+        meeting.id,
+        speakers.map((s) => s.id),
+        turnCount,
+      ),
+    });
     return { meeting, speakers };
   }
 
@@ -179,7 +198,15 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
   // ---- uploads
 
   it('round-trips uploads (sizes beyond 32 bits) and deletes them', async () => {
-    const upload = { id: randomUUID(), originalName: 'big.wav', path: 'uploads/big.wav', bytes: 3_000_000_123, format: 'wav', durationSec: 3600.25, createdAt: '2025-03-01T10:00:00.000Z' };
+    const upload = {
+      id: randomUUID(),
+      originalName: 'big.wav',
+      path: 'uploads/big.wav',
+      bytes: 3_000_000_123,
+      format: 'wav',
+      durationSec: 3600.25,
+      createdAt: '2025-03-01T10:00:00.000Z',
+    };
     await store.insertUpload(upload);
     expect(await store.getUpload(upload.id)).toEqual(upload);
     expect((await rejection(store.insertUpload(upload))).code).toBe('CONFLICT');
@@ -192,7 +219,9 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
     const inUse = await rejection(store.deleteUpload(meeting.uploadId));
     expect(inUse.code).toBe('CONFLICT');
     expect(inUse.message).toContain('delete the meeting first');
-    const second = await rejection(store.insertMeeting({ id: randomUUID(), title: 'Again', tags: [], uploadId: meeting.uploadId, audioPath: 'x', durationSec: 1 }));
+    const second = await rejection(
+      store.insertMeeting({ id: randomUUID(), title: 'Again', tags: [], uploadId: meeting.uploadId, audioPath: 'x', durationSec: 1 }),
+    );
     expect(second.code).toBe('CONFLICT');
     expect(await store.getUpload(meeting.uploadId)).toBeDefined();
   });
@@ -213,7 +242,14 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
       minSpeakers: 2,
       maxSpeakers: 4,
     });
-    expect(created).toMatchObject({ title: 'Quarterly Review', tags: ['sales', 'emea'], playablePath: 'media/q.webm', numSpeakers: 3, minSpeakers: 2, maxSpeakers: 4 });
+    expect(created).toMatchObject({
+      title: 'Quarterly Review',
+      tags: ['sales', 'emea'],
+      playablePath: 'media/q.webm',
+      numSpeakers: 3,
+      minSpeakers: 2,
+      maxSpeakers: 4,
+    });
     expect(created.latestJobId).toBeUndefined();
     expect(created.peaksPath).toBeUndefined();
     expect(new Date(created.createdAt).toISOString()).toBe(created.createdAt);
@@ -224,7 +260,15 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
     const job = await store.insertJob({ id: randomUUID(), kind: 'diarize', meetingId: created.id });
     await store.updateMeeting(created.id, { title: 'Q3 Review', tags: ['apac'], peaksPath: 'media/q.peaks', latestJobId: job.id, durationSec: 1799 });
     const updated = await store.getMeeting(created.id);
-    expect(updated).toMatchObject({ title: 'Q3 Review', tags: ['apac'], peaksPath: 'media/q.peaks', playablePath: 'media/q.webm', latestJobId: job.id, durationSec: 1799, numSpeakers: 3 });
+    expect(updated).toMatchObject({
+      title: 'Q3 Review',
+      tags: ['apac'],
+      peaksPath: 'media/q.peaks',
+      playablePath: 'media/q.webm',
+      latestJobId: job.id,
+      durationSec: 1799,
+      numSpeakers: 3,
+    });
     expect(updated!.updatedAt >= created.updatedAt).toBe(true);
     // The tag index follows the update.
     expect((await store.meetingIds({ tag: 'apac', ids: [created.id] })).length).toBe(1);
@@ -280,7 +324,9 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
       return [...all].sort((a, b) => sign * (cmp(key(a, order.field), key(b, order.field)) || cmp(a.id, b.id))).map((m) => m.id);
     }
 
-    const orders: MeetingOrder[] = (['createdAt', 'title', 'durationSec'] as const).flatMap((field) => (['ASC', 'DESC'] as const).map((direction) => ({ field, direction })));
+    const orders: MeetingOrder[] = (['createdAt', 'title', 'durationSec'] as const).flatMap((field) =>
+      (['ASC', 'DESC'] as const).map((direction) => ({ field, direction })),
+    );
 
     it.each(orders)('pages by $field $direction with a stable tie-break', async (order) => {
       const seen: string[] = [];
@@ -329,7 +375,10 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
       const sorted = [...all].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
       const from = sorted[2].createdAt;
       const to = sorted[5].createdAt;
-      const inRange = all.filter((m) => m.createdAt >= from && m.createdAt < to).map((m) => m.id).sort();
+      const inRange = all
+        .filter((m) => m.createdAt >= from && m.createdAt < to)
+        .map((m) => m.id)
+        .sort();
       const page = await store.listMeetings({ tag: scope, createdFrom: from, createdTo: to }, order, 10);
       expect(page.items.map((m) => m.id).sort()).toEqual(inRange);
       expect((await store.meetingIds({ tag: scope, createdFrom: from, createdTo: to })).sort()).toEqual(inRange);
@@ -405,9 +454,21 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
     expect(job.stage).toBeUndefined();
     expect(await store.getJob(job.id)).toEqual(job);
 
-    const running = await store.updateJob(job.id, { state: 'RUNNING', stage: 'segmentation', progress: 0.25, attempts: 1, startedAt: '2025-03-01T10:00:00.000Z' });
+    const running = await store.updateJob(job.id, {
+      state: 'RUNNING',
+      stage: 'segmentation',
+      progress: 0.25,
+      attempts: 1,
+      startedAt: '2025-03-01T10:00:00.000Z',
+    });
     expect(running).toMatchObject({ state: 'RUNNING', stage: 'segmentation', progress: 0.25, attempts: 1, startedAt: '2025-03-01T10:00:00.000Z' });
-    const failed = await store.updateJob(job.id, { state: 'FAILED', stage: null, errorCode: 'INVALID_AUDIO', errorMessage: 'Decoding failed.', finishedAt: '2025-03-01T10:01:00.000Z' });
+    const failed = await store.updateJob(job.id, {
+      state: 'FAILED',
+      stage: null,
+      errorCode: 'INVALID_AUDIO',
+      errorMessage: 'Decoding failed.',
+      finishedAt: '2025-03-01T10:01:00.000Z',
+    });
     expect(failed).toMatchObject({ state: 'FAILED', errorCode: 'INVALID_AUDIO', errorMessage: 'Decoding failed.', progress: 0.25 });
     expect(failed?.stage).toBeUndefined();
     expect(await store.updateJob(job.id, {})).toEqual(failed);
@@ -445,7 +506,14 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
     await store.addBatchNotes(batch.id, [{ meetingId: a.id, message: 'third' }]);
     await store.addBatchNotes(batch.id, []);
     const loaded = await store.getBatch(batch.id);
-    expect(loaded).toEqual({ ...batch, notes: [{ meetingId: b.id, message: 'Speaker "Ana" had no match' }, { meetingId: a.id, message: 'second' }, { meetingId: a.id, message: 'third' }] });
+    expect(loaded).toEqual({
+      ...batch,
+      notes: [
+        { meetingId: b.id, message: 'Speaker "Ana" had no match' },
+        { meetingId: a.id, message: 'second' },
+        { meetingId: a.id, message: 'third' },
+      ],
+    });
     expect(await store.getBatch('no-such-batch')).toBeUndefined();
     expect((await rejection(store.addBatchNotes('no-such-batch', [{ meetingId: a.id, message: 'x' }]))).code).toBe('NOT_FOUND');
     expect((await rejection(store.insertJob({ id: randomUUID(), kind: 'identify', meetingId: a.id, batchId: 'no-such-batch' }))).code).toBe('NOT_FOUND');
@@ -478,7 +546,16 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
 
   it('replaces speakers and turns idempotently when a diarization is written again', async () => {
     const { meeting, speakers } = await diarized(6);
-    const write = { meetingId: meeting.id, durationSec: 121, speakers, turns: turns(meeting.id, speakers.map((s) => s.id), 6).map((t, i) => ({ ...t, id: `${meeting.id}-t${i}` })) };
+    const write = {
+      meetingId: meeting.id,
+      durationSec: 121,
+      speakers,
+      turns: turns(
+        meeting.id,
+        speakers.map((s) => s.id),
+        6,
+      ).map((t, i) => ({ ...t, id: `${meeting.id}-t${i}` })),
+    };
     await store.writeDiarization(write);
     await store.writeDiarization(write);
     expect(await store.countTurns(meeting.id)).toBe(6);
@@ -486,7 +563,16 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
 
     // A new run with new speakers: the old ones are gone, nothing is duplicated.
     const fresh = [speaker(meeting.id, 'SPEAKER_00', 5), speaker(meeting.id, 'SPEAKER_01', 6), speaker(meeting.id, 'SPEAKER_02', 7)];
-    await store.writeDiarization({ meetingId: meeting.id, durationSec: 121, speakers: fresh, turns: turns(meeting.id, fresh.map((s) => s.id), 9) });
+    await store.writeDiarization({
+      meetingId: meeting.id,
+      durationSec: 121,
+      speakers: fresh,
+      turns: turns(
+        meeting.id,
+        fresh.map((s) => s.id),
+        9,
+      ),
+    });
     expect((await store.speakersOfMeeting(meeting.id)).map((s) => s.id)).toEqual(fresh.map((s) => s.id));
     expect(await store.countTurns(meeting.id)).toBe(9);
     expect(await store.getSpeaker(speakers[0].id)).toBeUndefined();
@@ -503,7 +589,9 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
     expect((await store.speakersOfMeeting(meeting.id)).map((s) => s.id)).toEqual(speakers.map((s) => s.id));
     expect((await store.getMeeting(meeting.id))?.durationSec).toBe(120);
 
-    const stray = await rejection(store.writeDiarization({ meetingId: meeting.id, durationSec: 5, speakers: fresh, turns: turns(meeting.id, ['someone-else'], 1) }));
+    const stray = await rejection(
+      store.writeDiarization({ meetingId: meeting.id, durationSec: 5, speakers: fresh, turns: turns(meeting.id, ['someone-else'], 1) }),
+    );
     expect(stray.code).toBe('INVALID_ARGUMENT');
     expect((await rejection(store.writeDiarization({ meetingId: 'no-such-meeting', durationSec: 1, speakers: [], turns: [] }))).code).toBe('NOT_FOUND');
   });
@@ -511,7 +599,11 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
   it('writes and reads 12 000 turns (chunked inserts, one query for all)', async () => {
     const meeting = await newMeeting({ durationSec: 4 * 3600 });
     const speakers = [0, 1, 2, 3].map((i) => speaker(meeting.id, `SPEAKER_0${i}`, 10 + i));
-    const many = turns(meeting.id, speakers.map((s) => s.id), 12_000);
+    const many = turns(
+      meeting.id,
+      speakers.map((s) => s.id),
+      12_000,
+    );
     await store.writeDiarization({ meetingId: meeting.id, durationSec: 4 * 3600, speakers, turns: many });
     expect(await store.countTurns(meeting.id)).toBe(12_000);
     const all = await store.turnsOfMeeting(meeting.id);
@@ -601,14 +693,18 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
   it('rolls an edit back entirely when one part fails', async () => {
     const { meeting, speakers } = await diarized(4);
     const before = await store.turnsOfMeeting(meeting.id);
-    const missing = await rejection(store.editTurns(meeting.id, { deleteIds: [before.items[0].id], move: { turnId: 'no-such-turn', toSpeakerId: speakers[0].id } }));
+    const missing = await rejection(
+      store.editTurns(meeting.id, { deleteIds: [before.items[0].id], move: { turnId: 'no-such-turn', toSpeakerId: speakers[0].id } }),
+    );
     expect(missing.code).toBe('NOT_FOUND');
     expect(missing.message).toContain('no-such-turn');
     expect(await store.turnsOfMeeting(meeting.id)).toEqual(before);
 
     // A speaker of another meeting is not a valid target.
     const other = await diarized(1);
-    const foreign = await rejection(store.editTurns(meeting.id, { deleteIds: [before.items[0].id], reassign: { fromSpeakerId: speakers[0].id, toSpeakerId: other.speakers[0].id } }));
+    const foreign = await rejection(
+      store.editTurns(meeting.id, { deleteIds: [before.items[0].id], reassign: { fromSpeakerId: speakers[0].id, toSpeakerId: other.speakers[0].id } }),
+    );
     expect(foreign.code).toBe('NOT_FOUND');
     expect(await store.turnsOfMeeting(meeting.id)).toEqual(before);
     expect((await rejection(store.editTurns('no-such-meeting', {}))).code).toBe('NOT_FOUND');
@@ -627,7 +723,14 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
     const { meeting, speakers } = await diarized(2);
     const other = speaker(meeting.id, 'SPEAKER_09', 4, { modelHash: `hash-${randomUUID()}`, personId: person.id, personSource: 'auto', matchScore: 0.71 });
     await store.insertSpeaker(other);
-    await store.updateSpeaker(speakers[0].id, { displayName: 'Ana', personId: person.id, personSource: 'manual', matchScore: 0.83, talkTimeSec: 42.5, centroid: vector(77) });
+    await store.updateSpeaker(speakers[0].id, {
+      displayName: 'Ana',
+      personId: person.id,
+      personSource: 'manual',
+      matchScore: 0.83,
+      talkTimeSec: 42.5,
+      centroid: vector(77),
+    });
     const updated = await store.getSpeaker(speakers[0].id);
     expect(updated).toMatchObject({ displayName: 'Ana', personId: person.id, personSource: 'manual', matchScore: 0.83, talkTimeSec: 42.5 });
     expect(updated?.centroid).toEqual(vector(77));
@@ -686,8 +789,25 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
     const person = await newPerson('Lee');
     const uploadId = await newUpload();
     const model = `hash-${randomUUID()}`;
-    const first = await store.insertEnrollment({ id: randomUUID(), personId: person.id, source: 'clip', uploadId, speechSec: 8.5, embedding: vector(3), modelName: 'ecapa', modelHash: model });
-    const second = await store.insertEnrollment({ id: randomUUID(), personId: person.id, source: 'clip', speechSec: 4, embedding: vector(4), modelName: 'ecapa', modelHash: 'hash-a' });
+    const first = await store.insertEnrollment({
+      id: randomUUID(),
+      personId: person.id,
+      source: 'clip',
+      uploadId,
+      speechSec: 8.5,
+      embedding: vector(3),
+      modelName: 'ecapa',
+      modelHash: model,
+    });
+    const second = await store.insertEnrollment({
+      id: randomUUID(),
+      personId: person.id,
+      source: 'clip',
+      speechSec: 4,
+      embedding: vector(4),
+      modelName: 'ecapa',
+      modelHash: 'hash-a',
+    });
     expect(first).toMatchObject({ personId: person.id, source: 'clip', uploadId, speechSec: 8.5, modelName: 'ecapa', modelHash: model });
     expect(first.embedding).toEqual(vector(3));
     expect(await store.getEnrollment(first.id)).toEqual(first);
@@ -711,7 +831,16 @@ describe.each(['sqlite', 'postgres'] as const)('KyselyStore on %s', (kind) => {
     const { meeting, speakers } = await diarized(2);
     await store.updateSpeaker(speakers[0].id, { personId: person.id, personSource: 'auto', matchScore: 0.9, displayName: 'W.' });
     await store.updateSpeaker(speakers[1].id, { personId: keep.id, personSource: 'manual' });
-    const enrollment = await store.insertEnrollment({ id: randomUUID(), personId: person.id, source: 'speaker', meetingSpeakerId: speakers[0].id, speechSec: 3, embedding: vector(5), modelName: 'ecapa', modelHash: 'hash-a' });
+    const enrollment = await store.insertEnrollment({
+      id: randomUUID(),
+      personId: person.id,
+      source: 'speaker',
+      meetingSpeakerId: speakers[0].id,
+      speechSec: 3,
+      embedding: vector(5),
+      modelName: 'ecapa',
+      modelHash: 'hash-a',
+    });
 
     const deleted = await store.deletePerson(person.id);
     expect(deleted).toEqual(person);

@@ -92,7 +92,9 @@ export class KyselyStore implements Store {
     if (error instanceof AppError) throw error;
     if (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new AppError('INTERNAL', `Migrating the ${this.kind} database failed: ${reason}. Nothing of the failed step was kept; fix the cause and restart.`, { cause: error });
+      throw new AppError('INTERNAL', `Migrating the ${this.kind} database failed: ${reason}. Nothing of the failed step was kept; fix the cause and restart.`, {
+        cause: error,
+      });
     }
   }
 
@@ -214,7 +216,9 @@ export class KyselyStore implements Store {
 
   async updateMeeting(
     id: string,
-    patch: Partial<Pick<MeetingRecord, 'title' | 'tags' | 'playablePath' | 'peaksPath' | 'durationSec' | 'latestJobId' | 'numSpeakers' | 'minSpeakers' | 'maxSpeakers'>>,
+    patch: Partial<
+      Pick<MeetingRecord, 'title' | 'tags' | 'playablePath' | 'peaksPath' | 'durationSec' | 'latestJobId' | 'numSpeakers' | 'minSpeakers' | 'maxSpeakers'>
+    >,
   ): Promise<void> {
     // undefined = unchanged (callers spread partial inputs).
     const set: Updateable<MeetingsTable> = { updated_at: nowIso() };
@@ -250,7 +254,11 @@ export class KyselyStore implements Store {
       const cursor = decodeCursor(after, ordering, order.field === 'durationSec' ? 'number' : 'string');
       query = query.where(keysetAfter(`meetings.${column}`, 'meetings.id', direction, cursor));
     }
-    const rows = await query.orderBy(column, direction).orderBy('id', direction).limit(first + 1).execute();
+    const rows = await query
+      .orderBy(column, direction)
+      .orderBy('id', direction)
+      .limit(first + 1)
+      .execute();
     const totalCount = await count(this.db.selectFrom('meetings').where(where));
     return toPage(rows, first, totalCount, toMeeting, (row) => encodeCursor(ordering, row[column], row.id));
   }
@@ -293,7 +301,10 @@ export class KyselyStore implements Store {
       {
         unique: () => new ConflictError(`A job with id "${job.id}" already exists.`),
         foreignKey: () =>
-          new AppError('NOT_FOUND', `Cannot queue the job: meeting "${job.meetingId}"${job.batchId ? ` or batch "${job.batchId}"` : ''} does not exist. It may have been deleted.`),
+          new AppError(
+            'NOT_FOUND',
+            `Cannot queue the job: meeting "${job.meetingId}"${job.batchId ? ` or batch "${job.batchId}"` : ''} does not exist. It may have been deleted.`,
+          ),
       },
     );
     return toJob(row);
@@ -327,7 +338,13 @@ export class KyselyStore implements Store {
 
   async jobsInState(states: readonly JobState[]): Promise<JobRecord[]> {
     if (states.length === 0) return [];
-    const rows = await this.db.selectFrom('jobs').selectAll().where('state', 'in', [...states]).orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('state', 'in', [...states])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return rows.map(toJob);
   }
 
@@ -388,12 +405,19 @@ export class KyselyStore implements Store {
     await this.guard(
       () =>
         this.inTransaction(async (db) => {
-          const updated = await db.updateTable('meetings').set({ duration_sec: write.durationSec, updated_at: now }).where('id', '=', meetingId).executeTakeFirst();
+          const updated = await db
+            .updateTable('meetings')
+            .set({ duration_sec: write.durationSec, updated_at: now })
+            .where('id', '=', meetingId)
+            .executeTakeFirst();
           if (Number(updated.numUpdatedRows) === 0) throw new NotFoundError('meeting', meetingId);
           // Turns first: they reference the speakers.
           await db.deleteFrom('turns').where('meeting_id', '=', meetingId).execute();
           await db.deleteFrom('meeting_speakers').where('meeting_id', '=', meetingId).execute();
-          await insertChunked(write.speakers.map((speaker) => speakerRow(speaker, now)), (chunk) => db.insertInto('meeting_speakers').values(chunk).execute());
+          await insertChunked(
+            write.speakers.map((speaker) => speakerRow(speaker, now)),
+            (chunk) => db.insertInto('meeting_speakers').values(chunk).execute(),
+          );
           await insertChunked(write.turns.map(turnRow), (chunk) => db.insertInto('turns').values(chunk).execute());
         }),
       {
@@ -420,7 +444,14 @@ export class KyselyStore implements Store {
 
   async updateSpeaker(
     id: string,
-    patch: { displayName?: string | null; personId?: string | null; personSource?: 'auto' | 'manual' | null; matchScore?: number | null; talkTimeSec?: number; centroid?: Float32Array },
+    patch: {
+      displayName?: string | null;
+      personId?: string | null;
+      personSource?: 'auto' | 'manual' | null;
+      matchScore?: number | null;
+      talkTimeSec?: number;
+      centroid?: Float32Array;
+    },
   ): Promise<void> {
     // undefined = unchanged, null = cleared.
     const set: Updateable<MeetingSpeakersTable> = {};
@@ -440,7 +471,10 @@ export class KyselyStore implements Store {
     await this.guard(() => this.db.insertInto('meeting_speakers').values(speakerRow(speaker, nowIso())).execute(), {
       unique: () => new ConflictError(`A speaker with id "${speaker.id}" already exists.`),
       foreignKey: () =>
-        new AppError('NOT_FOUND', `Cannot add speaker "${speaker.id}": meeting "${speaker.meetingId}"${speaker.personId ? ` or person "${speaker.personId}"` : ''} does not exist.`),
+        new AppError(
+          'NOT_FOUND',
+          `Cannot add speaker "${speaker.id}": meeting "${speaker.meetingId}"${speaker.personId ? ` or person "${speaker.personId}"` : ''} does not exist.`,
+        ),
     });
   }
 
@@ -471,7 +505,12 @@ export class KyselyStore implements Store {
     return { ...page, totalCount };
   }
 
-  async turnsPage(meetingId: string, range: { from?: number; to?: number } = {}, first?: number, after?: string): Promise<Omit<Page<TurnRecord>, 'totalCount'>> {
+  async turnsPage(
+    meetingId: string,
+    range: { from?: number; to?: number } = {},
+    first?: number,
+    after?: string,
+  ): Promise<Omit<Page<TurnRecord>, 'totalCount'>> {
     return (await this.turnRows(meetingId, range, first, after)).page;
   }
 
@@ -505,10 +544,16 @@ export class KyselyStore implements Store {
 
   async editTurns(
     meetingId: string,
-    edit: { deleteIds?: string[]; insert?: TurnInsert[]; reassign?: { fromSpeakerId: string; toSpeakerId: string }; move?: { turnId: string; toSpeakerId: string } },
+    edit: {
+      deleteIds?: string[];
+      insert?: TurnInsert[];
+      reassign?: { fromSpeakerId: string; toSpeakerId: string };
+      move?: { turnId: string; toSpeakerId: string };
+    },
   ): Promise<void> {
     for (const turn of edit.insert ?? []) {
-      if (turn.meetingId !== meetingId) throw new InvalidArgumentError(`An inserted turn belongs to meeting "${turn.meetingId}", not to "${meetingId}" being edited.`);
+      if (turn.meetingId !== meetingId)
+        throw new InvalidArgumentError(`An inserted turn belongs to meeting "${turn.meetingId}", not to "${meetingId}" being edited.`);
     }
     // Order: delete, reassign, move (they act on existing turns), then insert (new turns carry their final speaker).
     await this.guard(
@@ -528,14 +573,23 @@ export class KyselyStore implements Store {
               .execute();
           }
           if (edit.move) {
-            const moved = await db.updateTable('turns').set({ speaker_id: edit.move.toSpeakerId }).where('meeting_id', '=', meetingId).where('id', '=', edit.move.turnId).executeTakeFirst();
+            const moved = await db
+              .updateTable('turns')
+              .set({ speaker_id: edit.move.toSpeakerId })
+              .where('meeting_id', '=', meetingId)
+              .where('id', '=', edit.move.turnId)
+              .executeTakeFirst();
             if (Number(moved.numUpdatedRows) === 0) throw new NotFoundError('turn', edit.move.turnId);
           }
           await insertChunked((edit.insert ?? []).map(turnRow), (chunk) => db.insertInto('turns').values(chunk).execute());
         }),
       {
         unique: () => new ConflictError(`An inserted turn of meeting "${meetingId}" reuses an existing turn id; leave ids out to get fresh ones.`),
-        foreignKey: () => new AppError('NOT_FOUND', `A turn of meeting "${meetingId}" would refer to a speaker that is not one of that meeting's speakers. Use ids from the meeting's speakers.`),
+        foreignKey: () =>
+          new AppError(
+            'NOT_FOUND',
+            `A turn of meeting "${meetingId}" would refer to a speaker that is not one of that meeting's speakers. Use ids from the meeting's speakers.`,
+          ),
       },
     );
   }
@@ -580,7 +634,11 @@ export class KyselyStore implements Store {
       text ? eb.or([likeSubstring(eb.ref('people.name_key'), text), eb('people.external_id', '=', text)]) : eb.and([]);
     let query = this.db.selectFrom('people').selectAll().where(where);
     if (after !== undefined) query = query.where(keysetAfter('people.name_key', 'people.id', 'asc', decodeCursor(after, 'people.name', 'string')));
-    const rows = await query.orderBy('name_key').orderBy('id').limit(first + 1).execute();
+    const rows = await query
+      .orderBy('name_key')
+      .orderBy('id')
+      .limit(first + 1)
+      .execute();
     const totalCount = await count(this.db.selectFrom('people').where(where));
     return toPage(rows, first, totalCount, toPerson, (row) => encodeCursor('people.name', row.name_key, row.id));
   }
@@ -626,7 +684,10 @@ export class KyselyStore implements Store {
       {
         unique: () => new ConflictError(`An enrollment with id "${enrollment.id}" already exists.`),
         foreignKey: () =>
-          new AppError('NOT_FOUND', `Cannot enroll: person "${enrollment.personId}" or the upload/meeting speaker the enrollment comes from does not exist. It may have been deleted.`),
+          new AppError(
+            'NOT_FOUND',
+            `Cannot enroll: person "${enrollment.personId}" or the upload/meeting speaker the enrollment comes from does not exist. It may have been deleted.`,
+          ),
       },
     );
     return toEnrollment(row);
@@ -738,12 +799,22 @@ function meetingWhere(filter: MeetingFilter) {
     if (filter.text) conditions.push(likeSubstring(eb.ref('meetings.title_key'), filter.text));
     if (filter.tag !== undefined) {
       const tag = filter.tag;
-      conditions.push(eb.exists(eb.selectFrom('meeting_tags').select('meeting_tags.tag').whereRef('meeting_tags.meeting_id', '=', 'meetings.id').where('meeting_tags.tag', '=', tag)));
+      conditions.push(
+        eb.exists(
+          eb.selectFrom('meeting_tags').select('meeting_tags.tag').whereRef('meeting_tags.meeting_id', '=', 'meetings.id').where('meeting_tags.tag', '=', tag),
+        ),
+      );
     }
     if (filter.personId !== undefined) {
       const personId = filter.personId;
       conditions.push(
-        eb.exists(eb.selectFrom('meeting_speakers').select('meeting_speakers.id').whereRef('meeting_speakers.meeting_id', '=', 'meetings.id').where('meeting_speakers.person_id', '=', personId)),
+        eb.exists(
+          eb
+            .selectFrom('meeting_speakers')
+            .select('meeting_speakers.id')
+            .whereRef('meeting_speakers.meeting_id', '=', 'meetings.id')
+            .where('meeting_speakers.person_id', '=', personId),
+        ),
       );
     }
     if (filter.createdFrom !== undefined) conditions.push(eb('meetings.created_at', '>=', instant('createdFrom', filter.createdFrom)));
@@ -760,7 +831,11 @@ async function count<TB extends keyof Database, O>(query: SelectQueryBuilder<Dat
 }
 
 async function insertTags(db: Kysely<Database>, meetingId: string, tags: string[]): Promise<void> {
-  if (tags.length > 0) await db.insertInto('meeting_tags').values(tags.map((tag) => ({ meeting_id: meetingId, tag }))).execute();
+  if (tags.length > 0)
+    await db
+      .insertInto('meeting_tags')
+      .values(tags.map((tag) => ({ meeting_id: meetingId, tag })))
+      .execute();
 }
 
 function speakerRow(speaker: MeetingSpeakerInsert, createdAt: string): Insertable<MeetingSpeakersTable> {

@@ -176,7 +176,10 @@ export function encodeVector(vector: Float32Array): Buffer {
 
 export function decodeVector(blob: Uint8Array): Float32Array {
   if (blob.byteLength % 4 !== 0) {
-    throw new AppError('INTERNAL', `A stored embedding has ${blob.byteLength} bytes, not a multiple of 4 (float32); the row is corrupt. Re-enroll or reprocess it.`);
+    throw new AppError(
+      'INTERNAL',
+      `A stored embedding has ${blob.byteLength} bytes, not a multiple of 4 (float32); the row is corrupt. Re-enroll or reprocess it.`,
+    );
   }
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const out = new Float32Array(blob.byteLength / 4);

@@ -218,7 +218,12 @@ export interface Store {
   getMeetings(ids: readonly string[]): Promise<MeetingRecord[]>;
   /** The meeting made from an upload, if any (an upload backs at most one meeting). */
   meetingOfUpload(uploadId: string): Promise<MeetingRecord | undefined>;
-  updateMeeting(id: string, patch: Partial<Pick<MeetingRecord, 'title' | 'tags' | 'playablePath' | 'peaksPath' | 'durationSec' | 'latestJobId' | 'numSpeakers' | 'minSpeakers' | 'maxSpeakers'>>): Promise<void>;
+  updateMeeting(
+    id: string,
+    patch: Partial<
+      Pick<MeetingRecord, 'title' | 'tags' | 'playablePath' | 'peaksPath' | 'durationSec' | 'latestJobId' | 'numSpeakers' | 'minSpeakers' | 'maxSpeakers'>
+    >,
+  ): Promise<void>;
   listMeetings(filter: MeetingFilter, order: MeetingOrder, first: number, after?: string): Promise<Page<MeetingRecord>>;
   /** Every distinct tag in use, sorted. */
   allTags(): Promise<string[]>;
@@ -245,7 +250,17 @@ export interface Store {
   speakersOfMeeting(meetingId: string): Promise<MeetingSpeakerRecord[]>;
   getSpeaker(id: string): Promise<MeetingSpeakerRecord | undefined>;
   getSpeakers(ids: readonly string[]): Promise<MeetingSpeakerRecord[]>;
-  updateSpeaker(id: string, patch: { displayName?: string | null; personId?: string | null; personSource?: 'auto' | 'manual' | null; matchScore?: number | null; talkTimeSec?: number; centroid?: Float32Array }): Promise<void>;
+  updateSpeaker(
+    id: string,
+    patch: {
+      displayName?: string | null;
+      personId?: string | null;
+      personSource?: 'auto' | 'manual' | null;
+      matchScore?: number | null;
+      talkTimeSec?: number;
+      centroid?: Float32Array;
+    },
+  ): Promise<void>;
   insertSpeaker(speaker: MeetingSpeakerInsert): Promise<void>;
   deleteSpeaker(id: string): Promise<void>;
   /** Speakers of every meeting assigned to the person. */
@@ -262,7 +277,15 @@ export interface Store {
   countTurns(meetingId: string, range?: { from?: number; to?: number }): Promise<number>;
   getTurn(id: string): Promise<TurnRecord | undefined>;
   /** Replaces turns of one meeting (split, merge, move): deletes `deleteIds`, inserts `insert`, re-points `reassign`. */
-  editTurns(meetingId: string, edit: { deleteIds?: string[]; insert?: TurnInsert[]; reassign?: { fromSpeakerId: string; toSpeakerId: string }; move?: { turnId: string; toSpeakerId: string } }): Promise<void>;
+  editTurns(
+    meetingId: string,
+    edit: {
+      deleteIds?: string[];
+      insert?: TurnInsert[];
+      reassign?: { fromSpeakerId: string; toSpeakerId: string };
+      move?: { turnId: string; toSpeakerId: string };
+    },
+  ): Promise<void>;
 
   // people and enrollments
   insertPerson(person: Omit<PersonRecord, 'createdAt'>): Promise<PersonRecord>;

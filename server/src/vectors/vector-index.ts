@@ -253,9 +253,7 @@ function parseMeta(text: string, path: string): IndexMeta {
     throw new InvalidArgumentError(`"${path}" is not valid JSON (${String(cause)}); it should be written by VectorIndex.save.`);
   }
   if (meta.format !== META_FORMAT || meta.version !== META_VERSION || typeof meta.dim !== 'number' || !Array.isArray(meta.ids)) {
-    throw new InvalidArgumentError(
-      `"${path}" is not VectorIndex metadata (format ${META_FORMAT} v${META_VERSION}); re-save the index with VectorIndex.save.`,
-    );
+    throw new InvalidArgumentError(`"${path}" is not VectorIndex metadata (format ${META_FORMAT} v${META_VERSION}); re-save the index with VectorIndex.save.`);
   }
   return meta as IndexMeta;
 }

@@ -57,16 +57,34 @@ function Analytics() {
       <h1>Analytics</h1>
       <FilterForm value={filter} onApply={setFilter} choices={choices} />
       <p className="muted">For {describeFilter(filter, choices?.people)}.</p>
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       {s && (
         <div className="stat-grid" style={{ marginBottom: 16 }} data-testid="analytics-summary">
-          <div className="stat"><b>{s.meetings}</b>meetings</div>
-          <div className="stat"><b>{formatDuration(s.durationSeconds)}</b>recorded</div>
-          <div className="stat"><b>{formatDuration(s.speechSeconds)}</b>speech</div>
-          <div className="stat"><b>{s.turns}</b>turns</div>
-          <div className="stat"><b>{s.interruptions}</b>interruptions</div>
-          <div className="stat"><b>{formatDuration(s.overlapSeconds)}</b>overlap</div>
-          <div className="stat"><b>{formatPercent(s.silenceRatio)}</b>silence</div>
+          <div className="stat">
+            <b>{s.meetings}</b>meetings
+          </div>
+          <div className="stat">
+            <b>{formatDuration(s.durationSeconds)}</b>recorded
+          </div>
+          <div className="stat">
+            <b>{formatDuration(s.speechSeconds)}</b>speech
+          </div>
+          <div className="stat">
+            <b>{s.turns}</b>turns
+          </div>
+          <div className="stat">
+            <b>{s.interruptions}</b>interruptions
+          </div>
+          <div className="stat">
+            <b>{formatDuration(s.overlapSeconds)}</b>overlap
+          </div>
+          <div className="stat">
+            <b>{formatPercent(s.silenceRatio)}</b>silence
+          </div>
         </div>
       )}
       {s && people.length > 0 && (
@@ -94,7 +112,10 @@ function Analytics() {
               </Bar>
             </BarChart>
           </ChartCard>
-          <ChartCard title="Turns and interruptions per person" summary={people.map((p) => `${p.name}: ${p.turns} turns, ${p.interruptions} interruptions`).join('; ')}>
+          <ChartCard
+            title="Turns and interruptions per person"
+            summary={people.map((p) => `${p.name}: ${p.turns} turns, ${p.interruptions} interruptions`).join('; ')}
+          >
             <BarChart data={people} margin={{ top: 12, left: 0, right: 16 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="name" />
@@ -105,7 +126,10 @@ function Analytics() {
               <Bar dataKey="interruptions" name="Interruptions" fill="#e15759" isAnimationActive={false} />
             </BarChart>
           </ChartCard>
-          <ChartCard title="Overlap and interruptions per meeting" summary={perMeeting.map((m) => `${m.title}: ${m.overlapSec} s overlap, ${m.interruptions} interruptions`).join('; ')}>
+          <ChartCard
+            title="Overlap and interruptions per meeting"
+            summary={perMeeting.map((m) => `${m.title}: ${m.overlapSec} s overlap, ${m.interruptions} interruptions`).join('; ')}
+          >
             <BarChart data={perMeeting} margin={{ top: 12, left: 0, right: 16 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="title" />
@@ -126,7 +150,9 @@ function Analytics() {
 function ChartCard({ title, summary, children }: { title: string; summary: string; children: React.ReactElement }) {
   return (
     <figure className="card" style={{ margin: 0 }}>
-      <figcaption><strong>{title}</strong></figcaption>
+      <figcaption>
+        <strong>{title}</strong>
+      </figcaption>
       <div style={{ width: '100%', height: 260 }}>
         <ResponsiveContainer width="100%" height="100%">
           {children}

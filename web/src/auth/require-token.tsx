@@ -7,7 +7,12 @@ import { TokenForm } from './token-form';
 /** Renders children once a token is stored; asks for one otherwise. `admin` views explain when the token is read-only. */
 export function RequireToken({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
   const session = useSession();
-  if (!session.ready) return <p className="muted" role="status">Checking token…</p>;
+  if (!session.ready)
+    return (
+      <p className="muted" role="status">
+        Checking token…
+      </p>
+    );
   if (!session.token) return <TokenForm />;
   return (
     <>

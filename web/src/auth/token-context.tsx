@@ -64,10 +64,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     });
   }, [signIn, signOut]);
 
-  const value = useMemo<Session>(
-    () => ({ ...state, isAdmin: state.scope === 'ADMIN', signIn, signOut }),
-    [state, signIn, signOut],
-  );
+  const value = useMemo<Session>(() => ({ ...state, isAdmin: state.scope === 'ADMIN', signIn, signOut }), [state, signIn, signOut]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

@@ -31,9 +31,8 @@ export function TokenForm() {
     <section className="card narrow" aria-labelledby="token-heading">
       <h1 id="token-heading">Enter an API token</h1>
       <p className="muted">
-        An <strong>admin</strong> token can upload, edit and reprocess; a <strong>read</strong> token can browse meetings and
-        analytics. The server writes its admin token to <code>DATA_DIR/admin-token</code> on first start (the path is in its
-        start-up banner).
+        An <strong>admin</strong> token can upload, edit and reprocess; a <strong>read</strong> token can browse meetings and analytics. The server writes its
+        admin token to <code>DATA_DIR/admin-token</code> on first start (the path is in its start-up banner).
       </p>
       <form onSubmit={submit} className="stack">
         <label htmlFor="token-input">API token</label>

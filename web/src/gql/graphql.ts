@@ -14,17 +14,10 @@ export type CreateMeetingInput = {
 };
 
 /** DIARIZE runs the whole pipeline; IDENTIFY only re-matches speakers to enrolled people */
-export type JobKind =
-  | 'DIARIZE'
-  | 'IDENTIFY';
+export type JobKind = 'DIARIZE' | 'IDENTIFY';
 
 /** A job's life cycle; a meeting's status is its latest job's state */
-export type JobState =
-  | 'CANCELLED'
-  | 'FAILED'
-  | 'QUEUED'
-  | 'RUNNING'
-  | 'SUCCEEDED';
+export type JobState = 'CANCELLED' | 'FAILED' | 'QUEUED' | 'RUNNING' | 'SUCCEEDED';
 
 export type MeetingFilter = {
   createdFrom?: string | null | undefined;
@@ -42,14 +35,9 @@ export type MeetingOrder = {
   field?: MeetingOrderField;
 };
 
-export type MeetingOrderField =
-  | 'CREATED_AT'
-  | 'DURATION'
-  | 'TITLE';
+export type MeetingOrderField = 'CREATED_AT' | 'DURATION' | 'TITLE';
 
-export type OrderDirection =
-  | 'ASC'
-  | 'DESC';
+export type OrderDirection = 'ASC' | 'DESC';
 
 export type PersonInput = {
   externalId?: string | null | undefined;
@@ -64,26 +52,37 @@ export type ReprocessInput = {
 };
 
 /** READ: queries (analytics tools); ADMIN: also mutations and uploads */
-export type TokenScope =
-  | 'ADMIN'
-  | 'READ';
+export type TokenScope = 'ADMIN' | 'READ';
 
-export type TurnExportFormat =
-  | 'CSV'
-  | 'JSON'
-  | 'RTTM';
+export type TurnExportFormat = 'CSV' | 'JSON' | 'RTTM';
 
 export type AnalyticsQueryVariables = Exact<{
   filter?: MeetingFilter | null | undefined;
 }>;
 
+export type AnalyticsQuery = {
+  stats: {
+    meetings: number;
+    durationSeconds: number;
+    speechSeconds: number;
+    overlapSeconds: number;
+    silenceRatio: number;
+    turns: number;
+    interruptions: number;
+    people: Array<{ name: string; talkTimeSeconds: number; share: number; turns: number; interruptions: number; person: { id: string } | null }>;
+  };
+  meetings: {
+    nodes: Array<{
+      id: string;
+      title: string;
+      stats: { durationSeconds: number; overlapSeconds: number; turns: number; interruptions: number; silenceRatio: number };
+    }>;
+  };
+};
 
-export type AnalyticsQuery = { stats: { meetings: number, durationSeconds: number, speechSeconds: number, overlapSeconds: number, silenceRatio: number, turns: number, interruptions: number, people: Array<{ name: string, talkTimeSeconds: number, share: number, turns: number, interruptions: number, person: { id: string } | null }> }, meetings: { nodes: Array<{ id: string, title: string, stats: { durationSeconds: number, overlapSeconds: number, turns: number, interruptions: number, silenceRatio: number } }> } };
+export type ViewerQueryVariables = Exact<{ [key: string]: never }>;
 
-export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
-
-
-export type ViewerQuery = { viewer: { scope: TokenScope, tokenName: string } };
+export type ViewerQuery = { viewer: { scope: TokenScope; tokenName: string } };
 
 export type MeetingsQueryVariables = Exact<{
   filter?: MeetingFilter | null | undefined;
@@ -92,18 +91,21 @@ export type MeetingsQueryVariables = Exact<{
   orderBy?: MeetingOrder | null | undefined;
 }>;
 
+export type MeetingsQuery = {
+  meetings: {
+    totalCount: number;
+    pageInfo: { endCursor: string | null; hasNextPage: boolean };
+    nodes: Array<{ id: string; title: string; tags: Array<string>; status: JobState; durationSeconds: number; createdAt: string; speakerCount: number }>;
+  };
+};
 
-export type MeetingsQuery = { meetings: { totalCount: number, pageInfo: { endCursor: string | null, hasNextPage: boolean }, nodes: Array<{ id: string, title: string, tags: Array<string>, status: JobState, durationSeconds: number, createdAt: string, speakerCount: number }> } };
+export type FilterChoicesQueryVariables = Exact<{ [key: string]: never }>;
 
-export type FilterChoicesQueryVariables = Exact<{ [key: string]: never; }>;
-
-
-export type FilterChoicesQuery = { tags: Array<string>, people: Array<{ id: string, name: string }> };
+export type FilterChoicesQuery = { tags: Array<string>; people: Array<{ id: string; name: string }> };
 
 export type DeleteMeetingMutationVariables = Exact<{
   id: string | number;
 }>;
-
 
 export type DeleteMeetingMutation = { deleteMeeting: boolean };
 
@@ -111,27 +113,35 @@ export type PeopleQueryVariables = Exact<{
   text?: string | null | undefined;
 }>;
 
-
-export type PeopleQuery = { people: Array<{ id: string, name: string, externalId: string | null, totalTalkTimeSeconds: number, enrollments: Array<{ id: string }> }> };
+export type PeopleQuery = {
+  people: Array<{ id: string; name: string; externalId: string | null; totalTalkTimeSeconds: number; enrollments: Array<{ id: string }> }>;
+};
 
 export type PersonQueryVariables = Exact<{
   id: string | number;
 }>;
 
-
-export type PersonQuery = { person: { id: string, name: string, externalId: string | null, createdAt: string, totalTalkTimeSeconds: number, enrollments: Array<{ id: string, source: string, speechSeconds: number, modelName: string, createdAt: string }>, meetings: Array<{ id: string, title: string, createdAt: string, durationSeconds: number }> } | null };
+export type PersonQuery = {
+  person: {
+    id: string;
+    name: string;
+    externalId: string | null;
+    createdAt: string;
+    totalTalkTimeSeconds: number;
+    enrollments: Array<{ id: string; source: string; speechSeconds: number; modelName: string; createdAt: string }>;
+    meetings: Array<{ id: string; title: string; createdAt: string; durationSeconds: number }>;
+  } | null;
+};
 
 export type CreatePersonMutationVariables = Exact<{
   input: PersonInput;
 }>;
 
-
-export type CreatePersonMutation = { createPerson: { id: string, name: string } };
+export type CreatePersonMutation = { createPerson: { id: string; name: string } };
 
 export type DeletePersonMutationVariables = Exact<{
   id: string | number;
 }>;
-
 
 export type DeletePersonMutation = { deletePerson: boolean };
 
@@ -140,21 +150,18 @@ export type EnrollFromUploadsMutationVariables = Exact<{
   uploadIds: Array<string | number> | string | number;
 }>;
 
-
-export type EnrollFromUploadsMutation = { enrollFromUploads: Array<{ id: string, speechSeconds: number }> };
+export type EnrollFromUploadsMutation = { enrollFromUploads: Array<{ id: string; speechSeconds: number }> };
 
 export type EnrollFromSpeakerMutationVariables = Exact<{
   personId: string | number;
   speakerId: string | number;
 }>;
 
-
-export type EnrollFromSpeakerMutation = { enrollFromSpeaker: { id: string, speechSeconds: number } };
+export type EnrollFromSpeakerMutation = { enrollFromSpeaker: { id: string; speechSeconds: number } };
 
 export type RemoveEnrollmentMutationVariables = Exact<{
   id: string | number;
 }>;
-
 
 export type RemoveEnrollmentMutation = { removeEnrollment: boolean };
 
@@ -162,51 +169,158 @@ export type ReprocessMutationVariables = Exact<{
   input: ReprocessInput;
 }>;
 
+export type ReprocessMutation = {
+  reprocess: {
+    id: string;
+    kind: JobKind;
+    total: number;
+    queued: number;
+    running: number;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+    progress: number;
+    notes: Array<{ meetingId: string; message: string }>;
+    jobs: Array<{
+      id: string;
+      state: JobState;
+      stage: string | null;
+      progress: number;
+      errorMessage: string | null;
+      meeting: { id: string; title: string } | null;
+    }>;
+  };
+};
 
-export type ReprocessMutation = { reprocess: { id: string, kind: JobKind, total: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number, progress: number, notes: Array<{ meetingId: string, message: string }>, jobs: Array<{ id: string, state: JobState, stage: string | null, progress: number, errorMessage: string | null, meeting: { id: string, title: string } | null }> } };
-
-export type BatchFieldsFragment = { id: string, kind: JobKind, total: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number, progress: number, notes: Array<{ meetingId: string, message: string }>, jobs: Array<{ id: string, state: JobState, stage: string | null, progress: number, errorMessage: string | null, meeting: { id: string, title: string } | null }> };
+export type BatchFieldsFragment = {
+  id: string;
+  kind: JobKind;
+  total: number;
+  queued: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  progress: number;
+  notes: Array<{ meetingId: string; message: string }>;
+  jobs: Array<{
+    id: string;
+    state: JobState;
+    stage: string | null;
+    progress: number;
+    errorMessage: string | null;
+    meeting: { id: string; title: string } | null;
+  }>;
+};
 
 export type BatchQueryVariables = Exact<{
   id: string | number;
 }>;
 
+export type BatchQuery = {
+  batch: {
+    id: string;
+    kind: JobKind;
+    total: number;
+    queued: number;
+    running: number;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+    progress: number;
+    notes: Array<{ meetingId: string; message: string }>;
+    jobs: Array<{
+      id: string;
+      state: JobState;
+      stage: string | null;
+      progress: number;
+      errorMessage: string | null;
+      meeting: { id: string; title: string } | null;
+    }>;
+  } | null;
+};
 
-export type BatchQuery = { batch: { id: string, kind: JobKind, total: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number, progress: number, notes: Array<{ meetingId: string, message: string }>, jobs: Array<{ id: string, state: JobState, stage: string | null, progress: number, errorMessage: string | null, meeting: { id: string, title: string } | null }> } | null };
-
-export type SpeakerFieldsFragment = { id: string, label: string, engineLabel: string, talkTimeSeconds: number, colorIndex: number, matchScore: number | null, person: { id: string, name: string } | null };
+export type SpeakerFieldsFragment = {
+  id: string;
+  label: string;
+  engineLabel: string;
+  talkTimeSeconds: number;
+  colorIndex: number;
+  matchScore: number | null;
+  person: { id: string; name: string } | null;
+};
 
 export type MeetingTimelineQueryVariables = Exact<{
   id: string | number;
 }>;
 
+export type MeetingTimelineQuery = {
+  meeting: {
+    id: string;
+    title: string;
+    tags: Array<string>;
+    status: JobState;
+    durationSeconds: number;
+    createdAt: string;
+    audioUrl: string | null;
+    peaksUrl: string | null;
+    latestJob: { id: string; state: JobState; stage: string | null; progress: number; errorMessage: string | null } | null;
+    speakers: Array<{
+      id: string;
+      label: string;
+      engineLabel: string;
+      talkTimeSeconds: number;
+      colorIndex: number;
+      matchScore: number | null;
+      person: { id: string; name: string } | null;
+    }>;
+    turns: {
+      totalCount: number;
+      nodes: Array<{ id: string; start: number; end: number; speaker: { id: string } }>;
+      pageInfo: { endCursor: string | null; hasNextPage: boolean };
+    };
+  } | null;
+};
 
-export type MeetingTimelineQuery = { meeting: { id: string, title: string, tags: Array<string>, status: JobState, durationSeconds: number, createdAt: string, audioUrl: string | null, peaksUrl: string | null, latestJob: { id: string, state: JobState, stage: string | null, progress: number, errorMessage: string | null } | null, speakers: Array<{ id: string, label: string, engineLabel: string, talkTimeSeconds: number, colorIndex: number, matchScore: number | null, person: { id: string, name: string } | null }>, turns: { totalCount: number, nodes: Array<{ id: string, start: number, end: number, speaker: { id: string } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } } | null };
-
-export type TurnPageFieldsFragment = { nodes: Array<{ id: string, start: number, end: number, speaker: { id: string } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } };
+export type TurnPageFieldsFragment = {
+  nodes: Array<{ id: string; start: number; end: number; speaker: { id: string } }>;
+  pageInfo: { endCursor: string | null; hasNextPage: boolean };
+};
 
 export type MeetingTurnsQueryVariables = Exact<{
   id: string | number;
   after: string;
 }>;
 
-
-export type MeetingTurnsQuery = { meeting: { id: string, turns: { nodes: Array<{ id: string, start: number, end: number, speaker: { id: string } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } } | null };
+export type MeetingTurnsQuery = {
+  meeting: {
+    id: string;
+    turns: { nodes: Array<{ id: string; start: number; end: number; speaker: { id: string } }>; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
+  } | null;
+};
 
 export type RenameSpeakerMutationVariables = Exact<{
   speakerId: string | number;
   name: string;
 }>;
 
-
-export type RenameSpeakerMutation = { renameSpeaker: { id: string, label: string, engineLabel: string, talkTimeSeconds: number, colorIndex: number, matchScore: number | null, person: { id: string, name: string } | null } };
+export type RenameSpeakerMutation = {
+  renameSpeaker: {
+    id: string;
+    label: string;
+    engineLabel: string;
+    talkTimeSeconds: number;
+    colorIndex: number;
+    matchScore: number | null;
+    person: { id: string; name: string } | null;
+  };
+};
 
 export type MergeSpeakersMutationVariables = Exact<{
   meetingId: string | number;
   keepSpeakerId: string | number;
   mergeSpeakerId: string | number;
 }>;
-
 
 export type MergeSpeakersMutation = { mergeSpeakers: { id: string } };
 
@@ -216,14 +330,12 @@ export type SplitSpeakerMutationVariables = Exact<{
   to: number;
 }>;
 
-
 export type SplitSpeakerMutation = { splitSpeaker: { id: string } };
 
 export type MoveTurnMutationVariables = Exact<{
   turnId: string | number;
   toSpeakerId: string | number;
 }>;
-
 
 export type MoveTurnMutation = { moveTurn: { id: string } };
 
@@ -232,32 +344,63 @@ export type AssignSpeakerMutationVariables = Exact<{
   personId?: string | number | null | undefined;
 }>;
 
-
-export type AssignSpeakerMutation = { assignSpeaker: { id: string, label: string, engineLabel: string, talkTimeSeconds: number, colorIndex: number, matchScore: number | null, person: { id: string, name: string } | null } };
+export type AssignSpeakerMutation = {
+  assignSpeaker: {
+    id: string;
+    label: string;
+    engineLabel: string;
+    talkTimeSeconds: number;
+    colorIndex: number;
+    matchScore: number | null;
+    person: { id: string; name: string } | null;
+  };
+};
 
 export type ExportTurnsQueryVariables = Exact<{
   id: string | number;
   format: TurnExportFormat;
 }>;
 
-
-export type ExportTurnsQuery = { meeting: { id: string, export: string } | null };
+export type ExportTurnsQuery = { meeting: { id: string; export: string } | null };
 
 export type CreateMeetingMutationVariables = Exact<{
   input: CreateMeetingInput;
 }>;
 
+export type CreateMeetingMutation = {
+  createMeeting: {
+    id: string;
+    title: string;
+    status: JobState;
+    latestJob: {
+      id: string;
+      state: JobState;
+      stage: string | null;
+      progress: number;
+      errorCode: string | null;
+      errorMessage: string | null;
+      attempts: number;
+    } | null;
+  };
+};
 
-export type CreateMeetingMutation = { createMeeting: { id: string, title: string, status: JobState, latestJob: { id: string, state: JobState, stage: string | null, progress: number, errorCode: string | null, errorMessage: string | null, attempts: number } | null } };
-
-export type JobFieldsFragment = { id: string, state: JobState, stage: string | null, progress: number, errorCode: string | null, errorMessage: string | null, attempts: number };
+export type JobFieldsFragment = {
+  id: string;
+  state: JobState;
+  stage: string | null;
+  progress: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  attempts: number;
+};
 
 export type JobQueryVariables = Exact<{
   id: string | number;
 }>;
 
-
-export type JobQuery = { job: { id: string, state: JobState, stage: string | null, progress: number, errorCode: string | null, errorMessage: string | null, attempts: number } | null };
+export type JobQuery = {
+  job: { id: string; state: JobState; stage: string | null; progress: number; errorCode: string | null; errorMessage: string | null; attempts: number } | null;
+};
 
 export type JobProgressSubscriptionVariables = Exact<{
   jobId?: string | number | null | undefined;
@@ -265,19 +408,30 @@ export type JobProgressSubscriptionVariables = Exact<{
   batchId?: string | number | null | undefined;
 }>;
 
-
-export type JobProgressSubscription = { jobProgress: { jobId: string, meetingId: string, state: JobState, stage: string | null, progress: number, errorCode: string | null, errorMessage: string | null } };
+export type JobProgressSubscription = {
+  jobProgress: {
+    jobId: string;
+    meetingId: string;
+    state: JobState;
+    stage: string | null;
+    progress: number;
+    errorCode: string | null;
+    errorMessage: string | null;
+  };
+};
 
 export type CancelJobMutationVariables = Exact<{
   id: string | number;
 }>;
 
-
-export type CancelJobMutation = { cancelJob: { id: string, state: JobState, stage: string | null, progress: number, errorCode: string | null, errorMessage: string | null, attempts: number } };
+export type CancelJobMutation = {
+  cancelJob: { id: string; state: JobState; stage: string | null; progress: number; errorCode: string | null; errorMessage: string | null; attempts: number };
+};
 
 export type RetryJobMutationVariables = Exact<{
   id: string | number;
 }>;
 
-
-export type RetryJobMutation = { retryJob: { id: string, state: JobState, stage: string | null, progress: number, errorCode: string | null, errorMessage: string | null, attempts: number } };
+export type RetryJobMutation = {
+  retryJob: { id: string; state: JobState; stage: string | null; progress: number; errorCode: string | null; errorMessage: string | null; attempts: number };
+};

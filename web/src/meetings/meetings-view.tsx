@@ -155,11 +155,7 @@ function MeetingsList() {
             Previous
           </button>
           <span>Page {page}</span>
-          <button
-            type="button"
-            disabled={!data.pageInfo.hasNextPage}
-            onClick={() => setCursors((c) => [...c, data.pageInfo.endCursor ?? null])}
-          >
+          <button type="button" disabled={!data.pageInfo.hasNextPage} onClick={() => setCursors((c) => [...c, data.pageInfo.endCursor ?? null])}>
             Next
           </button>
         </nav>

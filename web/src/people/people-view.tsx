@@ -40,7 +40,14 @@ function PeopleList() {
   return (
     <>
       <h1>People</h1>
-      <form className="row card" role="search" onSubmit={(e) => { e.preventDefault(); void load(text); }}>
+      <form
+        className="row card"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void load(text);
+        }}
+      >
         <div className="field">
           <label htmlFor="people-search">Name contains</label>
           <input id="people-search" type="search" value={text} onChange={(e) => setText(e.target.value)} />
@@ -48,7 +55,11 @@ function PeopleList() {
         <button type="submit">Search</button>
       </form>
       {isAdmin && <EnrollForm onDone={() => void load(text)} />}
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       {people && people.length === 0 && <p className="card">Nobody enrolled yet. Enroll from clips above, or from a speaker on a meeting’s page.</p>}
       {people && people.length > 0 && (
         <div className="card table-wrap">
@@ -64,7 +75,9 @@ function PeopleList() {
             <tbody>
               {people.map((p) => (
                 <tr key={p.id} data-testid="person-row">
-                  <td><Link href={`/people/${p.id}`}>{p.name}</Link></td>
+                  <td>
+                    <Link href={`/people/${p.id}`}>{p.name}</Link>
+                  </td>
                   <td>{p.externalId ?? '—'}</td>
                   <td>{p.enrollments.length}</td>
                   <td>{formatDuration(p.totalTalkTimeSeconds)}</td>
@@ -121,7 +134,9 @@ function EnrollForm({ onDone }: { onDone: () => void }) {
 
   return (
     <form className="card stack" onSubmit={submit} aria-labelledby="enroll-heading">
-      <h2 id="enroll-heading" style={{ marginTop: 0 }}>Enroll a person from clips</h2>
+      <h2 id="enroll-heading" style={{ marginTop: 0 }}>
+        Enroll a person from clips
+      </h2>
       <div className="row">
         <div className="field">
           <label htmlFor="enroll-name">Name</label>
@@ -133,13 +148,26 @@ function EnrollForm({ onDone }: { onDone: () => void }) {
         </div>
         <div className="field">
           <label htmlFor="enroll-files">Voice clips</label>
-          <input id="enroll-files" ref={fileInput} type="file" multiple accept="audio/*,.wav,.mp3,.m4a,.flac,.ogg,.opus,.webm" onChange={(e) => setFiles(Array.from(e.target.files ?? []))} />
+          <input
+            id="enroll-files"
+            ref={fileInput}
+            type="file"
+            multiple
+            accept="audio/*,.wav,.mp3,.m4a,.flac,.ogg,.opus,.webm"
+            onChange={(e) => setFiles(Array.from(e.target.files ?? []))}
+          />
         </div>
-        <button type="submit" className="primary" disabled={busy}>Enroll</button>
+        <button type="submit" className="primary" disabled={busy}>
+          Enroll
+        </button>
       </div>
       <div aria-live="polite">
         {status && <p className="ok">{status}</p>}
-        {error && <p role="alert" className="error">{error}</p>}
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
       </div>
     </form>
   );

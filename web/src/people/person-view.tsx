@@ -54,35 +54,69 @@ function PersonDetails({ id }: { id: string }) {
     }
   };
 
-  if (error) return <p role="alert" className="error">{error}</p>;
-  if (person === undefined) return <p role="status" className="muted">Loading…</p>;
-  if (person === null) return <p role="alert" className="error">No person with id {id}. <Link href="/people">Back to people</Link>.</p>;
+  if (error)
+    return (
+      <p role="alert" className="error">
+        {error}
+      </p>
+    );
+  if (person === undefined)
+    return (
+      <p role="status" className="muted">
+        Loading…
+      </p>
+    );
+  if (person === null)
+    return (
+      <p role="alert" className="error">
+        No person with id {id}. <Link href="/people">Back to people</Link>.
+      </p>
+    );
   return (
     <>
-      <p style={{ margin: 0 }}><Link href="/people">← People</Link></p>
+      <p style={{ margin: 0 }}>
+        <Link href="/people">← People</Link>
+      </p>
       <h1>{person.name}</h1>
       <div className="stat-grid" style={{ marginBottom: 16 }}>
-        <div className="stat"><b>{formatDuration(person.totalTalkTimeSeconds)}</b>total talk time</div>
-        <div className="stat"><b>{person.meetings.length}</b>meetings</div>
-        <div className="stat"><b>{person.enrollments.length}</b>enrollments</div>
-        {person.externalId && <div className="stat"><b>{person.externalId}</b>external id</div>}
+        <div className="stat">
+          <b>{formatDuration(person.totalTalkTimeSeconds)}</b>total talk time
+        </div>
+        <div className="stat">
+          <b>{person.meetings.length}</b>meetings
+        </div>
+        <div className="stat">
+          <b>{person.enrollments.length}</b>enrollments
+        </div>
+        {person.externalId && (
+          <div className="stat">
+            <b>{person.externalId}</b>external id
+          </div>
+        )}
       </div>
       <section className="card" aria-labelledby="meetings-heading">
-        <h2 id="meetings-heading" style={{ marginTop: 0 }}>Meetings</h2>
+        <h2 id="meetings-heading" style={{ marginTop: 0 }}>
+          Meetings
+        </h2>
         {person.meetings.length === 0 ? (
           <p className="muted">Not identified in any meeting yet.</p>
         ) : (
           <ul>
             {person.meetings.map((m) => (
               <li key={m.id}>
-                <Link href={`/meetings/${m.id}`}>{m.title}</Link> <span className="muted">· {formatDuration(m.durationSeconds)} · {formatDate(m.createdAt)}</span>
+                <Link href={`/meetings/${m.id}`}>{m.title}</Link>{' '}
+                <span className="muted">
+                  · {formatDuration(m.durationSeconds)} · {formatDate(m.createdAt)}
+                </span>
               </li>
             ))}
           </ul>
         )}
       </section>
       <section className="card table-wrap" aria-labelledby="enrollments-heading">
-        <h2 id="enrollments-heading" style={{ marginTop: 0 }}>Enrollments</h2>
+        <h2 id="enrollments-heading" style={{ marginTop: 0 }}>
+          Enrollments
+        </h2>
         <table>
           <thead>
             <tr>
@@ -90,7 +124,11 @@ function PersonDetails({ id }: { id: string }) {
               <th scope="col">Speech</th>
               <th scope="col">Model</th>
               <th scope="col">Added</th>
-              {isAdmin && <th scope="col"><span className="sr-only">Actions</span></th>}
+              {isAdmin && (
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              )}
             </tr>
           </thead>
           <tbody>
@@ -102,7 +140,9 @@ function PersonDetails({ id }: { id: string }) {
                 <td>{formatDate(en.createdAt)}</td>
                 {isAdmin && (
                   <td>
-                    <button type="button" className="small danger" onClick={() => void removeEnrollment(en.id)}>Remove</button>
+                    <button type="button" className="small danger" onClick={() => void removeEnrollment(en.id)}>
+                      Remove
+                    </button>
                   </td>
                 )}
               </tr>

@@ -66,14 +66,18 @@ function Reprocess() {
       <h1>Reprocess meetings</h1>
       <FilterForm value={filter} onApply={setFilter} choices={choices} />
       <section className="card" aria-labelledby="choose-heading">
-        <h2 id="choose-heading" style={{ marginTop: 0 }}>What to run</h2>
+        <h2 id="choose-heading" style={{ marginTop: 0 }}>
+          What to run
+        </h2>
         <fieldset className="row" style={{ border: 'none', padding: 0, margin: '0 0 10px' }}>
           <legend className="sr-only">Kind of reprocessing</legend>
           <label>
-            <input type="radio" name="kind" value="DIARIZE" checked={kind === 'DIARIZE'} onChange={() => setKind('DIARIZE')} /> Full diarization (new turns; renames carry over)
+            <input type="radio" name="kind" value="DIARIZE" checked={kind === 'DIARIZE'} onChange={() => setKind('DIARIZE')} /> Full diarization (new turns;
+            renames carry over)
           </label>
           <label>
-            <input type="radio" name="kind" value="IDENTIFY" checked={kind === 'IDENTIFY'} onChange={() => setKind('IDENTIFY')} /> Identification only (after enrollment changes)
+            <input type="radio" name="kind" value="IDENTIFY" checked={kind === 'IDENTIFY'} onChange={() => setKind('IDENTIFY')} /> Identification only (after
+            enrollment changes)
           </label>
         </fieldset>
         {meetings && meetings.nodes.length > 0 ? (
@@ -101,9 +105,13 @@ function Reprocess() {
                       <input type="checkbox" id={`sel-${m.id}`} checked={selected.has(m.id)} onChange={() => toggle(m.id)} />
                     </td>
                     <td>
-                      <label htmlFor={`sel-${m.id}`} style={{ fontWeight: 'normal' }}>{m.title}</label>
+                      <label htmlFor={`sel-${m.id}`} style={{ fontWeight: 'normal' }}>
+                        {m.title}
+                      </label>
                     </td>
-                    <td><span className={`badge ${m.status}`}>{m.status.toLowerCase()}</span></td>
+                    <td>
+                      <span className={`badge ${m.status}`}>{m.status.toLowerCase()}</span>
+                    </td>
                     <td>{formatDuration(m.durationSeconds)}</td>
                   </tr>
                 ))}
@@ -121,7 +129,11 @@ function Reprocess() {
             Reprocess all {total} matching ({describeFilter(filter, choices?.people)})
           </button>
         </div>
-        {error && <p role="alert" className="error">{error}</p>}
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
       </section>
       {batch && <BatchProgress initial={batch} />}
     </>
@@ -146,7 +158,11 @@ function BatchProgress({ initial }: { initial: BatchFieldsFragment }) {
       { batchId: initial.id },
       {
         onEvent: () => {
-          if (!pending) pending = setTimeout(() => { pending = null; void refresh().catch(() => undefined); }, 300);
+          if (!pending)
+            pending = setTimeout(() => {
+              pending = null;
+              void refresh().catch(() => undefined);
+            }, 300);
         },
         poll: refresh,
       },
@@ -172,8 +188,8 @@ function BatchProgress({ initial }: { initial: BatchFieldsFragment }) {
       <ul>
         {batch.jobs.map((j) => (
           <li key={j.id}>
-            {j.meeting ? <Link href={`/meetings/${j.meeting.id}`}>{j.meeting.title}</Link> : j.id}: <span className={`badge ${j.state}`}>{j.state.toLowerCase()}</span>{' '}
-            {j.state === 'RUNNING' && `${stageLabel(j.stage)} ${formatPercent(j.progress)}`}
+            {j.meeting ? <Link href={`/meetings/${j.meeting.id}`}>{j.meeting.title}</Link> : j.id}:{' '}
+            <span className={`badge ${j.state}`}>{j.state.toLowerCase()}</span> {j.state === 'RUNNING' && `${stageLabel(j.stage)} ${formatPercent(j.progress)}`}
             {j.errorMessage && <span className="error"> {j.errorMessage}</span>}
           </li>
         ))}

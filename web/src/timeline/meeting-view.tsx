@@ -83,7 +83,17 @@ function MeetingLoader({ id }: { id: string }) {
       { meetingId: id },
       {
         onEvent: (e) => {
-          setLoaded((l) => (l && l.meeting.latestJob ? { ...l, meeting: { ...l.meeting, latestJob: { ...l.meeting.latestJob, state: e.state, stage: e.stage, progress: e.progress, errorMessage: e.errorMessage } } } : l));
+          setLoaded((l) =>
+            l && l.meeting.latestJob
+              ? {
+                  ...l,
+                  meeting: {
+                    ...l.meeting,
+                    latestJob: { ...l.meeting.latestJob, state: e.state, stage: e.stage, progress: e.progress, errorMessage: e.errorMessage },
+                  },
+                }
+              : l,
+          );
           if (FINISHED_STATES.has(e.state)) void load();
         },
         poll: async () => {
@@ -97,13 +107,38 @@ function MeetingLoader({ id }: { id: string }) {
     );
   }, [id, status, load]);
 
-  if (error) return <p role="alert" className="error">{error}</p>;
-  if (loaded === undefined) return <p role="status" className="muted">Loading meeting…</p>;
-  if (loaded === null) return <p role="alert" className="error">No meeting with id {id}. <Link href="/meetings">Back to the list</Link>.</p>;
+  if (error)
+    return (
+      <p role="alert" className="error">
+        {error}
+      </p>
+    );
+  if (loaded === undefined)
+    return (
+      <p role="status" className="muted">
+        Loading meeting…
+      </p>
+    );
+  if (loaded === null)
+    return (
+      <p role="alert" className="error">
+        No meeting with id {id}. <Link href="/meetings">Back to the list</Link>.
+      </p>
+    );
   return <MeetingTimeline meeting={loaded.meeting} turnNodes={loaded.turns} complete={loaded.complete} reload={load} />;
 }
 
-function MeetingTimeline({ meeting, turnNodes, complete, reload }: { meeting: Meeting; turnNodes: TurnNode[]; complete: boolean; reload: () => Promise<void> }) {
+function MeetingTimeline({
+  meeting,
+  turnNodes,
+  complete,
+  reload,
+}: {
+  meeting: Meeting;
+  turnNodes: TurnNode[];
+  complete: boolean;
+  reload: () => Promise<void>;
+}) {
   const { isAdmin } = useSession();
   const audio = useRef<HTMLAudioElement>(null);
   const duration = meeting.durationSeconds;
@@ -260,13 +295,18 @@ function MeetingTimeline({ meeting, turnNodes, complete, reload }: { meeting: Me
       </p>
       <h1>{meeting.title}</h1>
       <p className="muted">
-        <span className={`badge ${meeting.status}`} data-testid="meeting-status">{meeting.status.toLowerCase()}</span> · {formatDuration(duration)} ·{' '}
-        {meeting.speakers.length} speakers · <span data-testid="turn-count">{meeting.turns.totalCount.toLocaleString('en')}</span> turns{meeting.tags.length ? ` · ${meeting.tags.join(', ')}` : ''}
+        <span className={`badge ${meeting.status}`} data-testid="meeting-status">
+          {meeting.status.toLowerCase()}
+        </span>{' '}
+        · {formatDuration(duration)} · {meeting.speakers.length} speakers ·{' '}
+        <span data-testid="turn-count">{meeting.turns.totalCount.toLocaleString('en')}</span> turns{meeting.tags.length ? ` · ${meeting.tags.join(', ')}` : ''}
       </p>
       {!ready && job && (
         <div className="card" aria-live="polite">
           <label htmlFor="meeting-job">
-            {job.state === 'FAILED' ? `Processing failed: ${job.errorMessage ?? 'unknown reason'}` : `${stageLabel(job.stage) || 'Queued'} ${formatPercent(job.progress)}`}
+            {job.state === 'FAILED'
+              ? `Processing failed: ${job.errorMessage ?? 'unknown reason'}`
+              : `${stageLabel(job.stage) || 'Queued'} ${formatPercent(job.progress)}`}
           </label>
           <progress id="meeting-job" max={1} value={job.progress} />
         </div>
@@ -288,11 +328,18 @@ function MeetingTimeline({ meeting, turnNodes, complete, reload }: { meeting: Me
         <output aria-live="off" data-testid="clock" data-time={clock.toFixed(2)}>
           {formatClock(clock)} / {formatClock(duration)}
         </output>
-        <button type="button" onClick={() => setView(zoomView(view, 0.5, clock >= view.start && clock <= view.start + view.span ? clock : view.start + view.span / 2, duration))}>
+        <button
+          type="button"
+          onClick={() => setView(zoomView(view, 0.5, clock >= view.start && clock <= view.start + view.span ? clock : view.start + view.span / 2, duration))}
+        >
           Zoom in
         </button>
-        <button type="button" onClick={() => setView(zoomView(view, 2, view.start + view.span / 2, duration))}>Zoom out</button>
-        <button type="button" onClick={() => setView({ start: 0, span: duration })}>Whole meeting</button>
+        <button type="button" onClick={() => setView(zoomView(view, 2, view.start + view.span / 2, duration))}>
+          Zoom out
+        </button>
+        <button type="button" onClick={() => setView({ start: 0, span: duration })}>
+          Whole meeting
+        </button>
         <label htmlFor="scroll" className="sr-only">
           Scroll the timeline
         </label>
@@ -329,16 +376,34 @@ function MeetingTimeline({ meeting, turnNodes, complete, reload }: { meeting: Me
         Click a turn to play it; drag to scroll; Ctrl + wheel to zoom. Keys: Space play/pause, ←/→ seek 5 s (Shift: 30 s), +/− zoom.
       </p>
       {peaksError && <p className="muted">{peaksError}</p>}
-      {ready && !meeting.audioUrl && <p className="muted">This meeting has no playable audio on the server, so there is no waveform or playback; its turns can still be edited and exported.</p>}
+      {ready && !meeting.audioUrl && (
+        <p className="muted">
+          This meeting has no playable audio on the server, so there is no waveform or playback; its turns can still be edited and exported.
+        </p>
+      )}
       <div className="timeline-controls" hidden={!meeting.audioUrl}>
         {/* Always mounted (the listeners above attach once); the source comes when the audio exists. */}
-        <audio ref={audio} controls preload="metadata" src={meeting.audioUrl ? `/api/media/${encodeURIComponent(meeting.id)}/audio` : undefined} data-testid="audio">
+        <audio
+          ref={audio}
+          controls
+          preload="metadata"
+          src={meeting.audioUrl ? `/api/media/${encodeURIComponent(meeting.id)}/audio` : undefined}
+          data-testid="audio"
+        >
           Your browser cannot play this audio.
         </audio>
       </div>
       <div aria-live="polite">
-        {message && <p className="ok" data-testid="action-message">{message}</p>}
-        {actionError && <p role="alert" className="error">{actionError}</p>}
+        {message && (
+          <p className="ok" data-testid="action-message">
+            {message}
+          </p>
+        )}
+        {actionError && (
+          <p role="alert" className="error">
+            {actionError}
+          </p>
+        )}
       </div>
 
       <div className="two-col">
@@ -347,7 +412,9 @@ function MeetingTimeline({ meeting, turnNodes, complete, reload }: { meeting: Me
         </div>
         <div>
           <section className="card" aria-labelledby="turns-heading">
-            <h2 id="turns-heading" style={{ marginTop: 0 }}>Turns</h2>
+            <h2 id="turns-heading" style={{ marginTop: 0 }}>
+              Turns
+            </h2>
             <TurnList
               turns={turns}
               speakers={speakerNames}
@@ -358,7 +425,9 @@ function MeetingTimeline({ meeting, turnNodes, complete, reload }: { meeting: Me
             />
           </section>
           <section className="card" aria-labelledby="export-heading">
-            <h2 id="export-heading" style={{ marginTop: 0 }}>Export turns</h2>
+            <h2 id="export-heading" style={{ marginTop: 0 }}>
+              Export turns
+            </h2>
             <div className="row">
               {(['RTTM', 'JSON', 'CSV'] as const).map((f) => (
                 <button key={f} type="button" onClick={() => void download(f)}>

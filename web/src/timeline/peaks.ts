@@ -9,10 +9,8 @@ export async function fetchPeaks(meetingId: string, resolution: number, signal?:
     signal,
   });
   const body = (await res.json().catch(() => null)) as
-    | { sampleRate: number; samplesPerPeak: number; length: number; data: number[]; error?: undefined }
-    | { error: { code: string; message: string } }
-    | null;
-  if (!res.ok || !body || 'error' in body && body.error) {
+    { sampleRate: number; samplesPerPeak: number; length: number; data: number[]; error?: undefined } | { error: { code: string; message: string } } | null;
+  if (!res.ok || !body || ('error' in body && body.error)) {
     const e = body && 'error' in body && body.error ? body.error : { code: 'HTTP_ERROR', message: `Peaks: HTTP ${res.status}` };
     throw new ApiError(e.message, e.code, res.status);
   }

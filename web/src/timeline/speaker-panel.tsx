@@ -51,7 +51,13 @@ export function SpeakerPanel({ meetingId, speakers, people, canEdit, onChanged }
               </span>
             </span>
             {canEdit ? (
-              <button type="button" className="small" aria-expanded={open === s.id} aria-controls={`edit-${s.id}`} onClick={() => setOpen(open === s.id ? null : s.id)}>
+              <button
+                type="button"
+                className="small"
+                aria-expanded={open === s.id}
+                aria-controls={`edit-${s.id}`}
+                onClick={() => setOpen(open === s.id ? null : s.id)}
+              >
                 Edit
               </button>
             ) : (
@@ -100,52 +106,72 @@ function SpeakerEditor({ meetingId, speaker, speakers, people, onChanged }: Omit
 
   return (
     <div className="stack editor">
-      <form className="row" onSubmit={run(async () => {
-        if (!name.trim()) throw new Error('A speaker name cannot be empty.');
-        await request(renameSpeakerOp, { speakerId: speaker.id, name: name.trim() });
-        return `Renamed to ${name.trim()}.`;
-      })}>
+      <form
+        className="row"
+        onSubmit={run(async () => {
+          if (!name.trim()) throw new Error('A speaker name cannot be empty.');
+          await request(renameSpeakerOp, { speakerId: speaker.id, name: name.trim() });
+          return `Renamed to ${name.trim()}.`;
+        })}
+      >
         <div className="field">
           <label htmlFor={id('name')}>Name</label>
           <input id={id('name')} value={name} onChange={(e) => setName(e.target.value)} />
         </div>
-        <button type="submit" disabled={busy}>Rename</button>
+        <button type="submit" disabled={busy}>
+          Rename
+        </button>
       </form>
 
-      <form className="row" onSubmit={run(async () => {
-        await request(assignSpeakerOp, { speakerId: speaker.id, personId: personId || null });
-        return personId ? `Assigned to ${people.find((p) => p.id === personId)?.name}.` : 'Person removed from this speaker.';
-      })}>
+      <form
+        className="row"
+        onSubmit={run(async () => {
+          await request(assignSpeakerOp, { speakerId: speaker.id, personId: personId || null });
+          return personId ? `Assigned to ${people.find((p) => p.id === personId)?.name}.` : 'Person removed from this speaker.';
+        })}
+      >
         <div className="field">
           <label htmlFor={id('person')}>Person</label>
           <select id={id('person')} value={personId} onChange={(e) => setPersonId(e.target.value)}>
             <option value="">Nobody (anonymous)</option>
             {people.map((p) => (
-              <option key={p.id} value={p.id}>{p.name}</option>
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
             ))}
           </select>
         </div>
-        <button type="submit" disabled={busy}>Assign</button>
+        <button type="submit" disabled={busy}>
+          Assign
+        </button>
       </form>
 
-      <form className="row" onSubmit={run(async () => {
-        let target = enrollTo;
-        let label = people.find((p) => p.id === enrollTo)?.name ?? '';
-        if (!target) {
-          if (!enrollName.trim()) throw new Error('Type the new person’s name, or pick an existing person.');
-          const { createPerson } = await request(createPersonOp, { input: { name: enrollName.trim() } });
-          target = createPerson.id;
-          label = createPerson.name;
-        }
-        const { enrollFromSpeaker } = await request(enrollFromSpeakerOp, { personId: target, speakerId: speaker.id });
-        return `Enrolled ${label} from this speaker (${enrollFromSpeaker.speechSeconds.toFixed(1)} s of speech).`;
-      }, () => setEnrollName(''))}>
+      <form
+        className="row"
+        onSubmit={run(
+          async () => {
+            let target = enrollTo;
+            let label = people.find((p) => p.id === enrollTo)?.name ?? '';
+            if (!target) {
+              if (!enrollName.trim()) throw new Error('Type the new person’s name, or pick an existing person.');
+              const { createPerson } = await request(createPersonOp, { input: { name: enrollName.trim() } });
+              target = createPerson.id;
+              label = createPerson.name;
+            }
+            const { enrollFromSpeaker } = await request(enrollFromSpeakerOp, { personId: target, speakerId: speaker.id });
+            return `Enrolled ${label} from this speaker (${enrollFromSpeaker.speechSeconds.toFixed(1)} s of speech).`;
+          },
+          () => setEnrollName(''),
+        )}
+      >
         <div className="field">
           <label htmlFor={id('enroll-to')}>Enroll voice as</label>
           <select id={id('enroll-to')} value={enrollTo} onChange={(e) => setEnrollTo(e.target.value)}>
             <option value="">A new person…</option>
             {people.map((p) => (
-              <option key={p.id} value={p.id}>{p.name}</option>
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
             ))}
           </select>
         </div>
@@ -155,40 +181,58 @@ function SpeakerEditor({ meetingId, speaker, speakers, people, onChanged }: Omit
             <input id={id('enroll-name')} value={enrollName} onChange={(e) => setEnrollName(e.target.value)} />
           </div>
         )}
-        <button type="submit" disabled={busy}>Enroll</button>
+        <button type="submit" disabled={busy}>
+          Enroll
+        </button>
       </form>
 
       {others.length > 0 && (
-        <form className="row" onSubmit={run(async () => {
-          if (!mergeId) throw new Error('Pick the speaker to merge into this one.');
-          await request(mergeSpeakersOp, { meetingId, keepSpeakerId: speaker.id, mergeSpeakerId: mergeId });
-          return 'Speakers merged.';
-        }, () => setMergeId(''))}>
+        <form
+          className="row"
+          onSubmit={run(
+            async () => {
+              if (!mergeId) throw new Error('Pick the speaker to merge into this one.');
+              await request(mergeSpeakersOp, { meetingId, keepSpeakerId: speaker.id, mergeSpeakerId: mergeId });
+              return 'Speakers merged.';
+            },
+            () => setMergeId(''),
+          )}
+        >
           <div className="field">
             <label htmlFor={id('merge')}>Merge into this speaker</label>
             <select id={id('merge')} value={mergeId} onChange={(e) => setMergeId(e.target.value)}>
               <option value="">Choose a speaker…</option>
               {others.map((o) => (
-                <option key={o.id} value={o.id}>{o.person?.name ?? o.label}</option>
+                <option key={o.id} value={o.id}>
+                  {o.person?.name ?? o.label}
+                </option>
               ))}
             </select>
           </div>
-          <button type="submit" disabled={busy}>Merge</button>
+          <button type="submit" disabled={busy}>
+            Merge
+          </button>
         </form>
       )}
 
-      <form className="row" onSubmit={run(async () => {
-        const a = Number(from);
-        const b = Number(to);
-        if (!(from.trim() && to.trim()) || !Number.isFinite(a) || !Number.isFinite(b) || a < 0 || b <= a) {
-          throw new Error('Give the range to split off in seconds, with "from" before "to" (e.g. 30 and 95.5).');
-        }
-        await request(splitSpeakerOp, { speakerId: speaker.id, from: a, to: b });
-        return `Turns between ${a} s and ${b} s are now a new speaker.`;
-      }, () => {
-        setFrom('');
-        setTo('');
-      })}>
+      <form
+        className="row"
+        onSubmit={run(
+          async () => {
+            const a = Number(from);
+            const b = Number(to);
+            if (!(from.trim() && to.trim()) || !Number.isFinite(a) || !Number.isFinite(b) || a < 0 || b <= a) {
+              throw new Error('Give the range to split off in seconds, with "from" before "to" (e.g. 30 and 95.5).');
+            }
+            await request(splitSpeakerOp, { speakerId: speaker.id, from: a, to: b });
+            return `Turns between ${a} s and ${b} s are now a new speaker.`;
+          },
+          () => {
+            setFrom('');
+            setTo('');
+          },
+        )}
+      >
         <div className="field">
           <label htmlFor={id('from')}>Split off from (s)</label>
           <input id={id('from')} inputMode="decimal" size={7} value={from} onChange={(e) => setFrom(e.target.value)} />
@@ -197,9 +241,15 @@ function SpeakerEditor({ meetingId, speaker, speakers, people, onChanged }: Omit
           <label htmlFor={id('to')}>to (s)</label>
           <input id={id('to')} inputMode="decimal" size={7} value={to} onChange={(e) => setTo(e.target.value)} />
         </div>
-        <button type="submit" disabled={busy}>Split</button>
+        <button type="submit" disabled={busy}>
+          Split
+        </button>
       </form>
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -17,7 +17,6 @@ const LANE_H = 30;
 const LANES_TOP = OVERVIEW_H + AXIS_H + WAVE_H;
 const TICK_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 
-
 export interface SelectedTurn {
   laneIndex: number;
   index: number;
@@ -327,14 +326,7 @@ function setupCanvas(canvas: HTMLCanvasElement, width: number, height: number): 
   return ctx;
 }
 
-function drawWave(
-  ctx: CanvasRenderingContext2D,
-  peaks: Peaks,
-  box: { x: number; y: number; w: number; h: number },
-  t0: number,
-  t1: number,
-  color: string,
-) {
+function drawWave(ctx: CanvasRenderingContext2D, peaks: Peaks, box: { x: number; y: number; w: number; h: number }, t0: number, t1: number, color: string) {
   const mid = box.y + box.h / 2;
   const perPx = (t1 - t0) / box.w;
   ctx.fillStyle = color;

@@ -51,7 +51,12 @@ export function TurnList(props: {
               className={`turn-row${turn.id === props.activeId ? ' active' : ''}`}
               style={{ position: 'absolute', top: i * ROW_H, height: ROW_H, left: 0, right: 0 }}
             >
-              <button type="button" className="small" onClick={() => props.onPlay(turn)} aria-label={`Play turn ${i + 1} of ${speaker?.name ?? 'unknown'} from ${formatPrecise(turn.start)}`}>
+              <button
+                type="button"
+                className="small"
+                onClick={() => props.onPlay(turn)}
+                aria-label={`Play turn ${i + 1} of ${speaker?.name ?? 'unknown'} from ${formatPrecise(turn.start)}`}
+              >
                 ▶ {formatPrecise(turn.start)}–{formatPrecise(turn.end)}
               </button>
               <span className="swatch" style={{ background: speaker?.color }} aria-hidden="true" />

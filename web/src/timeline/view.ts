@@ -20,4 +20,3 @@ export function zoomView(view: View, factor: number, anchor: number, duration: n
   const frac = (anchor - view.start) / view.span;
   return clampView({ start: anchor - frac * span, span }, duration);
 }
-

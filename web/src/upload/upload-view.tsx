@@ -120,15 +120,40 @@ function UploadRow(props: {
         </div>
         <div className="field">
           <label htmlFor={id('num')}>Speakers</label>
-          <input id={id('num')} type="number" min={1} inputMode="numeric" placeholder="auto" value={item.numSpeakers} disabled={!editable} onChange={(e) => props.onEdit('numSpeakers', e.target.value)} />
+          <input
+            id={id('num')}
+            type="number"
+            min={1}
+            inputMode="numeric"
+            placeholder="auto"
+            value={item.numSpeakers}
+            disabled={!editable}
+            onChange={(e) => props.onEdit('numSpeakers', e.target.value)}
+          />
         </div>
         <div className="field">
           <label htmlFor={id('min')}>Min</label>
-          <input id={id('min')} type="number" min={1} inputMode="numeric" value={item.minSpeakers} disabled={!editable || exact} onChange={(e) => props.onEdit('minSpeakers', e.target.value)} />
+          <input
+            id={id('min')}
+            type="number"
+            min={1}
+            inputMode="numeric"
+            value={item.minSpeakers}
+            disabled={!editable || exact}
+            onChange={(e) => props.onEdit('minSpeakers', e.target.value)}
+          />
         </div>
         <div className="field">
           <label htmlFor={id('max')}>Max</label>
-          <input id={id('max')} type="number" min={1} inputMode="numeric" value={item.maxSpeakers} disabled={!editable || exact} onChange={(e) => props.onEdit('maxSpeakers', e.target.value)} />
+          <input
+            id={id('max')}
+            type="number"
+            min={1}
+            inputMode="numeric"
+            value={item.maxSpeakers}
+            disabled={!editable || exact}
+            onChange={(e) => props.onEdit('maxSpeakers', e.target.value)}
+          />
         </div>
       </div>
       <ItemStatus item={item} />

@@ -31,7 +31,12 @@ export type EditableField = 'title' | 'tags' | 'numSpeakers' | 'minSpeakers' | '
 let counter = 0;
 
 function titleFromName(name: string): string {
-  return name.replace(/\.[^.]+$/, '').replace(/[_-]+/g, ' ').trim() || name;
+  return (
+    name
+      .replace(/\.[^.]+$/, '')
+      .replace(/[_-]+/g, ' ')
+      .trim() || name
+  );
 }
 
 function parseCount(value: string, label: string): number | undefined {

@@ -74,7 +74,9 @@ export class JobResolver {
   @Subscription(() => JobProgressEvent, {
     topics: JOB_PROGRESS_TOPIC,
     filter: ({ payload, args }: { payload: ProgressPayload; args: { jobId?: string; meetingId?: string; batchId?: string } }) =>
-      (!args.jobId || payload.jobId === args.jobId) && (!args.meetingId || payload.meetingId === args.meetingId) && (!args.batchId || payload.batchId === args.batchId),
+      (!args.jobId || payload.jobId === args.jobId) &&
+      (!args.meetingId || payload.meetingId === args.meetingId) &&
+      (!args.batchId || payload.batchId === args.batchId),
     description: 'Job state changes and progress; narrow it with jobId, meetingId or batchId',
   })
   jobProgress(

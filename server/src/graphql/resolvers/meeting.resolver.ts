@@ -82,7 +82,9 @@ export class MeetingResolver {
     return (await ctx.speakersOf(meeting.id)).length;
   }
 
-  @FieldResolver(() => TurnConnection, { description: `Turns in time order; all of them unless \`first\` asks for a page (at most ${MAX_TURN_PAGE}). from/to keep turns overlapping [from, to).` })
+  @FieldResolver(() => TurnConnection, {
+    description: `Turns in time order; all of them unless \`first\` asks for a page (at most ${MAX_TURN_PAGE}). from/to keep turns overlapping [from, to).`,
+  })
   async turns(
     @Root() meeting: Meeting,
     @Ctx() ctx: GraphQLContext,
@@ -91,11 +93,15 @@ export class MeetingResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<TurnConnection> {
-    if (first !== undefined && first !== null && (first < 1 || first > MAX_TURN_PAGE)) throw new InvalidArgumentError(`first must be between 1 and ${MAX_TURN_PAGE}; got ${first}. Leave it out to get every turn.`);
+    if (first !== undefined && first !== null && (first < 1 || first > MAX_TURN_PAGE))
+      throw new InvalidArgumentError(`first must be between 1 and ${MAX_TURN_PAGE}; got ${first}. Leave it out to get every turn.`);
     const range = { from: from ?? undefined, to: to ?? undefined };
     const args = { ...range, first: first ?? undefined, after: after ?? undefined };
     const load = () => ctx.platform.store.turnsPage(meeting.id, range, args.first, args.after);
-    const [page, speakers] = await Promise.all([meeting.updatedAt ? turnPages.get(turnPageKey(meeting.id, meeting.updatedAt, args), load) : load(), meetingSpeakers(ctx, meeting.id)]);
+    const [page, speakers] = await Promise.all([
+      meeting.updatedAt ? turnPages.get(turnPageKey(meeting.id, meeting.updatedAt, args), load) : load(),
+      meetingSpeakers(ctx, meeting.id),
+    ]);
     const byId = new Map(speakers.map((s) => [s.id, s]));
     const whole = (first === undefined || first === null) && !after;
     return {

@@ -83,7 +83,11 @@ export class PersonResolver {
 
   @Authorized('admin')
   @Mutation(() => Enrollment, { description: "Enrolls a meeting speaker's voice and assigns the speaker to the person" })
-  async enrollFromSpeaker(@Ctx() ctx: GraphQLContext, @Arg('personId', () => ID) personId: string, @Arg('speakerId', () => ID) speakerId: string): Promise<Enrollment> {
+  async enrollFromSpeaker(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('personId', () => ID) personId: string,
+    @Arg('speakerId', () => ID) speakerId: string,
+  ): Promise<Enrollment> {
     return toEnrollment(await ctx.platform.people.enrollFromSpeaker(personId, speakerId));
   }
 

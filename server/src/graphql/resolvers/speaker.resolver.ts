@@ -34,7 +34,7 @@ export class SpeakerResolver {
   }
 
   @Authorized('admin')
-  @Mutation(() => Meeting, { description: "Moves every turn of mergeSpeakerId to keepSpeakerId and removes mergeSpeakerId" })
+  @Mutation(() => Meeting, { description: 'Moves every turn of mergeSpeakerId to keepSpeakerId and removes mergeSpeakerId' })
   async mergeSpeakers(
     @Ctx() ctx: GraphQLContext,
     @Arg('meetingId', () => ID) meetingId: string,

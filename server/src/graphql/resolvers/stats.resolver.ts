@@ -49,7 +49,8 @@ export class StatsResolver {
   async aggregateStats(@Ctx() ctx: GraphQLContext, @Arg('filter', () => MeetingFilter, { nullable: true }) filter?: MeetingFilter): Promise<AggregateStats> {
     const { store } = ctx.platform;
     const ids = await store.meetingIds(toStoreFilter(filter));
-    if (ids.length > MAX_AGGREGATE_MEETINGS) throw new InvalidArgumentError(`${ids.length} meetings match; aggregates take at most ${MAX_AGGREGATE_MEETINGS}. Narrow the filter (dates, tag).`);
+    if (ids.length > MAX_AGGREGATE_MEETINGS)
+      throw new InvalidArgumentError(`${ids.length} meetings match; aggregates take at most ${MAX_AGGREGATE_MEETINGS}. Narrow the filter (dates, tag).`);
     const meetings = await store.getMeetings(ids);
     const inputs = await Promise.all(
       meetings.map(async (m) => {

@@ -63,7 +63,7 @@ export class Speaker {
   personId?: string;
 }
 
-@ObjectType({ description: 'A stretch of one speaker\'s speech; turns of different speakers may overlap' })
+@ObjectType({ description: "A stretch of one speaker's speech; turns of different speakers may overlap" })
 export class Turn {
   @Field(() => ID)
   id!: string;

@@ -31,7 +31,10 @@ export class CreatedToken {
   @Field(() => String)
   secret!: string;
 
-  @Field(() => String, { nullable: true, description: 'HMAC-SHA256 key of the webhook signatures (header x-diarization-signature: sha256=<hex of the body>), when a webhookUrl was given' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'HMAC-SHA256 key of the webhook signatures (header x-diarization-signature: sha256=<hex of the body>), when a webhookUrl was given',
+  })
   webhookSecret?: string;
 }
 
