@@ -315,6 +315,14 @@ export class KyselyStore implements Store {
     return row && toJob(row);
   }
 
+  async lockJob(id: string): Promise<JobRecord | undefined> {
+    if (!this.db.isTransaction) throw new InvalidArgumentError('lockJob() only makes sense inside a transaction.');
+    // SQLite runs one write transaction at a time; PostgreSQL needs the row lock.
+    const query = this.db.selectFrom('jobs').selectAll().where('id', '=', id);
+    const row = await (this.kind === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+    return row && toJob(row);
+  }
+
   async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
     const rows = await chunked(ids, (chunk) => this.db.selectFrom('jobs').selectAll().where('id', 'in', chunk).execute());
     return inIdOrder(ids, rows.map(toJob));
