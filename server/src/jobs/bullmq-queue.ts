@@ -34,6 +34,13 @@ export class JobStalledError extends AppError {
   }
 }
 
+/** Redis (the shared job queue) cannot be reached right now. */
+export class QueueUnavailableError extends AppError {
+  constructor() {
+    super('QUEUE_UNAVAILABLE', 'The job queue (Redis) is unreachable right now; the job is kept and starts once the queue is back.');
+  }
+}
+
 /**
  * Meeting jobs on BullMQ (Redis), for many API and worker processes. The database row stays the
  * job's truth (JobService); BullMQ carries the work, finds jobs of dead workers (stalled lock) and
@@ -89,6 +96,9 @@ export class BullMqQueue implements JobQueue {
 
   async enqueue(job: QueuedJob): Promise<void> {
     if (this.closing) throw new InvalidArgumentError('The job queue is shut down.');
+    // Fail fast while Redis is away (commands would wait for it): the row stays QUEUED and the
+    // reconciliation enqueues it once Redis is back.
+    if (this.connection.status !== 'ready') throw new QueueUnavailableError();
     await this.queue.add(job.name, job.payload, {
       jobId: job.id,
       // BullMQ: lower runs first. New uploads (1) before batch reprocessing (10).

@@ -120,7 +120,13 @@ export class JobService {
       return created;
     });
     this.emit(job);
-    await this.queue.enqueue(toQueued(job));
+    try {
+      await this.queue.enqueue(toQueued(job));
+    } catch (error) {
+      // On a shared queue the QUEUED row is the job: reconciliation enqueues it when the queue is back.
+      if (!this.queue.shared) throw error;
+      this.log(`job ${job.id} stays QUEUED until the queue is reachable: ${error instanceof Error ? error.message : String(error)}`);
+    }
     return job;
   }
 
