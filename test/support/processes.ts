@@ -41,7 +41,12 @@ function watch(child: ChildProcess, port: number): Child {
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      for (const w of waiters.splice(0)) w();
+      resolve();
+    }),
+  );
   return {
     process: child,
     port,
@@ -64,7 +69,8 @@ function watch(child: ChildProcess, port: number): Child {
       });
     },
     async kill(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // tsx runs the script in a child of its own: signal the whole process group.
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
       await exited;
     },
   };
@@ -73,7 +79,10 @@ function watch(child: ChildProcess, port: number): Child {
 /** A redis-server that keeps nothing on disk (what the shared one does too), on `port`. */
 export async function startRedis(port?: number): Promise<Child> {
   const p = port ?? (await freePort());
-  const child = watch(spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' }), p);
+  const child = watch(
+    spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe', detached: true }),
+    p,
+  );
   await child.waitForLine(/Ready to accept connections/, 20_000);
   return child;
 }
@@ -86,6 +95,7 @@ export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<s
     spawn(process.execPath, [tsxCli, script], {
       cwd: repoRoot,
       stdio: 'pipe',
+      detached: true,
       env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ...env },
     }),
     port,
