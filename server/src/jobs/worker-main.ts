@@ -3,6 +3,7 @@
  * models once, runs JOB_CONCURRENCY jobs at a time from the shared BullMQ queue, answers /healthz
  * on PORT, and drains on SIGTERM: it takes no new job and lets the running ones finish.
  */
+import 'reflect-metadata'; // before anything that loads type-graphql types (the platform does)
 import { createServer } from 'node:http';
 
 import { createPlatform } from '../app/platform';
