@@ -90,10 +90,18 @@ export class JobService {
       try {
         const pending = await this.store.jobsInState(['RUNNING', 'QUEUED']);
         pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-        for (const job of pending) {
-          if (await this.queue.holds!(job.id)) continue;
-          // RUNNING without a job in the queue: its worker's lock and data are gone (Redis lost it).
-          if (job.state === 'RUNNING') await this.store.updateJob(job.id, { state: 'QUEUED', stage: null, progress: 0 });
+        for (const listed of pending) {
+          if (await this.queue.holds!(listed.id)) continue;
+          // Read again under the row lock: the list is old, and the job may have finished meanwhile
+          // (a finished job leaves the queue right after its row is written).
+          const job = await this.store.transaction(async (tx) => {
+            const fresh = await tx.lockJob(listed.id);
+            if (!fresh || (fresh.state !== 'QUEUED' && fresh.state !== 'RUNNING')) return undefined;
+            // RUNNING without a job in the queue: its worker's lock and data are gone (Redis lost it).
+            if (fresh.state === 'RUNNING') return tx.updateJob(fresh.id, { state: 'QUEUED', stage: null, progress: 0 });
+            return fresh;
+          });
+          if (!job) continue;
           await this.queue.enqueue(toQueued(job));
           count++;
         }
