@@ -5,10 +5,11 @@
  * voice-index changes made through one process reach the others.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
+import { Client } from 'pg';
 import WebSocket from 'ws';
 
 import { dropPostgresSchema } from '../server/src/store/database';
@@ -256,4 +257,21 @@ it('voice-index changes through API A reach the workers and API B: enrollment ma
   const [again] = await reprocess(apiB, [meetingId], 'IDENTIFY');
   expect((await finished(apiA, again)).state).toBe('SUCCEEDED');
   expect((await meeting(apiA, meetingId)).speakers[0].person).toBeNull();
+});
+
+it('50 concurrent uploads spread over two API processes: every one stored, row and file', async () => {
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => uploadFile({ url: (i % 2 ? apiB : apiA).url, adminToken: ADMIN_TOKEN }, CLIP)));
+  expect(results.map((r) => r.status)).toEqual(Array(50).fill(201));
+  const ids = results.map((r) => r.body.id!);
+  expect(new Set(ids).size).toBe(50);
+  const db = new Client({ connectionString: POSTGRES_URL });
+  await db.connect();
+  try {
+    const rows = await db.query<{ id: string; path: string; bytes: string }>(`select id, path, bytes from "${schema}".uploads where id = any($1)`, [ids]);
+    expect(rows.rowCount).toBe(50);
+    const size = statSync(CLIP).size;
+    for (const row of rows.rows) expect(statSync(path.join(dataDir, row.path)).size).toBe(size);
+  } finally {
+    await db.end();
+  }
 });
