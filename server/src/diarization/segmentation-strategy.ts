@@ -2,7 +2,8 @@ import { TARGET_SAMPLE_RATE } from '../audio/sample-rate';
 import { munkres } from 'munkres';
 
 import { throwIfAborted } from '../common/errors';
-import { FrameWindow, l2Normalize } from '../embedding/embedder';
+import { FrameWindow } from '../embedding/embedder';
+import { l2Normalize } from '../vectors/math';
 import { StrategyContext, StrategyOutput } from './context';
 import { FrameMapper, SpeakerCountAggregator } from './frames';
 import { AudioChunk } from './stream';
