@@ -6,7 +6,7 @@ import { readOnnxMetadata } from '../models/onnx-metadata';
 import { EmbeddingManifestEntry } from '../models/manifest';
 import { resolveEmbeddingModel, ResolvedEmbeddingModel } from '../models/resolve';
 import { DEFAULT_VARIANT, selectVariant, VariantChoice, VariantName } from '../models/variants';
-import { acceleratedProvidersAvailable, ExecutionProvider, InferenceModel, loadModel } from './onnx-session';
+import { acceleratedProvidersAvailable, ExecutionProvider, InferenceModel, loadModel } from '../inference/onnx-session';
 
 /** A window of fbank frames handed to the model: [startFrame, startFrame + numFrames). */
 export interface FrameWindow {
