@@ -130,6 +130,17 @@ export function formatDerTable(perFile: readonly FileDer[], total: DerResult): s
   return [format(header), rule, ...body, rule, format(rows[rows.length - 1])].join('\n');
 }
 
+/** The pooled result of some of a set's files. */
+export function poolOf(files: readonly FileDer[]): DerResult {
+  return poolDer(files.map((f) => f.result));
+}
+
+/** One line for a pooled result: DER and its miss / false alarm / confusion split, in points of scored speech. */
+export function formatPoolLine(name: string, r: DerResult): string {
+  const points = (sec: number): string => percent(share(sec, r.scoredSpeechSec));
+  return `${name}: DER ${percent(r.der)} % (miss ${points(r.missedSec)}, FA ${points(r.falseAlarmSec)}, confusion ${points(r.confusionSec)}; ${r.scoredSpeechSec.toFixed(1)} s scored)`;
+}
+
 /** The turns an RTTM holds for `fileId`; a single-recording RTTM under another file-id is accepted too. */
 function turnsForFile(byFile: Map<string, SpeakerTurn[]>, fileId: string, source: string): SpeakerTurn[] {
   const turns = byFile.get(fileId);
