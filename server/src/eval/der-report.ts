@@ -79,7 +79,7 @@ export async function scoreSet(
 ): Promise<SetDer> {
   const perFile: FileDer[] = [];
   for (const item of items) {
-    const reference = turnsForFile(await readRttmFile(item.rttmPath), item.fileId, item.rttmPath);
+    const reference = await readReferenceTurns(item);
     const hypothesis = await getHypothesis(item);
     const uem = options.uem?.get(item.fileId) ?? item.uem;
     const result = computeDer(reference, hypothesis, {
@@ -91,6 +91,11 @@ export async function scoreSet(
     options.onFileScored?.(item.fileId, perFile.length, items.length);
   }
   return { perFile, total: poolDer(perFile.map((f) => f.result)) };
+}
+
+/** The reference turns of one item. */
+export async function readReferenceTurns(item: DiarizationItem): Promise<SpeakerTurn[]> {
+  return turnsForFile(await readRttmFile(item.rttmPath), item.fileId, item.rttmPath);
 }
 
 /**
