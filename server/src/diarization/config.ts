@@ -67,6 +67,12 @@ export const diarizationConfigSchema = z.object({
       minDurationOnSec: z.number().min(0).default(0.2),
       /** Pauses shorter than this inside one speaker's speech are filled. */
       minDurationOffSec: z.number().min(0).default(0.5),
+      /**
+       * Windows strategy, frames the segmentation marks as overlapped: the second speaker is the global
+       * cluster of the chunk's other active local speaker (local-speakers.ts, pyannote's reconstruct), or
+       * the nearest different speaker in time (nearest-window, the earlier behaviour, and the fallback).
+       */
+      overlapAssignment: z.enum(['local-speakers', 'nearest-window']).default('local-speakers'),
     })
     .prefault({}),
 });
