@@ -68,6 +68,7 @@ export async function clusterSpeakers(input: ClusteringInput, ctx: StrategyConte
       maxSpeakers: config.clustering.maxSpeakers,
       minClusterSize: config.clustering.minClusterSec,
       mergeThresholdCosine: config.clustering.mergeThresholdCosine,
+      spectralCapByAhc: config.clustering.countCapByAhc,
     }),
   );
   ctx.onProgress({ stage: 'clustering', completed: 1, total: 1 });
