@@ -29,6 +29,20 @@ const envSchema = z.object({
   /** Maximum depth of a GraphQL query, and its maximum estimated complexity. */
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(10),
   GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().positive().default(50_000),
+  /** Aliased fields per GraphQL document, and the document's size in bytes (variables not counted). */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().positive().default(100),
+  GRAPHQL_MAX_DOCUMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024),
+  /** graphql-ws: seconds to send connection_init with a token, and the largest message accepted. */
+  WS_INIT_TIMEOUT_SEC: z.coerce.number().positive().default(5),
+  WS_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
 });
 
 export interface ServerConfig {
@@ -47,6 +61,10 @@ export interface ServerConfig {
   identifyThresholdCosine?: number;
   graphqlMaxDepth: number;
   graphqlMaxComplexity: number;
+  graphqlMaxAliases: number;
+  graphqlMaxDocumentBytes: number;
+  wsInitTimeoutSec: number;
+  wsMaxMessageBytes: number;
 }
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -77,6 +95,10 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     identifyThresholdCosine: e.IDENTIFY_THRESHOLD,
     graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
     graphqlMaxComplexity: e.GRAPHQL_MAX_COMPLEXITY,
+    graphqlMaxAliases: e.GRAPHQL_MAX_ALIASES,
+    graphqlMaxDocumentBytes: e.GRAPHQL_MAX_DOCUMENT_BYTES,
+    wsInitTimeoutSec: e.WS_INIT_TIMEOUT_SEC,
+    wsMaxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
     ...overrides,
   };
 }
