@@ -16,10 +16,11 @@ let engine: Engine;
 let server: TestServer;
 let readToken: string;
 let readTokenId: string;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   engine = await Engine.create({ threads: 1 });
-  server = await startTestServer({ backend: 'sqlite', engine });
+  server = await startTestServer({ backend: 'sqlite', engine, log: (...parts: unknown[]) => logLines.push(parts.map(String).join(' ')) });
   const created = await server.gql<{ createToken: { secret: string; token: { id: string } } }>(
     'mutation { createToken(name: "analytics", scope: READ) { secret token { id } } }',
   );
@@ -142,6 +143,26 @@ describe('graphql-ws', () => {
     await server.gql(`mutation { revokeToken(id: "${created.data!.createToken.token.id}") { id } }`);
     const after = await run(client, '{ viewer { scope } }').catch(() => ({ errors: [{ message: 'closed', extensions: { code: 'UNAUTHENTICATED' } }] }));
     expect(after.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('tokens', () => {
+  it('accepts ?token= only on media GETs, and never logs it', async () => {
+    const upload = await fetch(`${server.url}/uploads?token=${server.adminToken}`, { method: 'POST', body: new FormData() });
+    expect(upload.status).toBe(401);
+    jest.spyOn(server.platform.store, 'getMeeting').mockRejectedValue(new Error('disk on fire'));
+    logLines.length = 0;
+    const media = await fetch(`${server.url}/media/m1/audio?token=${readToken}`);
+    expect(media.status).toBe(500);
+    expect(logLines.join('\n')).toMatch(/token=\[redacted\]/);
+    expect(logLines.join('\n')).not.toContain(readToken);
+    expect((await server.gql('{ viewer { scope } }', undefined, readToken)).errors).toBeUndefined();
+  });
+
+  it('sends security headers with Referrer-Policy: no-referrer', async () => {
+    const res = await fetch(`${server.url}/healthz`);
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 });
 

@@ -4,6 +4,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
+import helmet from 'helmet';
 import express, { NextFunction, Request, Response } from 'express';
 import { GraphQLError, GraphQLFormattedError, parse, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -38,6 +39,9 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   const httpServer = createServer(app);
   // Node cuts requests after 300 s by default: a 1 GB upload on a slow link needs longer.
   httpServer.requestTimeout = 0;
+  // The usual security headers; no Referer, so a media URL with ?token= never leaks to another site.
+  // The API serves no HTML (no CSP needed), and the web app on another origin plays its media.
+  app.use(helmet({ referrerPolicy: { policy: 'no-referrer' }, contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   app.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins, maxAge: 600 }));
 
   // Without a valid token only the status leaves (no database text, host or path); details need one.
@@ -50,7 +54,7 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
 
   const authenticate = (need: 'read' | 'admin') => async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const viewer = await platform.tokens.authenticate(req.headers.authorization ?? bearerFromQuery(req));
+      const viewer = await platform.tokens.authenticate(req.headers.authorization ?? mediaBearerFromQuery(req));
       if (need === 'admin' && viewer.scope !== 'admin') {
         res
           .status(403)
@@ -220,8 +224,12 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   };
 }
 
-/** <audio src> cannot send headers: media URLs may carry the token as ?token=. */
-function bearerFromQuery(req: Request): string | undefined {
+/**
+ * <audio src> cannot send headers: media GETs (mounted under /media) may carry the token as ?token=.
+ * Nowhere else: a token in a URL ends up in histories and proxies.
+ */
+function mediaBearerFromQuery(req: Request): string | undefined {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.originalUrl.startsWith('/media/')) return undefined;
   const token = req.query.token;
   return typeof token === 'string' && token ? `Bearer ${token}` : undefined;
 }
