@@ -183,3 +183,24 @@ describe('/healthz', () => {
 });
 
 it('leaves the READ token usable', () => expect(readTokenId).toBeTruthy());
+
+describe('per-token rate limit', () => {
+  it('answers 429 with Retry-After beyond the limit, other tokens unaffected', async () => {
+    const limited = await startTestServer({ backend: 'sqlite', engine, config: { rateLimitPoints: 3, rateLimitWindowSec: 60 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await limited.gql('{ viewer { scope } }')).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const res = await fetch(`${limited.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${limited.adminToken}` },
+        body: JSON.stringify({ query: '{ viewer { scope } }' }),
+      });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await limited.gql('{ viewer { scope } }', undefined, 'another-token')).status).not.toBe(429);
+    } finally {
+      await limited.stop();
+    }
+  });
+});

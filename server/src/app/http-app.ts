@@ -19,6 +19,7 @@ import { jitGateway } from '../graphql/jit-gateway';
 import { buildPlatformSchema } from '../graphql/schema';
 import { errorMiddleware, notFoundHandler, sendAppError } from '../http/errors';
 import { createMediaRouter } from '../http/media';
+import { createRateLimiter, rateLimitMiddleware } from '../http/rate-limit';
 import { createUploadHandler } from '../http/uploads';
 import { RunningPlatform } from './platform';
 
@@ -45,6 +46,10 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   app.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins, maxAge: 600 }));
 
   // Without a valid token only the status leaves (no database text, host or path); details need one.
+  // In memory per process; the scale-out wiring may pass its ioredis client as `redis`.
+  const rateLimit = rateLimitMiddleware(createRateLimiter({ points: config.rateLimitPoints, windowSec: config.rateLimitWindowSec }));
+  app.use(['/graphql', '/uploads', '/media'], rateLimit);
+
   app.get('/healthz', async (req, res) => {
     const report = await health(platform);
     const status = report.ok ? 'ok' : 'unavailable';

@@ -37,6 +37,9 @@ const envSchema = z.object({
     .positive()
     .default(32 * 1024),
   /** graphql-ws: seconds to send connection_init with a token, and the largest message accepted. */
+  /** Requests per token (or address without one) per window; generous for the server benchmark's 50 clients. */
+  RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(60_000),
+  RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().positive().default(60),
   WS_INIT_TIMEOUT_SEC: z.coerce.number().positive().default(5),
   WS_MAX_MESSAGE_BYTES: z.coerce
     .number()
@@ -71,6 +74,8 @@ export interface ServerConfig {
   graphqlMaxComplexity: number;
   graphqlMaxAliases: number;
   graphqlMaxDocumentBytes: number;
+  rateLimitPoints: number;
+  rateLimitWindowSec: number;
   wsInitTimeoutSec: number;
   wsMaxMessageBytes: number;
   redisUrl?: string;
@@ -117,6 +122,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     graphqlMaxComplexity: e.GRAPHQL_MAX_COMPLEXITY,
     graphqlMaxAliases: e.GRAPHQL_MAX_ALIASES,
     graphqlMaxDocumentBytes: e.GRAPHQL_MAX_DOCUMENT_BYTES,
+    rateLimitPoints: e.RATE_LIMIT_POINTS,
+    rateLimitWindowSec: e.RATE_LIMIT_WINDOW_SEC,
     wsInitTimeoutSec: e.WS_INIT_TIMEOUT_SEC,
     wsMaxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
     redisUrl,
