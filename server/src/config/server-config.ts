@@ -29,6 +29,23 @@ const envSchema = z.object({
   /** Maximum depth of a GraphQL query, and its maximum estimated complexity. */
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(10),
   GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().positive().default(50_000),
+  /** Aliased fields per GraphQL document, and the document's size in bytes (variables not counted). */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().positive().default(100),
+  GRAPHQL_MAX_DOCUMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024),
+  /** graphql-ws: seconds to send connection_init with a token, and the largest message accepted. */
+  /** Requests per token (or address without one) per window; generous for the server benchmark's 50 clients. */
+  RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(60_000),
+  RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().positive().default(60),
+  WS_INIT_TIMEOUT_SEC: z.coerce.number().positive().default(5),
+  WS_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /** Scale out (docs/scale-out.md): a redis:// URL switches jobs to BullMQ workers (`npm run worker`). */
   REDIS_URL: z.string().optional(),
   JOB_MAX_ATTEMPTS: z.coerce.number().int().positive().default(3),
@@ -55,6 +72,12 @@ export interface ServerConfig {
   identifyThresholdCosine?: number;
   graphqlMaxDepth: number;
   graphqlMaxComplexity: number;
+  graphqlMaxAliases: number;
+  graphqlMaxDocumentBytes: number;
+  rateLimitPoints: number;
+  rateLimitWindowSec: number;
+  wsInitTimeoutSec: number;
+  wsMaxMessageBytes: number;
   redisUrl?: string;
   jobMaxAttempts: number;
   jobStallTimeoutMs: number;
@@ -97,6 +120,12 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     identifyThresholdCosine: e.IDENTIFY_THRESHOLD,
     graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
     graphqlMaxComplexity: e.GRAPHQL_MAX_COMPLEXITY,
+    graphqlMaxAliases: e.GRAPHQL_MAX_ALIASES,
+    graphqlMaxDocumentBytes: e.GRAPHQL_MAX_DOCUMENT_BYTES,
+    rateLimitPoints: e.RATE_LIMIT_POINTS,
+    rateLimitWindowSec: e.RATE_LIMIT_WINDOW_SEC,
+    wsInitTimeoutSec: e.WS_INIT_TIMEOUT_SEC,
+    wsMaxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
     redisUrl,
     jobMaxAttempts: e.JOB_MAX_ATTEMPTS,
     jobStallTimeoutMs: Math.round(e.JOB_STALL_TIMEOUT_S * 1000),
