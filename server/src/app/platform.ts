@@ -14,7 +14,8 @@ import { MeetingService } from '../services/meeting.service';
 import { EnrollmentIndex, PeopleService } from '../services/people.service';
 import { carryOver } from '../speakers/carry-over';
 import { SpeakerDirectory } from '../speakers/speaker-directory';
-import { BlobStore, LocalBlobStore } from '../storage/blob-store';
+import { BlobStore } from '../storage/blob-store';
+import { openBlobStore } from '../storage/open-blob-store';
 import { createMediaDerivatives } from '../storage/media-derivatives';
 import { openStore } from '../store/database';
 import { Store } from '../store/types';
@@ -43,7 +44,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await store.migrate();
-    const blobs = new LocalBlobStore(config.dataDir);
+    const blobs = openBlobStore(config);
     const admin = ensureAdminToken(config.dataDir, config.adminToken);
     const engine =
       options.engine ?? (await Engine.create({ threads: config.engineThreads, embeddingModel: config.embeddingModel, strategy: config.strategy, log }));
@@ -154,7 +155,7 @@ function enrollmentIndex(directory: SpeakerDirectory): EnrollmentIndex {
 /** Playable copy and peaks next to the meeting, under meetings/<id>/. */
 function mediaPreparer(blobs: BlobStore): MediaPreparer {
   return {
-    absolutePath: (key) => blobs.absolutePath(key),
+    withLocalFile: (key, use) => blobs.withLocalFile(key, use),
     async prepare(meeting, signal) {
       const made = await createMediaDerivatives({ blobs, sourceKey: meeting.audioPath, targetPrefix: `meetings/${meeting.id}`, signal });
       return { playablePath: made.playableKey, peaksPath: made.peaksKey, durationSec: made.durationSec };

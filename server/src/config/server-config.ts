@@ -14,6 +14,8 @@ const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().optional(),
+  /** s3://bucket[/prefix]: recordings in object storage (AWS_* variables configure the client); default: files in DATA_DIR. */
+  STORAGE_URL: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   IMPORT_DIR: z.string().optional(),
   /** Jobs that run at once; each diarization uses ENGINE_THREADS cores. */
@@ -36,6 +38,7 @@ export interface ServerConfig {
   host: string;
   dataDir: string;
   databaseUrl?: string;
+  storageUrl?: string;
   adminToken?: string;
   importDir?: string;
   jobConcurrency: number;
@@ -61,6 +64,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL || undefined,
+    storageUrl: e.STORAGE_URL || undefined,
     adminToken: e.ADMIN_TOKEN,
     importDir: e.IMPORT_DIR ? path.resolve(e.IMPORT_DIR) : undefined,
     jobConcurrency: e.JOB_CONCURRENCY,
