@@ -57,6 +57,10 @@ export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): S3ClientCo
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   return {
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    // Checksums only where S3 requires them: S3-compatible servers (MinIO, moto) answer multipart objects
+    // with a composite checksum that the SDK's default whole-object validation rejects.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
   };
 }
