@@ -11,4 +11,21 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Owners: the database drivers and the query builder live in store/ alone (the only SQL).
+  {
+    files: ['server/src/**/*.ts'],
+    ignores: ['server/src/store/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'kysely', message: 'Only server/src/store/ talks to the database: add a Store method instead.' },
+            { name: 'pg', message: 'Only server/src/store/ talks to the database: add a Store method instead.' },
+            { name: 'better-sqlite3', message: 'Only server/src/store/ talks to the database: add a Store method instead.' },
+          ],
+        },
+      ],
+    },
+  },
 );
