@@ -2,11 +2,11 @@
  * Object storage against an S3-compatible server on this machine (moto in server mode, installed by
  * `.ci/run` into .venv-moto): the S3 BlobStore on its own (multipart upload, ranges, aborted writes,
  * prefixes), then the platform with STORAGE_URL=s3://... — upload, diarize, play a Range, delete the
- * meeting and its objects are gone.
+ * meeting and its objects are gone; and the migration of an embedded deployment to PostgreSQL + S3.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,7 +15,8 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { Engine } from '../server/src/diarization/engine';
 import { S3BlobStore, s3ClientConfig, parseS3Url } from '../server/src/storage/s3-blob-store';
-import { startTestServer, TestServer, uploadFile, waitFor } from './support/platform';
+import { migrateEmbedded } from '../server/src/storage/migrate-embedded';
+import { POSTGRES_URL, startTestServer, TestServer, uploadFile, waitFor } from './support/platform';
 
 const MOTO = path.resolve(__dirname, '../.venv-moto/bin/moto_server');
 const SAMPLE = path.resolve(__dirname, '../../shared/data/dev/diarization/pyannote_sample.wav');
@@ -43,6 +44,35 @@ async function read(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** Uploads the sample, makes a meeting and waits for its diarization to succeed; returns the meeting id. */
+async function diarizedMeeting(server: TestServer): Promise<string> {
+  const upload = await uploadFile(server, SAMPLE);
+  expect(upload.status).toBe(201);
+  const created = await server.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>(
+    'mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "on S3" }) { id latestJob { id } } }',
+    { u: upload.body.id },
+  );
+  expect(created.errors).toBeUndefined();
+  const { id: meetingId, latestJob } = created.data!.createMeeting;
+  const job = await waitFor('the diarization', async () => {
+    const res = await server.gql<{ job: { state: string; errorMessage?: string } }>('query($id: ID!) { job(id: $id) { state errorMessage } }', {
+      id: latestJob.id,
+    });
+    return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(res.data!.job.state) ? res.data!.job : undefined;
+  });
+  expect(job).toEqual({ state: 'SUCCEEDED', errorMessage: null });
+  return meetingId;
+}
+
+async function meetingCounts(server: TestServer, id: string): Promise<{ speakerCount: number; turns: { totalCount: number } }> {
+  const view = await server.gql<{ meeting: { speakerCount: number; turns: { totalCount: number } } }>(
+    'query($id: ID!) { meeting(id: $id) { speakerCount turns { totalCount } } }',
+    { id },
+  );
+  expect(view.errors).toBeUndefined();
+  return view.data!.meeting;
 }
 
 describeS3('S3 object storage (moto)', () => {
@@ -150,31 +180,13 @@ describeS3('S3 object storage (moto)', () => {
     });
 
     test('upload, diarize, play a Range, delete the meeting: its objects are gone', async () => {
-      const upload = await uploadFile(server, SAMPLE);
-      expect(upload.status).toBe(201);
-      expect(await store.listKeys()).toEqual([expect.stringMatching(/^uploads\/[^/]+\/original\.wav$/)]);
-
-      const created = await server.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>(
-        'mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "on S3" }) { id latestJob { id } } }',
-        { u: upload.body.id },
-      );
-      expect(created.errors).toBeUndefined();
-      const { id: meetingId, latestJob } = created.data!.createMeeting;
-      const job = await waitFor('the diarization on S3', async () => {
-        const res = await server.gql<{ job: { state: string; errorMessage?: string } }>('query($id: ID!) { job(id: $id) { state errorMessage } }', {
-          id: latestJob.id,
-        });
-        return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(res.data!.job.state) ? res.data!.job : undefined;
-      });
-      expect(job).toEqual({ state: 'SUCCEEDED', errorMessage: null });
-      const view = await server.gql<{ meeting: { speakerCount: number; turns: { totalCount: number } } }>(
-        'query($id: ID!) { meeting(id: $id) { speakerCount turns { totalCount } } }',
-        { id: meetingId },
-      );
-      expect(view.data!.meeting.speakerCount).toBeGreaterThanOrEqual(2);
-      expect(view.data!.meeting.turns.totalCount).toBeGreaterThan(0);
+      const meetingId = await diarizedMeeting(server);
+      const counts = await meetingCounts(server, meetingId);
+      expect(counts.speakerCount).toBeGreaterThanOrEqual(2);
+      expect(counts.turns.totalCount).toBeGreaterThan(0);
       const keys = await store.listKeys();
       expect(keys).toEqual(expect.arrayContaining([`meetings/${meetingId}/playable.webm`, `meetings/${meetingId}/peaks.dat`]));
+      expect(keys.filter((k) => k.startsWith('uploads/'))).toEqual([expect.stringMatching(/^uploads\/[^/]+\/original\.wav$/)]);
 
       // Playback streams the object from S3, range included.
       const playable = await read(store.createReadStream(`meetings/${meetingId}/playable.webm`));
@@ -190,5 +202,54 @@ describeS3('S3 object storage (moto)', () => {
       const gone = await fetch(`${server.url}/media/${meetingId}/audio`, { headers: auth });
       expect(gone.status).toBe(404);
     }, 300_000);
+  });
+
+  describe('npm run migrate:embedded (SQLite + local files → PostgreSQL + S3)', () => {
+    let engine: Engine;
+    beforeAll(async () => {
+      engine = await Engine.create({ threads: 2 });
+    }, 120_000);
+    afterAll(async () => {
+      await engine?.release();
+    });
+
+    test('a diarized embedded meeting serves the same from PostgreSQL + S3; a second run refuses the non-empty target', async () => {
+      const embedded = await startTestServer({ backend: 'sqlite', engine });
+      const meetingId = await diarizedMeeting(embedded);
+      const before = await meetingCounts(embedded, meetingId);
+      await embedded.stop({ keepData: true });
+
+      const bucket = await newStore();
+      const schema = `t_${randomBytes(6).toString('hex')}`;
+      const toDatabase = `${POSTGRES_URL}?schema=${schema}`;
+      const result = await migrateEmbedded({ dataDir: embedded.dataDir, toDatabase, toStorage: `s3://${bucket.bucket}` });
+      expect(result.rows).toEqual(expect.objectContaining({ meetings: 1, uploads: 1, turns: before.turns.totalCount }));
+      expect(result.blobs).toBe(3); // original, playable copy, peaks
+      expect((await bucket.listKeys()).sort()).toEqual([
+        expect.stringMatching(/^meetings\/.*\/peaks\.dat$/),
+        expect.stringMatching(/^meetings\/.*\/playable\.webm$/),
+        expect.stringMatching(/^uploads\//),
+      ]);
+      await expect(migrateEmbedded({ dataDir: embedded.dataDir, toDatabase, toStorage: `s3://${bucket.bucket}` })).rejects.toThrow(
+        /already has rows in "uploads": migrate into an empty database/,
+      );
+
+      // The migrated deployment: PostgreSQL + S3 and a fresh, empty DATA_DIR (nothing read from the old one).
+      const scaled = await startTestServer({ backend: 'postgres', pgSchema: schema, engine, config: { storageUrl: `s3://${bucket.bucket}` } });
+      try {
+        expect(await meetingCounts(scaled, meetingId)).toEqual(before);
+        const ranged = await fetch(`${scaled.url}/media/${meetingId}/audio`, {
+          headers: { authorization: `Bearer ${scaled.adminToken}`, range: 'bytes=0-99' },
+        });
+        expect(ranged.status).toBe(206);
+        expect((await ranged.arrayBuffer()).byteLength).toBe(100);
+        // New work on the migrated deployment: batch-note sequences and ids continue without clashes.
+        const again = await diarizedMeeting(scaled);
+        expect(again).not.toBe(meetingId);
+      } finally {
+        await scaled.stop();
+        rmSync(embedded.dataDir, { recursive: true, force: true });
+      }
+    }, 400_000);
   });
 });
