@@ -1,6 +1,38 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// --- Heavy-dependency owners (issue 11, item 3): each native/heavy package is imported by one folder only.
+// A later block replaces an earlier block's `no-restricted-imports`, so every folder gets the full list
+// minus the packages it owns.
+const STORE_MESSAGE = 'Only server/src/store/ talks to the database: add a Store method instead.';
+const OWNED_PACKAGES = {
+  'onnxruntime-node': 'server/src/inference',
+  'hnswlib-node': 'server/src/vectors',
+  'fluent-ffmpeg': 'server/src/audio',
+  // The database drivers and the query builder live in store/ alone (the only SQL).
+  kysely: 'server/src/store',
+  pg: 'server/src/store',
+  'better-sqlite3': 'server/src/store',
+};
+const messageFor = (name, owner) =>
+  owner === 'server/src/store' ? STORE_MESSAGE : `Only ${owner}/ imports ${name}; use what that module exports.`;
+const restrictOwnedImports = (except) => [
+  'error',
+  {
+    paths: Object.entries(OWNED_PACKAGES)
+      .filter(([, owner]) => owner !== except)
+      .map(([name, owner]) => ({ name, message: messageFor(name, owner) })),
+  },
+];
+const ownerRules = [
+  { files: ['server/src/**/*.ts'], rules: { 'no-restricted-imports': restrictOwnedImports(null) } },
+  ...[...new Set(Object.values(OWNED_PACKAGES))].map((owner) => ({
+    files: [`${owner}/**/*.ts`],
+    rules: { 'no-restricted-imports': restrictOwnedImports(owner) },
+  })),
+];
+// --- end of heavy-dependency owners
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.scratch/**', 'web/.next/**', 'models/.venv/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -11,21 +43,5 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  // Owners: the database drivers and the query builder live in store/ alone (the only SQL).
-  {
-    files: ['server/src/**/*.ts'],
-    ignores: ['server/src/store/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            { name: 'kysely', message: 'Only server/src/store/ talks to the database: add a Store method instead.' },
-            { name: 'pg', message: 'Only server/src/store/ talks to the database: add a Store method instead.' },
-            { name: 'better-sqlite3', message: 'Only server/src/store/ talks to the database: add a Store method instead.' },
-          ],
-        },
-      ],
-    },
-  },
+  ...ownerRules,
 );

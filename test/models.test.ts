@@ -3,7 +3,7 @@ import path from 'node:path';
 import { InvalidArgumentError, ModelMismatchError, ModelMissingError } from '../server/src/common/errors';
 import { sharedDir } from '../server/src/common/paths';
 import { SpeakerEmbedder } from '../server/src/embedding/embedder';
-import { loadModel, OnnxModel } from '../server/src/embedding/onnx-session';
+import { loadModel, OnnxModel } from '../server/src/inference/onnx-session';
 import { readOnnxMetadata } from '../server/src/models/onnx-metadata';
 import { resolveEmbeddingModel, resolveSegmentationModel } from '../server/src/models/resolve';
 import { Segmenter } from '../server/src/segmentation/segmenter';

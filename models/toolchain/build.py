@@ -15,7 +15,9 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -93,32 +95,96 @@ def find(file: str, search_dirs: list[Path]) -> Path | None:
     return None
 
 
-def build_int8(source: Path, tmp: Path, recipe: dict, windows: np.ndarray, trained: bool) -> dict:
-    cal = windows[: recipe.get("calibrationWindows", len(windows))]
+@dataclass(frozen=True)
+class Recipe:
+    """A variant's recipe from models/manifest.json, typed. `raw` is what is hashed and recorded, so
+    build records written before this class existed stay fresh."""
+
+    method: str
+    raw: dict = field(repr=False)
+    keep_float: list[str] = field(default_factory=list)
+    calibration_windows: int | None = None
+    # int8
+    candidates: list[str] = field(default_factory=list)
+    weight_only_int8: list[str] | None = None
+    per_channel: bool = False
+    weight_only_group_size: int | None = None
+    parity_levels_db: list[float] = field(default_factory=list)
+    # prune
+    target: str | None = None
+    fraction: float | None = None
+    recovery: str | None = None
+
+    @staticmethod
+    def from_dict(raw: dict) -> "Recipe":
+        if "method" not in raw:
+            raise BuildError(f"recipe {raw} has no method (known: {', '.join(sorted(VARIANT_BUILDERS))})")
+        return Recipe(
+            method=raw["method"],
+            raw=raw,
+            keep_float=list(raw.get("keepFloat", [])),
+            calibration_windows=raw.get("calibrationWindows"),
+            candidates=list(raw.get("candidates", [])),
+            weight_only_int8=raw.get("weightOnlyInt8"),
+            per_channel=raw.get("perChannel", False),
+            weight_only_group_size=raw.get("weightOnlyGroupSize"),
+            parity_levels_db=list(raw.get("parityLevelsDb", [])),
+            target=raw.get("target"),
+            fraction=raw.get("fraction"),
+            recovery=raw.get("recovery"),
+        )
+
+    @property
+    def builder(self) -> str:
+        """Registry key: the method, and for pruning what is pruned."""
+        return f"{self.method}:{self.target}" if self.method == "prune" else self.method
+
+    def calibration(self, windows: np.ndarray) -> np.ndarray:
+        return windows[: self.calibration_windows if self.calibration_windows is not None else len(windows)]
+
+
+@dataclass
+class VariantJob:
+    """Everything one variant build needs: the source model, its calibration windows, where to write."""
+
+    label: str  # "<model>/<variant>" for messages
+    recipe: Recipe
+    source: Path
+    windows: np.ndarray
+    meta: dict
+    trained: bool
+    torch_model: Callable[[], torch.nn.Module] | None
+
+
+def _int8_static_qdq(job: VariantJob, source: Path, out: Path) -> None:
+    quantize_static_qdq(source, out, job.recipe.calibration(job.windows), job.recipe.keep_float)
+
+
+def _int8_dynamic(job: VariantJob, source: Path, out: Path) -> None:
+    r = job.recipe
+    quantize_dynamic_int8(source, out, r.keep_float, weight_only=r.weight_only_int8, per_channel=r.per_channel, weight_only_group=r.weight_only_group_size)
+
+
+INT8_CANDIDATES: dict[str, Callable[[VariantJob, Path, Path], None]] = {"static-qdq": _int8_static_qdq, "dynamic": _int8_dynamic}
+
+
+def build_int8(job: VariantJob, tmp: Path) -> dict:
+    recipe, source, windows = job.recipe, job.source, job.windows
     held = windows[1::2] if len(windows) > 1 else windows
     results = {}
     with tempfile.TemporaryDirectory() as work:
-        for cand in recipe["candidates"]:
+        for cand in recipe.candidates:
+            quantize = INT8_CANDIDATES.get(cand)
+            if quantize is None:
+                raise BuildError(f"unknown int8 candidate {cand!r} (known: {', '.join(INT8_CANDIDATES)})")
             path = Path(work) / f"{cand}.onnx"
             t0 = time.perf_counter()
-            if cand == "static-qdq":
-                quantize_static_qdq(source, path, cal, recipe.get("keepFloat", []))
-            elif cand == "dynamic":
-                quantize_dynamic_int8(
-                    source,
-                    path,
-                    recipe.get("keepFloat", []),
-                    weight_only=recipe.get("weightOnlyInt8"),
-                    per_channel=recipe.get("perChannel", False),
-                    weight_only_group=recipe.get("weightOnlyGroupSize"),
-                )
-            else:
-                raise BuildError(f"unknown int8 candidate {cand!r} (known: static-qdq, dynamic)")
+            quantize(job, source, path)
             figures = measure(path, source, held)
             figures["buildSec"] = round(time.perf_counter() - t0, 1)
             # Recordings come loud and quiet: parity must hold at every level, so the worst level counts.
             levels = {}
-            for db in recipe.get("parityLevelsDb", []):
+            for db in recipe.parity_levels_db:
                 shifted = measure(path, source, shift_level(held, db), repeats=1)
                 levels[f"{db:+g} dB"] = {"cosMean": shifted["cosMean"], "cosP5": shifted["cosP5"]}
             if levels:
@@ -128,57 +194,76 @@ def build_int8(source: Path, tmp: Path, recipe: dict, windows: np.ndarray, train
             results[cand] = figures
             at_levels = f" (worst of 0 dB and {', '.join(levels)})" if levels else ""
             log(f"  int8 candidate {cand}: cos mean {figures['cosMean']:.4f}, p5 {figures['cosP5']:.4f}{at_levels}, {figures['bytes'] / 1e6:.2f} MB, {figures['windowsPerSec1T']:.0f} windows/s (1 thread)")
-        passing = [c for c in results if not trained or results[c]["cosMean"] >= PARITY_MIN]
+        passing = [c for c in results if not job.trained or results[c]["cosMean"] >= PARITY_MIN]
         if not passing:
             best = max(results, key=lambda c: results[c]["cosMean"])
             log(f"  no int8 candidate reaches cosine {PARITY_MIN}; keeping the closest ({best})")
             passing = [best]
         chosen = max(passing, key=lambda c: results[c]["windowsPerSec1T"])
         shutil.copy(Path(work) / f"{chosen}.onnx", tmp)
-    rule = f"fastest candidate with mean cosine >= {PARITY_MIN} on held-out calibration windows (at every level of parityLevelsDb)" if trained else "fastest candidate (untrained weights: parity not meaningful)"
+    rule = f"fastest candidate with mean cosine >= {PARITY_MIN} on held-out calibration windows (at every level of parityLevelsDb)" if job.trained else "fastest candidate (untrained weights: parity not meaningful)"
     return {
         "chosen": chosen,
         "rule": rule,
         "candidates": results,
-        "keepFloat": recipe.get("keepFloat", []),
-        "weightOnlyInt8": recipe.get("weightOnlyInt8", []),
-        "perChannel": recipe.get("perChannel", False),
-        "weightOnlyGroupSize": recipe.get("weightOnlyGroupSize"),
+        "keepFloat": recipe.keep_float,
+        "weightOnlyInt8": recipe.weight_only_int8 if recipe.weight_only_int8 is not None else [],
+        "perChannel": recipe.per_channel,
+        "weightOnlyGroupSize": recipe.weight_only_group_size,
     }
 
 
-def build_variant(name: str, entry: dict, source: Path, vname: str, variant: dict, calib_dir: Path, torch_model: callable | None) -> dict | None:
-    recipe = variant["recipe"]
+def build_fp16(job: VariantJob, tmp: Path) -> dict:
+    convert_fp16(job.source, tmp, job.recipe.keep_float)
+    return {"keepFloat": job.recipe.keep_float, **measure(tmp, job.source, job.windows[1::2])}
+
+
+def build_pruned_lstm(job: VariantJob, tmp: Path) -> dict:
+    r = job.recipe
+    info = prune_lstm_model(job.source, tmp, r.calibration(job.windows)[::2], r.fraction, r.recovery is not None)
+    info.update(measure(tmp, job.source, job.windows[1::2]))
+    return info
+
+
+def build_pruned_campplus(job: VariantJob, tmp: Path) -> dict | None:
+    r = job.recipe
+    if job.torch_model is None:
+        log(f"  {job.label.split('/')[-1]}: skipped: pruning an ONNX-only CAM++ needs its PyTorch checkpoint (python -m toolchain.export --checkpoint)")
+        return None
+    model = job.torch_model()
+    before = count_parameters(model)
+    info = prune_campplus(model, r.fraction, r.calibration(job.windows) if r.recovery == "mean-compensation" else None)
+    info["parameters"] = [before, count_parameters(model)]
+    export_mod.export_module(model, tmp, {**job.meta, "pruning": f"bottleneck channels {info['bottleneckChannels'][0]} -> {info['bottleneckChannels'][1]} ({r.fraction:.0%})"})
+    info.update(measure(tmp, job.source, job.windows[1::2]))
+    return info
+
+
+# Variant builders by Recipe.builder; each writes the variant to `tmp` and returns its figures for
+# the build record, or None to skip it. A new kind of variant is one function and one entry here.
+VARIANT_BUILDERS: dict[str, Callable[[VariantJob, Path], dict | None]] = {
+    "int8": build_int8,
+    "fp16": build_fp16,
+    "prune:lstm-hidden-units": build_pruned_lstm,
+    "prune:campplus-bottleneck-channels": build_pruned_campplus,
+}
+
+
+def build_variant(name: str, entry: dict, source: Path, vname: str, recipe: Recipe, out: Path, source_sha: str, calib_dir: Path, torch_model: Callable[[], torch.nn.Module] | None) -> dict | None:
+    builder = VARIANT_BUILDERS.get(recipe.builder)
+    if builder is None:
+        raise BuildError(f"{name}/{vname}: unknown recipe {recipe.raw} (known builders: {', '.join(VARIANT_BUILDERS)})")
     meta = check_embedding_contract(source)
     global_mean = meta.get("feature_normalize_type", "").strip() == "global-mean"
     frames = round(entry["windowSec"] * 100)
     windows = load_windows(calib_dir / f"{entry['fbankRecipe']}-{frames}f.npy", global_mean)
-    trained = not entry.get("untrained", False)
+    job = VariantJob(label=f"{name}/{vname}", recipe=recipe, source=source, windows=windows, meta=meta, trained=not entry.get("untrained", False), torch_model=torch_model)
     with tempfile.TemporaryDirectory() as work:
         tmp = Path(work) / "out.onnx"
-        method = recipe["method"]
-        if method == "int8":
-            info = build_int8(source, tmp, recipe, windows, trained)
-        elif method == "fp16":
-            convert_fp16(source, tmp, recipe.get("keepFloat", []))
-            info = {"keepFloat": recipe.get("keepFloat", []), **measure(tmp, source, windows[1::2])}
-        elif method == "prune" and recipe["target"] == "lstm-hidden-units":
-            info = prune_lstm_model(source, tmp, windows[: recipe.get("calibrationWindows", len(windows)) : 2], recipe["fraction"], recipe.get("recovery") is not None)
-            info.update(measure(tmp, source, windows[1::2]))
-        elif method == "prune" and recipe["target"] == "campplus-bottleneck-channels":
-            if torch_model is None:
-                log(f"  {vname}: skipped: pruning an ONNX-only CAM++ needs its PyTorch checkpoint (python -m toolchain.export --checkpoint)")
-                return None
-            model = torch_model()
-            cal = windows[: recipe.get("calibrationWindows", len(windows))]
-            before = count_parameters(model)
-            info = prune_campplus(model, recipe["fraction"], cal if recipe.get("recovery") == "mean-compensation" else None)
-            info["parameters"] = [before, count_parameters(model)]
-            export_mod.export_module(model, tmp, {**meta, "pruning": f"bottleneck channels {info['bottleneckChannels'][0]} -> {info['bottleneckChannels'][1]} ({recipe['fraction']:.0%})"})
-            info.update(measure(tmp, source, windows[1::2]))
-        else:
-            raise BuildError(f"{name}/{vname}: unknown recipe {recipe}")
-        return finish(tmp, Path(variant["_out"]), variant["_source_sha"], recipe, info)
+        info = builder(job, tmp)
+        if info is None:
+            return None
+        return finish(tmp, out, source_sha, recipe.raw, info)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,12 +317,13 @@ def main(argv: list[str] | None = None) -> int:
             source, variant_source_sha = found, sha
         for vname, variant in variants.items():
             out = args.cache / variant["file"]
-            if not args.force and is_fresh(out, variant_source_sha, variant["recipe"]):
+            recipe = Recipe.from_dict(variant["recipe"])
+            if not args.force and is_fresh(out, variant_source_sha, recipe.raw):
                 fresh += 1
                 continue
-            log(f"{name}: building {vname} ({variant['recipe']['method']})")
+            log(f"{name}: building {vname} ({recipe.method})")
             t0 = time.perf_counter()
-            record = build_variant(name, entry, source, vname, {**variant, "_out": str(out), "_source_sha": variant_source_sha}, calib_dir, torch_model)
+            record = build_variant(name, entry, source, vname, recipe, out, variant_source_sha, calib_dir, torch_model)
             if record is None:
                 skipped += 1
                 continue

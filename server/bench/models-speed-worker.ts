@@ -2,7 +2,7 @@
  * One model, one thread count, in a process of its own: load, then single-window latency (median of 30)
  * and batched throughput (32 windows per call, best of 5); prints one JSON line with the peak RSS.
  */
-import { loadModel } from '../src/embedding/onnx-session';
+import { loadModel } from '../src/inference/onnx-session';
 
 async function main(): Promise<void> {
   const [modelPath, threadsArg, framesArg] = process.argv.slice(2);

@@ -1,11 +1,20 @@
+import cluster from 'node:cluster';
+
 import { loadServerConfig } from '../config/server-config';
 import { AppError } from '../common/errors';
 import { createHttpServer } from './http-app';
 import { createPlatform } from './platform';
 
-/** `npm run serve`: the platform on the embedded defaults (or what the environment says). */
+/**
+ * `npm run serve`: the platform on the embedded defaults (or what the environment says). With
+ * REDIS_URL it is an API process only (jobs run in `npm run worker`), and API_PROCESSES=N forks N
+ * of them sharing the port (node:cluster).
+ */
 async function main(): Promise<void> {
   const config = loadServerConfig();
+  if (config.apiProcesses > 1 && !config.redisUrl)
+    throw new AppError('INVALID_ARGUMENT', 'API_PROCESSES > 1 needs REDIS_URL (shared queue and live updates) and a postgres:// DATABASE_URL.');
+  if (config.apiProcesses > 1 && cluster.isPrimary) return runCluster(config.apiProcesses);
   const platform = await createPlatform(config);
   const http = await createHttpServer(platform);
   const address = http.server.address();
@@ -26,6 +35,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** The primary only forks and restarts API processes; each one listens on the shared port. */
+function runCluster(count: number): void {
+  let stopping = false;
+  for (let i = 0; i < count; i++) cluster.fork();
+  cluster.on('exit', (worker, code) => {
+    if (stopping) return;
+    console.error(`API process ${worker.process.pid} exited (code ${code}); starting another`);
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import { ensureAdminToken, TokenAuthenticator } from '../auth/tokens';
 import { AppError } from '../common/errors';
@@ -8,6 +10,9 @@ import { createPubSub, PubSub } from '../graphql/schema';
 import { createJobHandlers, MediaPreparer, SpeakerIdentity } from '../jobs/handlers';
 import { JobProgressEvent, JobService } from '../jobs/job-service';
 import { InProcessQueue } from '../jobs/in-process-queue';
+import { BullMqQueue } from '../jobs/bullmq-queue';
+import { CHANNELS, RedisEvents } from '../pubsub/redis-events';
+import { migrateUnderLock } from '../store/migration-lock';
 import { JobQueue } from '../jobs/queue';
 import { WebhookNotifier } from '../jobs/webhooks';
 import { MeetingService } from '../services/meeting.service';
@@ -35,42 +40,80 @@ export interface PlatformOptions {
   log?: (line: string) => void;
   /** An engine already loaded (tests share one across servers). */
   engine?: Engine;
+  /**
+   * embedded (default): one process does everything. With REDIS_URL: `api` enqueues and serves,
+   * never running jobs; `worker` runs jobs.
+   */
+  role?: 'embedded' | 'api' | 'worker';
+}
+
+/** A voice-index invalidation: another process changed enrollments, people or speakers. */
+interface VoiceIndexInvalidation {
+  origin: string;
+  what: string;
 }
 
 /** Builds every part of the server from its configuration: store, files, engine, index, jobs. */
 export async function createPlatform(config: ServerConfig, options: PlatformOptions = {}): Promise<RunningPlatform> {
   const log = options.log ?? ((line: string) => console.log(line));
   mkdirSync(config.dataDir, { recursive: true });
+  const role = options.role ?? (config.redisUrl ? 'api' : 'embedded');
+  if (role !== 'embedded' && !config.redisUrl) throw new AppError('INVALID_ARGUMENT', `A separate ${role} process needs REDIS_URL (the shared queue).`);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const redis = config.redisUrl ? new RedisEvents(config.redisUrl, log) : undefined;
+  // With several processes the index files are this process's cache, rebuilt from the database.
+  const indexDir = redis ? mkdtempSync(path.join(os.tmpdir(), 'voice-index-')) : config.dataDir;
   try {
-    await store.migrate();
+    await migrateUnderLock(store, config.databaseUrl);
     const blobs = openBlobStore(config);
+    // With REDIS_URL the config requires ADMIN_TOKEN, so no process writes a token file of its own.
     const admin = ensureAdminToken(config.dataDir, config.adminToken);
     const engine =
       options.engine ?? (await Engine.create({ threads: config.engineThreads, embeddingModel: config.embeddingModel, strategy: config.strategy, log }));
-    const directory = await SpeakerDirectory.open({
-      store,
-      dataDir: config.dataDir,
-      model: engine.model,
-      thresholdCosine: config.identifyThresholdCosine,
-      log,
+    const openDirectory = () => SpeakerDirectory.open({ store, dataDir: indexDir, model: engine.model, thresholdCosine: config.identifyThresholdCosine, log });
+    let directory = await openDirectory();
+    const voiceIndex = followVoiceIndex(redis, log, async () => {
+      directory = await openDirectory();
     });
-    const identity = speakerIdentity(store, directory);
+    const identity = speakerIdentity(store, () => directory, voiceIndex.changed);
 
     const pubSub = createPubSub();
     const listeners = new Set<(event: JobProgressEvent) => void>();
     const webhooks = new WebhookNotifier(store, log);
-    const publish = (event: JobProgressEvent) => {
+    const deliver = (event: JobProgressEvent) => {
       pubSub.publish(JOB_PROGRESS_TOPIC, event);
-      webhooks.notify(event);
       for (const listener of listeners) listener(event);
     };
-    const queue = new InProcessQueue(config.jobConcurrency);
-    const jobs = new JobService(store, queue, publish, log);
+    // Several processes: the process that changed a job notifies webhooks once and publishes on
+    // Redis; every API process delivers to its own subscribers.
+    if (redis) await redis.subscribe<JobProgressEvent>(CHANNELS.jobProgress, deliver);
+    const publish = (event: JobProgressEvent) => {
+      webhooks.notify(event);
+      if (redis) redis.publish(CHANNELS.jobProgress, event);
+      else deliver(event);
+    };
+    const queue: JobQueue = config.redisUrl
+      ? new BullMqQueue({
+          redisUrl: config.redisUrl,
+          runJobs: role === 'worker',
+          concurrency: config.jobConcurrency,
+          stallTimeoutMs: config.jobStallTimeoutMs,
+          lockDurationMs: config.jobLockMs,
+          maxAttempts: config.jobMaxAttempts,
+          log,
+        })
+      : new InProcessQueue(config.jobConcurrency);
+    const jobs = new JobService(store, queue, publish, log, { maxAttempts: config.jobMaxAttempts, reconcileIntervalMs: config.jobReconcileMs });
     const meetings = new MeetingService(store, blobs, jobs, identity);
-    const people = new PeopleService(store, blobs, engine, enrollmentIndex(directory));
+    const people = new PeopleService(
+      store,
+      blobs,
+      engine,
+      enrollmentIndex(() => directory, voiceIndex.changed),
+    );
     const media = mediaPreparer(blobs);
-    const recoveredJobs = await jobs.start(createJobHandlers({ store, engine, media, identity, log, reembedEnrollments: () => people.reembedEnrollments() }));
+    const handlers = createJobHandlers({ store, engine, media, identity, log, reembedEnrollments: () => people.reembedEnrollments() });
+    const recoveredJobs = await jobs.start(role === 'api' ? undefined : handlers);
 
     return {
       config,
@@ -92,18 +135,81 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         return () => listeners.delete(listener);
       },
       async close() {
+        await jobs.stop();
         await queue.close();
+        voiceIndex.stop();
+        await redis?.close();
         if (!options.engine) await engine.release();
         await store.close();
+        if (redis) rmSync(indexDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
+    await redis?.close();
     await store.close();
+    if (redis) rmSync(indexDir, { recursive: true, force: true });
     throw error;
   }
 }
 
-function speakerIdentity(store: Store, directory: SpeakerDirectory): SpeakerIdentity & VoiceSearch & { removeMeeting(id: string): Promise<void> } {
+/** How often a process rebuilds its voice index from the database anyway (repairs a lost invalidation). */
+const VOICE_INDEX_CHECK_MS = 60_000;
+
+/**
+ * Keeps this process's voice index following the database when other processes change it: an
+ * invalidation on Redis (or a reconnection, or the periodic check) reopens the directory from the
+ * store. `changed` tells the other processes after a change made here.
+ */
+function followVoiceIndex(redis: RedisEvents | undefined, log: (line: string) => void, reopen: () => Promise<void>) {
+  if (!redis) return { changed: () => undefined, stop: () => undefined };
+  let running: Promise<void> | undefined;
+  let again = false;
+  const refresh = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = reopen()
+      .catch((error: unknown) => log(`voice index refresh failed (retried at the next check): ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          refresh();
+        }
+      });
+  };
+  void redis.subscribe<VoiceIndexInvalidation>(CHANNELS.voiceIndex, (message) => {
+    if (message.origin !== redis.origin) refresh();
+  });
+  redis.onReconnect(refresh);
+  const timer = setInterval(refresh, VOICE_INDEX_CHECK_MS);
+  timer.unref();
+  return {
+    changed: (what: string) => redis.publish(CHANNELS.voiceIndex, { origin: redis.origin, what } satisfies VoiceIndexInvalidation),
+    stop: () => clearInterval(timer),
+  };
+}
+
+function speakerIdentity(
+  store: Store,
+  current: () => SpeakerDirectory,
+  changed: (what: string) => void,
+): SpeakerIdentity & VoiceSearch & { removeMeeting(id: string): Promise<void> } {
+  const directory = {
+    assertModelUsable: (hash: string) => current().assertModelUsable(hash),
+    identifyMeeting: (id: string) => current().identifyMeeting(id),
+    indexMeetingSpeakers: async (id: string) => {
+      await current().indexMeetingSpeakers(id);
+      changed(`speakers of meeting ${id}`);
+    },
+    removeMeeting: (id: string) => {
+      const removed = current().removeMeeting(id);
+      changed(`meeting ${id} removed`);
+      return removed;
+    },
+    findSpeaker: (embedding: Float32Array, options: { k?: number }) => current().findSpeaker(embedding, options),
+  };
   return {
     assertModelUsable: (hash) => directory.assertModelUsable(hash),
     modelUsable: (hash) =>
@@ -138,17 +244,25 @@ function speakerIdentity(store: Store, directory: SpeakerDirectory): SpeakerIden
   };
 }
 
-function enrollmentIndex(directory: SpeakerDirectory): EnrollmentIndex {
+function enrollmentIndex(current: () => SpeakerDirectory, changed: (what: string) => void): EnrollmentIndex {
+  const after = async <T>(what: string, run: Promise<T>): Promise<T> => {
+    const result = await run;
+    changed(what);
+    return result;
+  };
   return {
     enroll: (e) =>
-      directory.enrollEmbedding(e.personId, e.embedding, {
-        source: e.source,
-        uploadId: e.uploadId,
-        meetingSpeakerId: e.meetingSpeakerId,
-        speechSec: e.speechSec,
-      }),
-    removeEnrollment: (id) => directory.removeEnrollment(id),
-    removePerson: (id) => directory.removePerson(id),
+      after(
+        `enrollment of person ${e.personId}`,
+        current().enrollEmbedding(e.personId, e.embedding, {
+          source: e.source,
+          uploadId: e.uploadId,
+          meetingSpeakerId: e.meetingSpeakerId,
+          speechSec: e.speechSec,
+        }),
+      ),
+    removeEnrollment: (id) => after(`enrollment ${id} removed`, current().removeEnrollment(id)),
+    removePerson: (id) => after(`person ${id} removed`, current().removePerson(id)),
   };
 }
 

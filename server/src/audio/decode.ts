@@ -8,8 +8,9 @@ import { endianness } from 'node:os';
 import { AbortedError, AppError, FileNotFoundError, InvalidArgumentError, InvalidAudioError, throwIfAborted } from '../common/errors';
 import { FfmpegRunError, startPcmDecode, summarizeStderr } from './ffmpeg';
 import { probeAudio, type AudioInfo } from './probe';
+import { TARGET_SAMPLE_RATE } from './sample-rate';
 
-export const TARGET_SAMPLE_RATE = 16000;
+export { TARGET_SAMPLE_RATE };
 
 /** 10 s at 16 kHz. */
 export const DEFAULT_BLOCK_SAMPLES = 160_000;

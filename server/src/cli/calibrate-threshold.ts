@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 
 import { InvalidArgumentError } from '../common/errors';
 import { devDataDir, repoRoot } from '../common/paths';
-import { cosine } from '../embedding/embedder';
+import { cosine } from '../vectors/math';
 import { readTrialsFile } from '../eval/trials';
 import { loadManifest, manifestPath } from '../models/manifest';
 import { VARIANT_CHOICES, type VariantChoice } from '../models/variants';

@@ -16,6 +16,7 @@
  * With unit weights this is exactly UPGMA. (The clustering entry point passes weights only for
  * representatives, each standing for many embeddings.)
  */
+import { rowDot } from '../vectors/math';
 import type { ClusterCountBounds } from './config';
 
 /** scipy's linkage matrix: row i merges clusters `left[i]` and `right[i]` into cluster n + i. */
@@ -60,12 +61,8 @@ export function linkageDistances(embeddings: Float32Array, n: number, dim: numbe
   const out = new Float32Array((n * (n - 1)) / 2);
   let k = 0;
   for (let i = 0; i < n - 1; i++) {
-    const bi = i * dim;
     for (let j = i + 1; j < n; j++) {
-      const bj = j * dim;
-      let dot = 0;
-      for (let d = 0; d < dim; d++) dot += embeddings[bi + d] * embeddings[bj + d];
-      let cos = dot / (norms[i] * norms[j]);
+      let cos = rowDot(embeddings, i, embeddings, j, dim) / (norms[i] * norms[j]);
       if (cos > 1) cos = 1;
       else if (cos < -1) cos = -1;
       out[k++] = 1 - cos;

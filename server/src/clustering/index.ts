@@ -8,6 +8,7 @@
  * The post-processing follows 3D-Speaker's CommonClustering (filter_minor_cluster, then
  * merge_by_cos), with weights: cluster sizes and centroids are weighted by `input.weights`.
  */
+import { rowDot } from '../vectors/math';
 import { InvalidArgumentError, throwIfAborted } from '../common/errors';
 import { noProgress, type ProgressCallback } from '../common/progress';
 import { ahcCluster } from './ahc';
@@ -158,8 +159,7 @@ function nearest(embeddings: Float32Array, dim: number, i: number, centres: Floa
   let best = candidates[0];
   let bestSim = -Infinity;
   for (const c of candidates) {
-    let dot = 0;
-    for (let d = 0; d < dim; d++) dot += embeddings[i * dim + d] * centres[c * dim + d];
+    const dot = rowDot(embeddings, i, centres, c, dim);
     if (dot > bestSim) {
       bestSim = dot;
       best = c;
@@ -236,8 +236,7 @@ export function mergeSimilarClusters(
       for (let y = x + 1; y < alive.length; y++) {
         const a = alive[x];
         const b = alive[y];
-        let dot = 0;
-        for (let d = 0; d < dim; d++) dot += centres[a * dim + d] * centres[b * dim + d];
+        const dot = rowDot(centres, a, centres, b, dim);
         if (dot > best) {
           best = dot;
           bi = a;

@@ -25,6 +25,10 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'DATABASE_UNAVAILABLE'
   | 'MODEL_SWITCH_PENDING'
+  | 'JOB_STALLED'
+  | 'JOB_LOST'
+  | 'TOO_MANY_ATTEMPTS'
+  | 'QUEUE_UNAVAILABLE'
   | 'INTERNAL';
 
 export class AppError extends Error {

@@ -31,6 +31,14 @@ const envSchema = z.object({
   /** Maximum depth of a GraphQL query, and its maximum estimated complexity. */
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(10),
   GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().positive().default(50_000),
+  /** Scale out (docs/scale-out.md): a redis:// URL switches jobs to BullMQ workers (`npm run worker`). */
+  REDIS_URL: z.string().optional(),
+  JOB_MAX_ATTEMPTS: z.coerce.number().int().positive().default(3),
+  JOB_STALL_TIMEOUT_S: z.coerce.number().positive().default(300),
+  /** A dead worker's job is taken back after this long (BullMQ lock duration). */
+  JOB_LOCK_S: z.coerce.number().positive().default(30),
+  JOB_RECONCILE_S: z.coerce.number().positive().default(30),
+  API_PROCESSES: z.coerce.number().int().positive().default(1),
 });
 
 export interface ServerConfig {
@@ -50,6 +58,12 @@ export interface ServerConfig {
   identifyThresholdCosine?: number;
   graphqlMaxDepth: number;
   graphqlMaxComplexity: number;
+  redisUrl?: string;
+  jobMaxAttempts: number;
+  jobStallTimeoutMs: number;
+  jobLockMs: number;
+  jobReconcileMs: number;
+  apiProcesses: number;
 }
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -59,6 +73,12 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     throw new InvalidArgumentError(`Invalid server configuration in the environment: ${problems}.`);
   }
   const e = parsed.data;
+  const redisUrl = e.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//i.test(redisUrl))
+    throw new InvalidArgumentError('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379.');
+  // Several processes cannot each make their own token file: they must agree on one secret.
+  if (redisUrl && !e.ADMIN_TOKEN)
+    throw new InvalidArgumentError('ADMIN_TOKEN is required when REDIS_URL is set: every API and worker process must share one admin token (16+ characters).');
   return {
     port: e.PORT,
     host: e.HOST,
@@ -81,6 +101,12 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     identifyThresholdCosine: e.IDENTIFY_THRESHOLD,
     graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
     graphqlMaxComplexity: e.GRAPHQL_MAX_COMPLEXITY,
+    redisUrl,
+    jobMaxAttempts: e.JOB_MAX_ATTEMPTS,
+    jobStallTimeoutMs: Math.round(e.JOB_STALL_TIMEOUT_S * 1000),
+    jobLockMs: Math.round(e.JOB_LOCK_S * 1000),
+    jobReconcileMs: Math.round(e.JOB_RECONCILE_S * 1000),
+    apiProcesses: e.API_PROCESSES,
     ...overrides,
   };
 }

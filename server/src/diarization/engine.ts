@@ -1,4 +1,4 @@
-import { decodeToArray } from '../audio';
+import { decodeToArray, TARGET_SAMPLE_RATE } from '../audio';
 import { InvalidAudioError } from '../common/errors';
 import { ProgressEvent } from '../common/progress';
 import { Diarizer } from './pipeline';
@@ -21,7 +21,7 @@ export interface EngineOptions {
   log?: (line: string) => void;
 }
 
-/** Longest enrollment clip we decode into memory at once (10 min of 16 kHz float: 38 MB). */
+/** Longest enrollment clip we decode into memory at once (10 min of float samples at TARGET_SAMPLE_RATE: 38 MB). */
 const MAX_CLIP_SEC = 600;
 
 /**
@@ -56,7 +56,7 @@ export class Engine {
   /** One voice's embedding from a short clip (enrollment, findSpeaker): mean of window embeddings. */
   async embedClip(filePath: string, signal?: AbortSignal): Promise<{ embedding: Float32Array; speechSec: number }> {
     const samples = await decodeToArray(filePath, { signal });
-    const seconds = samples.length / 16000;
+    const seconds = samples.length / TARGET_SAMPLE_RATE;
     if (seconds > MAX_CLIP_SEC)
       throw new InvalidAudioError(
         `The clip is ${(seconds / 60).toFixed(1)} min long; enrollment and voice search take clips of up to ${MAX_CLIP_SEC / 60} min of one voice. Cut it, or upload it as a meeting and enroll from its speaker.`,

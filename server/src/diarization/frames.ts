@@ -1,3 +1,4 @@
+import { TARGET_SAMPLE_RATE } from '../audio/sample-rate';
 import { FbankRecipe } from '../features/fbank';
 import { Segmenter } from '../segmentation/segmenter';
 
@@ -43,7 +44,7 @@ export class FrameMapper {
 
   /** Seconds of a segmentation frame (its central stretch starts at offsetSec + g * stepSec). */
   get segGrid(): { stepSec: number; offsetSec: number } {
-    return { stepSec: this.segShift / 16000, offsetSec: (this.segField - this.segShift) / 2 / 16000 };
+    return { stepSec: this.segShift / TARGET_SAMPLE_RATE, offsetSec: (this.segField - this.segShift) / 2 / TARGET_SAMPLE_RATE };
   }
 }
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { AudioInfo, decodeAudio, probeAudio } from '../audio';
 import { InvalidArgumentError } from '../common/errors';
 import { noProgress, ProgressCallback } from '../common/progress';
-import { meanEmbedding, SpeakerEmbedder } from '../embedding/embedder';
+import { SpeakerEmbedder } from '../embedding/embedder';
+import { meanEmbedding } from '../vectors/math';
 import { resolveEmbeddingModel, resolveSegmentationModel } from '../models/resolve';
 import { Segmenter } from '../segmentation/segmenter';
 import { DiarizationConfig, DiarizationConfigInput, parseDiarizationConfig } from './config';
@@ -105,7 +106,7 @@ export class Diarizer {
         ...ctx,
         config: { ...ctx.config, clustering: { ...ctx.config.clustering, numSpeakers: 1, minSpeakers: undefined, maxSpeakers: undefined } },
       };
-      const output = await diarizeByWindows(decodeAudio(filePath, { channel, signal: ctx.signal, info }), channelCtx);
+      const output = await strategies[ctx.config.strategy](decodeAudio(filePath, { channel, signal: ctx.signal, info }), channelCtx);
       durationSec = Math.max(durationSec, output.durationSec);
       const label = `CHANNEL_${channel}`;
       const channelTurns = output.turns.map((t) => ({ speaker: label, startSec: t.startSec, endSec: t.endSec }));
@@ -119,7 +120,7 @@ export class Diarizer {
       numSpeakers: speakers.length,
       turns: sortTurns(turns),
       speakers,
-      strategy: 'windows',
+      strategy: ctx.config.strategy,
       channels: 'separate',
       embeddingModel: this.embedder.name,
       embeddingDim: this.embedder.dim,

@@ -1,17 +1,37 @@
+import { TARGET_SAMPLE_RATE } from '../audio/sample-rate';
 import { munkres } from 'munkres';
 
 import { throwIfAborted } from '../common/errors';
-import { FrameWindow, l2Normalize } from '../embedding/embedder';
+import { FrameWindow } from '../embedding/embedder';
+import { l2Normalize } from '../vectors/math';
 import { StrategyContext, StrategyOutput } from './context';
-import { SpeakerCountAggregator } from './frames';
+import { FrameMapper, SpeakerCountAggregator } from './frames';
 import { AudioChunk } from './stream';
-import { clusterSpeakers, clusterTurns, processInBatches, streamChunks } from './strategy-common';
+import { ClusteringResult } from '../clustering';
+import { clusterSpeakers, clusterTurns, EmbeddingPipeline, processInBatches, StreamedInput, streamChunks } from './strategy-common';
 
 /** A (chunk, local speaker) pair that got an embedding. */
 interface LocalSpeaker {
   chunk: number;
   speaker: number;
   weightSec: number;
+}
+
+/** What the streamed steps accumulate over the recording. */
+interface SegmentationRun {
+  activities: Uint8Array[]; // per chunk [framesPerChunk, numLocal]
+  chunkStarts: number[];
+  owners: LocalSpeaker[];
+  embeddingRows: Float32Array[]; // per owner [dim], summed window embeddings
+  counts: SpeakerCountAggregator;
+}
+
+/** One batch's local-speaker frames as one fbank matrix, and the windows to embed over it. */
+interface GatheredFrames {
+  matrix: Float32Array; // [frames, bins]
+  windows: FrameWindow[];
+  /** Index into `run.owners` of each window. */
+  windowOwner: number[];
 }
 
 /**
@@ -21,136 +41,171 @@ interface LocalSpeaker {
  * that keeps up to two simultaneous speakers.
  */
 export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): Promise<StrategyOutput> {
-  const { segmenter, embedder, config, timer } = ctx;
-  const recipe = embedder.frontEnd.recipe;
-  const bins = recipe.numMelBins;
+  const { segmenter, config, timer } = ctx;
   const { chunks, fbank, frames, stepSamples, expectedChunks } = streamChunks(blocks, ctx);
-  const framesPerChunk = segmenter.framesPerChunk;
-  const numLocal = segmenter.numLocalSpeakers;
-
-  const activities: Uint8Array[] = []; // per chunk [framesPerChunk, numLocal]
-  const chunkStarts: number[] = [];
-  const owners: LocalSpeaker[] = [];
-  const embeddingRows: Float32Array[] = []; // each [dim]
-  const counts = new SpeakerCountAggregator();
-  let embeddingInFlight: Promise<void> = Promise.resolve();
+  const run: SegmentationRun = { activities: [], chunkStarts: [], owners: [], embeddingRows: [], counts: new SpeakerCountAggregator() };
+  const embedding = new EmbeddingPipeline();
 
   const processBatch = async (batch: AudioChunk[]): Promise<void> => {
     throwIfAborted(ctx.signal, 'diarization');
     const acts = await timer.time('segmentation', () => segmenter.segment(batch.map((c) => c.samples)));
-    // Gather every local speaker's frames of this batch into one matrix so windows batch well.
-    const gathered: Float32Array[] = [];
-    let gatheredFrames = 0;
-    const windows: FrameWindow[] = [];
-    const windowOwner: number[] = [];
-    batch.forEach((chunk, i) => {
-      const act = acts[i];
-      const validFrames = Math.min(framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift));
-      act.fill(0, validFrames * numLocal); // padding past the end of the file is silence
-      activities.push(act);
-      chunkStarts.push(chunk.startSample);
-      const firstGlobal = chunk.startSample / frames.segShift;
-      counts.add(firstGlobal, act, validFrames, numLocal);
-      const [f0, f1] = frames.fbankFramesIn(chunk.startSample, chunk.startSample + chunk.validSamples);
-      const chunkFbank = fbank.slice(f0, f1);
-      const usable = chunkFbank.length / bins;
-      for (let k = 0; k < numLocal; k++) {
-        const clean: number[] = [];
-        const any: number[] = [];
-        for (let f = 0; f < usable; f++) {
-          const j = Math.min(framesPerChunk - 1, Math.max(0, frames.segFrameAt(frames.fbankFrameCenter(f0 + f)) - firstGlobal));
-          if (!act[j * numLocal + k]) continue;
-          any.push(f);
-          let active = 0;
-          for (let s = 0; s < numLocal; s++) active += act[j * numLocal + s];
-          if (active === 1) clean.push(f);
-        }
-        const selected = clean.length >= embedder.frontEnd.minWindowFrames ? clean : any;
-        const speakerWindows = embedder.windowsFor(selected.length, gatheredFrames);
-        if (speakerWindows.length === 0) continue;
-        const rows = new Float32Array(selected.length * bins);
-        selected.forEach((f, r) => rows.set(chunkFbank.subarray(f * bins, (f + 1) * bins), r * bins));
-        gathered.push(rows);
-        gatheredFrames += selected.length;
-        const owner = owners.length;
-        owners.push({ chunk: chunk.index, speaker: k, weightSec: (selected.length * frames.fbankShift) / 16000 });
-        for (const w of speakerWindows) {
-          windows.push(w);
-          windowOwner.push(owner);
-        }
-      }
-    });
-    if (windows.length > 0) {
-      const matrix = new Float32Array(gatheredFrames * bins); // [gatheredFrames, bins]
-      let offset = 0;
-      for (const g of gathered) {
-        matrix.set(g, offset);
-        offset += g.length;
-      }
-      const dim = embedder.dim;
-      const firstOwner = owners.length - new Set(windowOwner).size;
-      for (let o = firstOwner; o < owners.length; o++) embeddingRows.push(new Float32Array(dim));
-      // Embed this batch while the next one is decoded and segmented; at most one batch in flight.
-      await embeddingInFlight;
-      embeddingInFlight = timer
-        .time('embedding', () => embedder.embedWindows(matrix, windows, ctx.signal))
-        .then((embedded) => {
-          windowOwner.forEach((o, w) => {
-            const row = embeddingRows[o];
-            for (let d = 0; d < dim; d++) row[d] += embedded[w * dim + d];
-          });
-        });
-      // Surface a failure now rather than at the next await (no unhandled rejection in between).
-      embeddingInFlight.catch(() => undefined);
-    }
+    const gathered = gatherLocalSpeakerFrames(batch, acts, run, fbank, frames, ctx);
+    if (gathered) await embedLocalSpeakers(gathered, run, embedding, ctx);
     // Frames before the next chunk's start are no longer needed.
     const nextStart = batch[batch.length - 1].startSample + stepSamples;
     fbank.discardBefore(frames.fbankFramesIn(nextStart, nextStart)[0]);
-    ctx.onProgress({ stage: 'segmentation', completed: activities.length, total: Math.max(expectedChunks, activities.length) });
+    ctx.onProgress({ stage: 'segmentation', completed: run.activities.length, total: Math.max(expectedChunks, run.activities.length) });
   };
 
   const totalSamples = await processInBatches(chunks, config.segmentation.batchSize, processBatch);
-  await embeddingInFlight;
-  const durationSec = totalSamples / 16000;
-  if (owners.length === 0) return { durationSec, turns: [], centroids: new Float32Array(0), numClusters: 0 };
+  await embedding.drain();
+  const durationSec = totalSamples / TARGET_SAMPLE_RATE;
+  if (run.owners.length === 0) return { durationSec, turns: [], centroids: new Float32Array(0), numClusters: 0 };
 
-  // Cluster the (chunk, speaker) embeddings.
-  const dim = embedder.dim;
-  const embeddings = new Float32Array(owners.length * dim); // [numLocalSpeakers, dim]
-  embeddingRows.forEach((row, i) => embeddings.set(l2Normalize(row), i * dim));
-  const clustering = await clusterSpeakers({ embeddings, dim, weights: Float32Array.from(owners, (o) => o.weightSec) }, ctx);
-
+  const { embeddings, clustering } = await clusterLocalSpeakers(run, ctx);
   return timer.time('postprocess', async () => {
-    const K = clustering.numClusters;
-    const assignment = constrainedAssignment(owners, embeddings, dim, clustering.centroids, K, activities.length, numLocal);
-    // Aggregate clustered activity over overlapping chunks, then keep the top `count` clusters per frame.
-    const totalFrames = Math.ceil(totalSamples / frames.segShift);
-    const votes = new Uint8Array(totalFrames * K); // [totalFrames, K]
-    activities.forEach((act, c) => {
-      const firstGlobal = chunkStarts[c] / frames.segShift;
-      for (let k = 0; k < numLocal; k++) {
-        const cluster = assignment[c * numLocal + k];
-        if (cluster < 0) continue;
-        for (let j = 0; j < framesPerChunk; j++) {
-          const g = firstGlobal + j;
-          if (g < totalFrames && act[j * numLocal + k]) votes[g * K + cluster] = Math.min(255, votes[g * K + cluster] + 1);
-        }
-      }
-    });
-    const active = Array.from({ length: K }, () => new Uint8Array(totalFrames));
-    const order = new Int32Array(K);
-    for (let g = 0; g < totalFrames; g++) {
-      const n = Math.min(counts.countAt(g), K);
-      if (n === 0) continue;
-      for (let k = 0; k < K; k++) order[k] = k;
-      const row = votes.subarray(g * K, (g + 1) * K);
-      const sorted = Array.from(order).sort((a, b) => row[b] - row[a]);
-      for (let r = 0; r < n; r++) if (row[sorted[r]] > 0) active[sorted[r]][g] = 1;
-    }
+    const active = reconstructFrames(run, embeddings, clustering, Math.ceil(totalSamples / frames.segShift), frames, ctx);
     const turns = clusterTurns(active, frames, ctx, durationSec);
     ctx.onProgress({ stage: 'postprocess', completed: 1, total: 1 });
-    return { durationSec, turns, centroids: clustering.centroids, numClusters: K };
+    return { durationSec, turns, centroids: clustering.centroids, numClusters: clustering.numClusters };
   });
+}
+
+/**
+ * Step 1: records each chunk's activity and speaker count, and gathers every local speaker's frames
+ * of the batch (its single-speaker frames when there are enough, else all its frames) into one
+ * matrix so windows batch well. Returns undefined when no local speaker has enough frames.
+ */
+function gatherLocalSpeakerFrames(
+  batch: AudioChunk[],
+  acts: Uint8Array[],
+  run: SegmentationRun,
+  fbank: StreamedInput['fbank'],
+  frames: FrameMapper,
+  ctx: StrategyContext,
+): GatheredFrames | undefined {
+  const { segmenter, embedder } = ctx;
+  const bins = embedder.frontEnd.recipe.numMelBins;
+  const framesPerChunk = segmenter.framesPerChunk;
+  const numLocal = segmenter.numLocalSpeakers;
+  const gathered: Float32Array[] = [];
+  let gatheredFrames = 0;
+  const windows: FrameWindow[] = [];
+  const windowOwner: number[] = [];
+  batch.forEach((chunk, i) => {
+    const act = acts[i];
+    const validFrames = Math.min(framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift));
+    act.fill(0, validFrames * numLocal); // padding past the end of the file is silence
+    run.activities.push(act);
+    run.chunkStarts.push(chunk.startSample);
+    const firstGlobal = chunk.startSample / frames.segShift;
+    run.counts.add(firstGlobal, act, validFrames, numLocal);
+    const [f0, f1] = frames.fbankFramesIn(chunk.startSample, chunk.startSample + chunk.validSamples);
+    const chunkFbank = fbank.slice(f0, f1);
+    const usable = chunkFbank.length / bins;
+    for (let k = 0; k < numLocal; k++) {
+      const clean: number[] = [];
+      const any: number[] = [];
+      for (let f = 0; f < usable; f++) {
+        const j = Math.min(framesPerChunk - 1, Math.max(0, frames.segFrameAt(frames.fbankFrameCenter(f0 + f)) - firstGlobal));
+        if (!act[j * numLocal + k]) continue;
+        any.push(f);
+        let active = 0;
+        for (let s = 0; s < numLocal; s++) active += act[j * numLocal + s];
+        if (active === 1) clean.push(f);
+      }
+      const selected = clean.length >= embedder.frontEnd.minWindowFrames ? clean : any;
+      const speakerWindows = embedder.windowsFor(selected.length, gatheredFrames);
+      if (speakerWindows.length === 0) continue;
+      const rows = new Float32Array(selected.length * bins);
+      selected.forEach((f, r) => rows.set(chunkFbank.subarray(f * bins, (f + 1) * bins), r * bins));
+      gathered.push(rows);
+      gatheredFrames += selected.length;
+      const owner = run.owners.length;
+      run.owners.push({ chunk: chunk.index, speaker: k, weightSec: (selected.length * frames.fbankShift) / TARGET_SAMPLE_RATE });
+      for (const w of speakerWindows) {
+        windows.push(w);
+        windowOwner.push(owner);
+      }
+    }
+  });
+  if (windows.length === 0) return undefined;
+  const matrix = new Float32Array(gatheredFrames * bins);
+  let offset = 0;
+  for (const g of gathered) {
+    matrix.set(g, offset);
+    offset += g.length;
+  }
+  return { matrix, windows, windowOwner };
+}
+
+/**
+ * Step 2: embeds the gathered windows while the next batch is decoded and segmented; each local
+ * speaker's embedding is the sum of its windows' (normalised before clustering).
+ */
+async function embedLocalSpeakers(gathered: GatheredFrames, run: SegmentationRun, embedding: EmbeddingPipeline, ctx: StrategyContext): Promise<void> {
+  const { embedder, timer } = ctx;
+  const dim = embedder.dim;
+  const firstOwner = run.owners.length - new Set(gathered.windowOwner).size;
+  for (let o = firstOwner; o < run.owners.length; o++) run.embeddingRows.push(new Float32Array(dim));
+  await embedding.submit(
+    () => timer.time('embedding', () => embedder.embedWindows(gathered.matrix, gathered.windows, ctx.signal)),
+    (embedded) => {
+      gathered.windowOwner.forEach((o, w) => {
+        const row = run.embeddingRows[o];
+        for (let d = 0; d < dim; d++) row[d] += embedded[w * dim + d];
+      });
+    },
+  );
+}
+
+/** Step 3: clusters the normalised (chunk, local speaker) embeddings, weighted by their seconds. */
+async function clusterLocalSpeakers(run: SegmentationRun, ctx: StrategyContext): Promise<{ embeddings: Float32Array; clustering: ClusteringResult }> {
+  const dim = ctx.embedder.dim;
+  const embeddings = new Float32Array(run.owners.length * dim); // [numLocalSpeakers, dim]
+  run.embeddingRows.forEach((row, i) => embeddings.set(l2Normalize(row), i * dim));
+  const clustering = await clusterSpeakers({ embeddings, dim, weights: Float32Array.from(run.owners, (o) => o.weightSec) }, ctx);
+  return { embeddings, clustering };
+}
+
+/**
+ * Step 4: constrained assignment of local speakers to clusters, clustered activity aggregated over
+ * overlapping chunks, then per frame the top `count` clusters kept. Returns per-cluster activity.
+ */
+function reconstructFrames(
+  run: SegmentationRun,
+  embeddings: Float32Array,
+  clustering: ClusteringResult,
+  totalFrames: number,
+  frames: FrameMapper,
+  ctx: StrategyContext,
+): Uint8Array[] {
+  const { framesPerChunk, numLocalSpeakers: numLocal } = ctx.segmenter;
+  const K = clustering.numClusters;
+  const assignment = constrainedAssignment(run.owners, embeddings, ctx.embedder.dim, clustering.centroids, K, run.activities.length, numLocal);
+  const votes = new Uint8Array(totalFrames * K); // [totalFrames, K]
+  run.activities.forEach((act, c) => {
+    const firstGlobal = run.chunkStarts[c] / frames.segShift;
+    for (let k = 0; k < numLocal; k++) {
+      const cluster = assignment[c * numLocal + k];
+      if (cluster < 0) continue;
+      for (let j = 0; j < framesPerChunk; j++) {
+        const g = firstGlobal + j;
+        if (g < totalFrames && act[j * numLocal + k]) votes[g * K + cluster] = Math.min(255, votes[g * K + cluster] + 1);
+      }
+    }
+  });
+  const active = Array.from({ length: K }, () => new Uint8Array(totalFrames));
+  const order = new Int32Array(K);
+  for (let g = 0; g < totalFrames; g++) {
+    const n = Math.min(run.counts.countAt(g), K);
+    if (n === 0) continue;
+    for (let k = 0; k < K; k++) order[k] = k;
+    const row = votes.subarray(g * K, (g + 1) * K);
+    const sorted = Array.from(order).sort((a, b) => row[b] - row[a]);
+    for (let r = 0; r < n; r++) if (row[sorted[r]] > 0) active[sorted[r]][g] = 1;
+  }
+  return active;
 }
 
 /**

@@ -1,4 +1,5 @@
 /** What both strategies share: the streamed chunk + fbank front end, the clustering call, frames → turns. */
+import { TARGET_SAMPLE_RATE } from '../audio/sample-rate';
 import { clusterEmbeddings, ClusteringInput, ClusteringResult, DEFAULT_CLUSTERING } from '../clustering';
 import { OnlineFbank } from '../features/fbank';
 import { clusteringMethodFor } from './config';
@@ -23,8 +24,8 @@ export function streamChunks(blocks: AsyncIterable<Float32Array>, ctx: StrategyC
   const recipe = embedder.frontEnd.recipe;
   const frames = new FrameMapper(segmenter, recipe);
   const windowSamples = segmenter.windowSamples;
-  const stepSamples = Math.max(1, Math.round((config.segmentation.chunkStepSec * 16000) / frames.segShift)) * frames.segShift;
-  const expectedChunks = ctx.expectedDurationSec ? Math.max(1, Math.ceil((ctx.expectedDurationSec * 16000 - windowSamples) / stepSamples) + 1) : 0;
+  const stepSamples = Math.max(1, Math.round((config.segmentation.chunkStepSec * TARGET_SAMPLE_RATE) / frames.segShift)) * frames.segShift;
+  const expectedChunks = ctx.expectedDurationSec ? Math.max(1, Math.ceil((ctx.expectedDurationSec * TARGET_SAMPLE_RATE - windowSamples) / stepSamples) + 1) : 0;
   const fbank = new FbankTimeline(new OnlineFbank(recipe), recipe.numMelBins);
   const chunks = chunkAudio(timer.timeStream(blocks), {
     windowSamples,
@@ -59,19 +60,44 @@ export async function processInBatches(chunks: AsyncIterable<AudioChunk>, batchS
 export async function clusterSpeakers(input: ClusteringInput, ctx: StrategyContext): Promise<ClusteringResult> {
   const { config } = ctx;
   const result = await ctx.timer.time('clustering', async () =>
-    clusterEmbeddings(input, {
-      ...DEFAULT_CLUSTERING,
-      method: clusteringMethodFor(config),
-      thresholdCosine: ctx.thresholdCosine,
-      numSpeakers: config.clustering.numSpeakers,
-      minSpeakers: config.clustering.minSpeakers,
-      maxSpeakers: config.clustering.maxSpeakers,
-      minClusterSize: config.clustering.minClusterSec,
-      mergeThresholdCosine: config.clustering.mergeThresholdCosine,
-    }),
+    clusterEmbeddings(
+      input,
+      {
+        ...DEFAULT_CLUSTERING,
+        method: clusteringMethodFor(config),
+        thresholdCosine: ctx.thresholdCosine,
+        numSpeakers: config.clustering.numSpeakers,
+        minSpeakers: config.clustering.minSpeakers,
+        maxSpeakers: config.clustering.maxSpeakers,
+        minClusterSize: config.clustering.minClusterSec,
+        mergeThresholdCosine: config.clustering.mergeThresholdCosine,
+      },
+      // A cancelled job stops between clustering steps; long clusterings report how far they are.
+      { signal: ctx.signal, onProgress: ctx.onProgress },
+    ),
   );
   ctx.onProgress({ stage: 'clustering', completed: 1, total: 1 });
   return result;
+}
+
+/**
+ * Embeds batches while the caller decodes and segments the next ones, with at most one batch in
+ * flight: `submit` waits for the previous batch before starting this one, so results land in order
+ * and memory stays bounded. `drain` waits for the last one (and rethrows its failure).
+ */
+export class EmbeddingPipeline {
+  private inFlight: Promise<void> = Promise.resolve();
+
+  async submit<T>(embed: () => Promise<T>, onEmbedded: (result: T) => void): Promise<void> {
+    await this.inFlight;
+    this.inFlight = embed().then(onEmbedded);
+    // Surface a failure at the next submit or drain rather than as an unhandled rejection in between.
+    this.inFlight.catch(() => undefined);
+  }
+
+  drain(): Promise<void> {
+    return this.inFlight;
+  }
 }
 
 /** Per-cluster frame activity on the segmentation grid → smoothed turns clipped to the recording. */

@@ -1,9 +1,10 @@
+import { TARGET_SAMPLE_RATE } from '../audio/sample-rate';
 import { throwIfAborted } from '../common/errors';
 import { FrameWindow } from '../embedding/embedder';
 import { StrategyContext, StrategyOutput } from './context';
 import { SpeakerCountAggregator } from './frames';
 import { AudioChunk } from './stream';
-import { clusterSpeakers, clusterTurns, processInBatches, streamChunks } from './strategy-common';
+import { clusterSpeakers, clusterTurns, EmbeddingPipeline, processInBatches, streamChunks } from './strategy-common';
 
 /** Longest speech region embedded in one piece; longer ones are split so memory stays flat. */
 const MAX_REGION_SEC = 60;
@@ -24,7 +25,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   const dim = embedder.dim;
   const { chunks, fbank, frames, stepSamples, expectedChunks } = streamChunks(blocks, ctx);
   const numLocal = segmenter.numLocalSpeakers;
-  const maxRegionFrames = Math.round((MAX_REGION_SEC * 16000) / frames.segShift);
+  const maxRegionFrames = Math.round((MAX_REGION_SEC * TARGET_SAMPLE_RATE) / frames.segShift);
 
   const counts = new SpeakerCountAggregator();
   const regions: [number, number][] = []; // [startFrame, endFrame) on the segmentation grid
@@ -33,7 +34,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   let scannedUpTo = 0; // segmentation frames before this are final and scanned
   let openStart = -1; // start of the speech region being scanned, -1 if none
   let numChunks = 0;
-  let embeddingInFlight: Promise<void> = Promise.resolve();
+  const embedding = new EmbeddingPipeline();
 
   const embedRegions = async (newRegions: [number, number][]): Promise<void> => {
     const windows: FrameWindow[] = [];
@@ -55,13 +56,12 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     // Embed while the next chunks are decoded and segmented; at most one batch in flight, results in order.
     const slot = embeddingChunks.length;
     embeddingChunks.push(new Float32Array(0));
-    await embeddingInFlight;
-    embeddingInFlight = timer
-      .time('embedding', () => embedder.embedWindows(matrix, local, ctx.signal))
-      .then((embedded) => {
+    await embedding.submit(
+      () => timer.time('embedding', () => embedder.embedWindows(matrix, local, ctx.signal)),
+      (embedded) => {
         embeddingChunks[slot] = embedded;
-      });
-    embeddingInFlight.catch(() => undefined);
+      },
+    );
   };
 
   /** Scans final frames [scannedUpTo, upTo) for speech regions that have ended. */
@@ -102,8 +102,8 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   const totalSamples = await processInBatches(chunks, config.segmentation.batchSize, processBatch);
   const totalFrames = Math.ceil(totalSamples / frames.segShift);
   await scan(totalFrames, true);
-  await embeddingInFlight;
-  const durationSec = totalSamples / 16000;
+  await embedding.drain();
+  const durationSec = totalSamples / TARGET_SAMPLE_RATE;
   if (placed.length === 0) return { durationSec, turns: [], centroids: new Float32Array(0), numClusters: 0 };
 
   const embeddings = new Float32Array(placed.length * dim); // [numWindows, dim]

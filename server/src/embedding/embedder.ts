@@ -1,3 +1,4 @@
+import { l2Normalize, meanEmbedding } from '../vectors/math';
 import { ModelMismatchError } from '../common/errors';
 import { throwIfAborted } from '../common/errors';
 import { computeFbank, FbankRecipe, getFbankRecipe } from '../features/fbank';
@@ -5,7 +6,7 @@ import { readOnnxMetadata } from '../models/onnx-metadata';
 import { EmbeddingManifestEntry } from '../models/manifest';
 import { resolveEmbeddingModel, ResolvedEmbeddingModel } from '../models/resolve';
 import { DEFAULT_VARIANT, selectVariant, VariantChoice, VariantName } from '../models/variants';
-import { acceleratedProvidersAvailable, ExecutionProvider, InferenceModel, loadModel } from './onnx-session';
+import { acceleratedProvidersAvailable, ExecutionProvider, InferenceModel, loadModel } from '../inference/onnx-session';
 
 /** A window of fbank frames handed to the model: [startFrame, startFrame + numFrames). */
 export interface FrameWindow {
@@ -218,35 +219,4 @@ export function subtractFrameMean(feats: Float32Array, numFrames: number, bins: 
   for (let t = 0; t < numFrames; t++) for (let j = 0; j < bins; j++) mean[j] += feats[t * bins + j];
   for (let j = 0; j < bins; j++) mean[j] /= numFrames;
   for (let t = 0; t < numFrames; t++) for (let j = 0; j < bins; j++) feats[t * bins + j] -= mean[j];
-}
-
-export function l2Normalize(v: Float32Array): Float32Array {
-  let norm = 0;
-  for (let i = 0; i < v.length; i++) norm += v[i] * v[i];
-  norm = Math.sqrt(norm);
-  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
-  return v;
-}
-
-/** Mean of `rows` L2-normalised embeddings ([n, dim] row-major), L2-normalised. */
-export function meanEmbedding(rows: Float32Array, dim: number, weights?: ArrayLike<number>): Float32Array {
-  const mean = new Float32Array(dim);
-  const n = rows.length / dim;
-  for (let i = 0; i < n; i++) {
-    const w = weights ? weights[i] : 1;
-    for (let j = 0; j < dim; j++) mean[j] += w * rows[i * dim + j];
-  }
-  return l2Normalize(mean);
-}
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / (Math.sqrt(na * nb) || 1);
 }

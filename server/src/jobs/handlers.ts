@@ -101,7 +101,11 @@ async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext)
     };
   });
   const turns = result.turns.map((t) => ({ meetingId, speakerId: speakerIds.get(t.speaker)!, startSec: t.startSec, endSec: t.endSec }));
-  await store.writeDiarization({ meetingId, durationSec: result.durationSec, speakers, turns });
+  // Written only while this run still owns the job (a late write of a worker that lost it changes nothing).
+  await store.transaction(async (tx) => {
+    await ctx.assertOwner?.(tx);
+    await tx.writeDiarization({ meetingId, durationSec: result.durationSec, speakers, turns });
+  });
 
   const notes = previous.length > 0 ? await identity.carryOverManualWork(meetingId, previous, previousTurns) : [];
 

@@ -69,10 +69,12 @@ export class InProcessQueue implements JobQueue {
     const events = this.events!;
     const handler = this.handlers![job.name] as (payload: unknown, ctx: Parameters<JobHandlers['diarize']>[1]) => Promise<void>;
     try {
-      await events.onStart(job);
+      const claim = await events.onStart(job);
+      if (claim && !claim.proceed) return;
       await handler(job.payload, {
         jobId: job.id,
         signal: controller.signal,
+        assertOwner: claim ? claim.assertOwner : undefined,
         reportProgress: (stage, fraction) => events.onProgress(job, stage, fraction),
       });
       await events.onFinish(job, this.stopped(controller) ?? { state: 'SUCCEEDED' });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { AppError, InvalidArgumentError, NotFoundError } from '../common/errors';
 import { JobKind, JobRecord, Store } from '../store/types';
-import { JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
+import { JobClaim, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
 
 /** What subscribers of job progress receive: plain JSON, the same shape as the polling query. */
@@ -23,6 +23,20 @@ export type ProgressPublisher = (event: JobProgressEvent) => void;
 const PROGRESS_WRITE_INTERVAL_MS = 1000;
 const PROGRESS_PUBLISH_INTERVAL_MS = 200;
 
+/** A run that lost its job (cancelled elsewhere, or retried by another worker) writes nothing. */
+export class JobOwnershipLostError extends AppError {
+  constructor(jobId: string) {
+    super('JOB_LOST', `Job ${jobId} is no longer owned by this run (cancelled, or taken over by another worker); its result was discarded.`);
+  }
+}
+
+export interface JobServiceOptions {
+  /** Runs per job before it is FAILED (a worker killed mid-run counts as one). */
+  maxAttempts?: number;
+  /** Shared queues: how often rows and queue are compared (lost Redis data, lost enqueue). */
+  reconcileIntervalMs?: number;
+}
+
 /**
  * Owns job state: rows in the store are the truth (they survive restarts), the queue only runs
  * them. Every state change is published for the `jobProgress` subscription.
@@ -31,17 +45,34 @@ export class JobService {
   private readonly lastWrite = new Map<string, number>();
   private readonly lastPublish = new Map<string, number>();
   private readonly jobMeta = new Map<string, { meetingId: string; batchId?: string }>();
+  /** Attempt number of each job this process runs (its ownership token). */
+  private readonly attempts = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
     private readonly queue: JobQueue,
     private readonly publish: ProgressPublisher,
     private readonly log: (line: string) => void = () => undefined,
+    private readonly options: JobServiceOptions = {},
   ) {}
 
-  /** Starts the queue and re-queues what a previous process left QUEUED or RUNNING. */
-  async start(handlers: JobHandlers): Promise<number> {
-    this.queue.start(handlers, this.events());
+  private reconcileTimer?: NodeJS.Timeout;
+  private reconciling?: Promise<number>;
+
+  /**
+   * Starts the queue. Alone (in-process queue), re-queues what a previous run of this process left
+   * QUEUED or RUNNING; on a shared queue, only what the queue no longer holds (reconcile), now, on
+   * every reconnection and periodically, since another process may own a RUNNING row.
+   */
+  async start(handlers?: JobHandlers): Promise<number> {
+    if (handlers) this.queue.start(handlers, this.events());
+    if (this.queue.shared) {
+      this.queue.onReady?.(() => void this.reconcile());
+      const every = this.options.reconcileIntervalMs ?? 30_000;
+      this.reconcileTimer = setInterval(() => void this.reconcile(), every);
+      this.reconcileTimer.unref();
+      return this.reconcile();
+    }
     const pending = await this.store.jobsInState(['RUNNING', 'QUEUED']);
     pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const job of pending) {
@@ -51,6 +82,45 @@ export class JobService {
     return pending.length;
   }
 
+  /** Enqueues again every QUEUED or RUNNING row the shared queue no longer holds; returns how many. */
+  async reconcile(): Promise<number> {
+    if (this.reconciling) return this.reconciling;
+    this.reconciling = (async () => {
+      let count = 0;
+      try {
+        const pending = await this.store.jobsInState(['RUNNING', 'QUEUED']);
+        pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+        for (const listed of pending) {
+          if (await this.queue.holds!(listed.id)) continue;
+          // Read again under the row lock: the list is old, and the job may have finished meanwhile
+          // (a finished job leaves the queue right after its row is written).
+          const job = await this.store.transaction(async (tx) => {
+            const fresh = await tx.lockJob(listed.id);
+            if (!fresh || (fresh.state !== 'QUEUED' && fresh.state !== 'RUNNING')) return undefined;
+            // RUNNING without a job in the queue: its worker's lock and data are gone (Redis lost it).
+            if (fresh.state === 'RUNNING') return tx.updateJob(fresh.id, { state: 'QUEUED', stage: null, progress: 0 });
+            return fresh;
+          });
+          if (!job) continue;
+          await this.queue.enqueue(toQueued(job));
+          count++;
+        }
+        if (count > 0) this.log(`re-queued ${count} job(s) the queue no longer held`);
+      } catch (error) {
+        this.log(`job reconciliation failed (retried later): ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        this.reconciling = undefined;
+      }
+      return count;
+    })();
+    return this.reconciling;
+  }
+
+  async stop(): Promise<void> {
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    await this.reconciling;
+  }
+
   async submit(kind: JobKind, meetingId: string, batchId?: string): Promise<JobRecord> {
     const job = await this.store.transaction(async (tx) => {
       const created = await tx.insertJob({ id: randomUUID(), kind, meetingId, batchId });
@@ -58,7 +128,13 @@ export class JobService {
       return created;
     });
     this.emit(job);
-    await this.queue.enqueue(toQueued(job));
+    try {
+      await this.queue.enqueue(toQueued(job));
+    } catch (error) {
+      // On a shared queue the QUEUED row is the job: reconciliation enqueues it when the queue is back.
+      if (!this.queue.shared) throw error;
+      this.log(`job ${job.id} stays QUEUED until the queue is reachable: ${error instanceof Error ? error.message : String(error)}`);
+    }
     return job;
   }
 
@@ -68,9 +144,15 @@ export class JobService {
       throw new InvalidArgumentError(`Job ${jobId} is ${job.state}; only QUEUED or RUNNING jobs can be cancelled.`);
     }
     const wasRunning = this.queue.cancel(jobId) && job.state === 'RUNNING';
-    // A running job reaches CANCELLED when its handler stops (onFinish); a queued one right now.
+    // A running job here reaches CANCELLED when its handler stops (onFinish); a queued one, or one
+    // on another process's worker, right now: that worker's result write then fails its owner check.
     if (wasRunning) return job;
-    const updated = (await this.store.updateJob(jobId, { state: 'CANCELLED', finishedAt: new Date().toISOString(), stage: null }))!;
+    const updated = await this.store.transaction(async (tx) => {
+      const locked = await tx.lockJob(jobId);
+      if (!locked || (locked.state !== 'QUEUED' && locked.state !== 'RUNNING')) return locked;
+      return tx.updateJob(jobId, { state: 'CANCELLED', stage: null, finishedAt: new Date().toISOString() });
+    });
+    if (!updated) throw new NotFoundError('job', jobId);
     this.emit(updated);
     return updated;
   }
@@ -99,23 +181,17 @@ export class JobService {
 
   private events(): JobEvents {
     return {
-      onStart: async (queued) => {
-        const current = await this.store.getJob(queued.id);
-        const updated = await this.store.updateJob(queued.id, {
-          state: 'RUNNING',
-          stage: 'starting',
-          progress: 0,
-          attempts: (current?.attempts ?? 0) + 1,
-          startedAt: new Date().toISOString(),
-          finishedAt: null,
-          errorCode: null,
-          errorMessage: null,
-        });
-        if (updated) this.emit(updated);
-      },
+      onStart: (queued) => this.claim(queued),
       onProgress: (queued, stage, fraction) => this.progress(queued, stage, fraction),
       onFinish: async (queued, outcome) => {
-        const updated = await this.store.updateJob(queued.id, finishPatch(outcome));
+        const attempt = this.attempts.get(queued.id);
+        this.attempts.delete(queued.id);
+        // Only the run that owns the job may finish it: a cancelled or taken-over run changes nothing.
+        const updated = await this.store.transaction(async (tx) => {
+          const locked = await tx.lockJob(queued.id);
+          if (!locked || locked.state !== 'RUNNING' || (attempt !== undefined && locked.attempts !== attempt)) return undefined;
+          return tx.updateJob(queued.id, finishPatch(outcome));
+        });
         this.lastWrite.delete(queued.id);
         this.lastPublish.delete(queued.id);
         if (outcome.state === 'FAILED')
@@ -124,6 +200,52 @@ export class JobService {
           );
         if (updated) this.emit(updated);
         this.jobMeta.delete(queued.id);
+      },
+    };
+  }
+
+  /**
+   * Takes the job as attempt n+1 in one transaction (the row lock orders competing workers): skips
+   * rows that are no longer QUEUED/RUNNING, fails the job once JOB_MAX_ATTEMPTS runs were started.
+   */
+  private async claim(queued: QueuedJob): Promise<JobClaim> {
+    const maxAttempts = this.options.maxAttempts ?? 3;
+    const result = await this.store.transaction(async (tx) => {
+      const locked = await tx.lockJob(queued.id);
+      if (!locked) return { proceed: false, attempt: 0, row: undefined };
+      if (locked.state !== 'QUEUED' && locked.state !== 'RUNNING') return { proceed: false, attempt: locked.attempts, row: undefined };
+      if (locked.attempts >= maxAttempts) {
+        const row = await tx.updateJob(queued.id, {
+          state: 'FAILED',
+          stage: null,
+          finishedAt: new Date().toISOString(),
+          errorCode: 'TOO_MANY_ATTEMPTS',
+          errorMessage: `The job was started ${locked.attempts} times without finishing (JOB_MAX_ATTEMPTS = ${maxAttempts}); its worker may have crashed on it. Check the server log and the recording, then retry.`,
+        });
+        return { proceed: false, attempt: locked.attempts, row };
+      }
+      const row = await tx.updateJob(queued.id, {
+        state: 'RUNNING',
+        stage: 'starting',
+        progress: 0,
+        attempts: locked.attempts + 1,
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+        errorCode: null,
+        errorMessage: null,
+      });
+      return { proceed: true, attempt: locked.attempts + 1, row };
+    });
+    if (result.row) this.emit(result.row);
+    if (result.proceed) this.attempts.set(queued.id, result.attempt);
+    const attempt = result.attempt;
+    return {
+      proceed: result.proceed,
+      attempt,
+      assertOwner: async (tx) => {
+        // The row stays locked until the caller's transaction ends, so the check stays true for it.
+        const locked = await tx.lockJob(queued.id);
+        if (!locked || locked.state !== 'RUNNING' || locked.attempts !== attempt) throw new JobOwnershipLostError(queued.id);
       },
     };
   }
@@ -158,7 +280,7 @@ export class JobService {
 }
 
 function toQueued(job: JobRecord): QueuedJob {
-  return { id: job.id, name: job.kind, payload: { meetingId: job.meetingId } };
+  return { id: job.id, name: job.kind, payload: { meetingId: job.meetingId }, priority: job.batchId ? 10 : 1 };
 }
 
 function finishPatch(outcome: JobOutcome) {

@@ -6,6 +6,12 @@ import { JobEvents, JobHandlers, QueuedJob } from './job-types';
  * interface, and handlers never know which one runs them.
  */
 export interface JobQueue {
+  /** True when other processes share the queue (BullMQ): rows are reconciled, never blindly re-queued. */
+  readonly shared?: boolean;
+  /** Shared queues: whether the queue still holds the job (waiting or running somewhere). */
+  holds?(jobId: string): Promise<boolean>;
+  /** Shared queues: called on every (re)connection, when jobs may have been lost. */
+  onReady?(fn: () => void): void;
   /** Registers the handlers (one per job name: a missing one is an error) and starts running jobs. */
   start(handlers: JobHandlers, events: JobEvents): void;
   enqueue(job: QueuedJob): Promise<void>;

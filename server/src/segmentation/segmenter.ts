@@ -1,5 +1,5 @@
 import { ModelMismatchError } from '../common/errors';
-import { ExecutionProvider, InferenceModel, loadModel } from '../embedding/onnx-session';
+import { ExecutionProvider, InferenceModel, loadModel } from '../inference/onnx-session';
 import { readOnnxMetadata } from '../models/onnx-metadata';
 import { ResolvedSegmentationModel } from '../models/resolve';
 

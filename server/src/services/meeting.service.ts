@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { probeAudio } from '../audio';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../common/errors';
-import { meanEmbedding } from '../embedding/embedder';
+import { meanEmbedding } from '../vectors/math';
 import { JobService } from '../jobs/job-service';
 import { BlobStore } from '../storage/blob-store';
 import { MeetingRecord, MeetingSpeakerRecord, Store, UploadRecord } from '../store/types';

@@ -7,7 +7,7 @@
  */
 import { munkres } from 'munkres';
 
-import { cosine } from '../embedding/embedder';
+import { cosine } from '../vectors/math';
 import { intersectionLength, mergeIntervals, totalLength, type AnalyticsTurn } from '../analytics/meeting-stats';
 import type { MeetingSpeakerRecord } from '../store/types';
 

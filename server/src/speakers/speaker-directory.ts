@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AppError, InvalidArgumentError, NotFoundError } from '../common/errors';
-import { cosine, l2Normalize } from '../embedding/embedder';
+import { cosine, l2Normalize } from '../vectors/math';
 import { loadManifest } from '../models/manifest';
 import type { EnrollmentRecord, MeetingSpeakerRecord, PersonRecord, Store } from '../store/types';
 import { openModelIndexes, removeOtherModelIndexes, type ModelIndexes } from './speaker-index';

@@ -4,7 +4,7 @@
  * FAR. A trial is accepted when score >= threshold (the convention of eval/eer.ts).
  */
 import { InvalidArgumentError } from '../common/errors';
-import { cosine, l2Normalize } from '../embedding/embedder';
+import { cosine, l2Normalize } from '../vectors/math';
 import { computeEer } from '../eval/eer';
 
 export interface OperatingPoint {

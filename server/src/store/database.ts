@@ -139,7 +139,11 @@ async function openPostgres(databaseUrl: string, schemaOverride: string | undefi
   const db = new Kysely<Database>({ dialect: new ReportingPostgresDialect({ pool }, target) });
   try {
     await sql`select 1`.execute(db);
-    if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    // Replicas starting together race on "if not exists": the loser's unique violation means the schema is there.
+    if (schema !== undefined)
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== '23505') throw error;
+      });
   } catch (error) {
     await db.destroy();
     throw error;

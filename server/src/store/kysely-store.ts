@@ -99,6 +99,7 @@ export class KyselyStore implements Store {
   // ---- jobs (job-repository.ts)
   readonly insertJob: JobRepository['insertJob'] = (...args) => this.jobs.insertJob(...args);
   readonly getJob: JobRepository['getJob'] = (...args) => this.jobs.getJob(...args);
+  readonly lockJob: JobRepository['lockJob'] = (...args) => this.jobs.lockJob(...args);
   readonly getJobs: JobRepository['getJobs'] = (...args) => this.jobs.getJobs(...args);
   readonly updateJob: JobRepository['updateJob'] = (...args) => this.jobs.updateJob(...args);
   readonly jobsInState: JobRepository['jobsInState'] = (...args) => this.jobs.jobsInState(...args);

@@ -236,6 +236,8 @@ export interface Store {
   insertJob(job: Pick<JobRecord, 'id' | 'kind' | 'meetingId' | 'batchId'>): Promise<JobRecord>;
   getJob(id: string): Promise<JobRecord | undefined>;
   getJobs(ids: readonly string[]): Promise<JobRecord[]>;
+  /** Inside a transaction: reads the job and holds its row until the transaction ends (ownership checks). */
+  lockJob(id: string): Promise<JobRecord | undefined>;
   updateJob(id: string, patch: JobUpdate): Promise<JobRecord | undefined>;
   jobsInState(states: readonly JobState[]): Promise<JobRecord[]>;
   jobsOfBatch(batchId: string): Promise<JobRecord[]>;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../common/errors';
 import { seededRandom as rng } from '../clustering/random';
-import { cosine } from '../embedding/embedder';
+import { cosine } from './math';
 import { VectorIndex } from './vector-index';
 
 function randomUnitVectors(n: number, dim: number, seed: number): Float32Array[] {

@@ -1,6 +1,6 @@
 /** Jobs and batches (with their notes). */
 import { Updateable } from 'kysely';
-import { AppError, ConflictError, NotFoundError } from '../../common/errors';
+import { AppError, ConflictError, NotFoundError, InvalidArgumentError } from '../../common/errors';
 import { JobsTable, toBatch, toJob } from '../rows';
 import type { BatchNote, BatchRecord, JobRecord, JobState, JobUpdate } from '../types';
 import { chunked, inIdOrder, insertChunked, nowIso, RepositoryContext } from './shared';
@@ -39,6 +39,14 @@ export class JobRepository {
 
   async getJob(id: string): Promise<JobRecord | undefined> {
     const row = await this.ctx.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toJob(row);
+  }
+
+  async lockJob(id: string): Promise<JobRecord | undefined> {
+    if (!this.ctx.db.isTransaction) throw new InvalidArgumentError('lockJob() only makes sense inside a transaction.');
+    // SQLite runs one write transaction at a time; PostgreSQL needs the row lock.
+    const query = this.ctx.db.selectFrom('jobs').selectAll().where('id', '=', id);
+    const row = await (this.ctx.kind === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
     return row && toJob(row);
   }
 

@@ -9,18 +9,9 @@ import * as ort from 'onnxruntime-node';
 
 import { AppError, ErrorCode, ModelMismatchError } from '../common/errors';
 import type { WorkerRequest, WorkerResponse } from './onnx-worker-protocol';
+import type { ExecutionProvider, OnnxModelOptions, TensorShape } from './types';
 
-export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';
-
-export interface OnnxModelOptions {
-  /** ONNX Runtime intra-op threads (0 = ORT's default, all cores). */
-  intraOpThreads?: number;
-  /** Providers to try in order; default: TensorRT/CUDA when their libraries are present, else CPU. */
-  executionProviders?: ExecutionProvider[];
-  log?: (line: string) => void;
-  /** Run the session on a worker thread of its own, so it runs concurrently with the main thread and other models. */
-  inWorker?: boolean;
-}
+export type { ExecutionProvider, OnnxModelOptions, TensorShape };
 
 /** What the pipeline needs of a model, whether it runs on this thread or on a worker. */
 export interface InferenceModel {
@@ -37,12 +28,6 @@ export function loadModel(modelPath: string, options: OnnxModelOptions = {}): Pr
   // Choose providers here, so the fallback is logged once per process rather than once per worker.
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   return WorkerOnnxModel.load(modelPath, { ...options, executionProviders: options.executionProviders ?? defaultProviders(log) });
-}
-
-export interface TensorShape {
-  name: string;
-  /** Symbolic dimensions are strings (e.g. "N"), fixed ones numbers. */
-  dims: (number | string)[];
 }
 
 /** Accelerated providers need libonnxruntime_providers_shared.so beside the binding; the npm install skips them offline. */

@@ -1,5 +1,5 @@
 /** Messages between a WorkerOnnxModel (main thread) and its worker (onnx-worker.ts). */
-import type { ExecutionProvider, OnnxModelOptions, TensorShape } from './onnx-session';
+import type { ExecutionProvider, OnnxModelOptions, TensorShape } from './types';
 
 export type WorkerRequest =
   | { type: 'load'; modelPath: string; options: Omit<OnnxModelOptions, 'log'> }

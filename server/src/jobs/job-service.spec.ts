@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { AppError } from '../common/errors';
+import { openStore } from '../store/database';
+import type { Store } from '../store/types';
+import { JobService } from './job-service';
+import { JobClaim, JobEvents, JobHandlers, QueuedJob } from './job-types';
+import { JobQueue } from './queue';
+
+/** A shared queue that runs nothing: the test plays the worker through the events it was given. */
+class SharedQueueProbe implements JobQueue {
+  readonly shared = true;
+  events?: JobEvents;
+  readonly held = new Set<string>();
+  readonly enqueued: QueuedJob[] = [];
+  start(_handlers: JobHandlers, events: JobEvents): void {
+    this.events = events;
+  }
+  async enqueue(job: QueuedJob): Promise<void> {
+    this.enqueued.push(job);
+    this.held.add(job.id);
+  }
+  cancel(): boolean {
+    return false;
+  }
+  async holds(jobId: string): Promise<boolean> {
+    return this.held.has(jobId);
+  }
+  counts() {
+    return { queued: 0, running: 0 };
+  }
+  async close(): Promise<void> {}
+}
+
+const noHandlers = { diarize: async () => undefined, identify: async () => undefined } as JobHandlers;
+
+describe('JobService on a shared queue: ownership of a run', () => {
+  let dir: string;
+  let store: Store;
+  let queue: SharedQueueProbe;
+  let jobs: JobService;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-service-'));
+    store = await openStore({ dataDir: dir });
+    await store.migrate();
+    queue = new SharedQueueProbe();
+    jobs = new JobService(
+      store,
+      queue,
+      () => undefined,
+      () => undefined,
+      { maxAttempts: 2, reconcileIntervalMs: 60_000 },
+    );
+    await jobs.start(noHandlers);
+  });
+  afterEach(async () => {
+    await jobs.stop();
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function newJob() {
+    const uploadId = randomUUID();
+    await store.insertUpload({
+      id: uploadId,
+      originalName: 'a.wav',
+      path: `uploads/${uploadId}.wav`,
+      bytes: 1,
+      format: 'wav',
+      durationSec: 1,
+      createdAt: new Date().toISOString(),
+    });
+    const meeting = await store.insertMeeting({ id: randomUUID(), title: 't', tags: [], uploadId, audioPath: `uploads/${uploadId}.wav`, durationSec: 1 });
+    return jobs.submit('diarize', meeting.id);
+  }
+
+  const queued = (id: string, meetingId: string): QueuedJob => ({ id, name: 'diarize', payload: { meetingId } });
+
+  it('a run that lost its job (taken over as the next attempt) writes nothing and cannot finish it', async () => {
+    const job = await newJob();
+    const first = (await queue.events!.onStart(queued(job.id, job.meetingId))) as JobClaim;
+    expect(first).toMatchObject({ proceed: true, attempt: 1 });
+    // The first worker's lock expired; another worker takes the job as attempt 2.
+    const second = (await queue.events!.onStart(queued(job.id, job.meetingId))) as JobClaim;
+    expect(second).toMatchObject({ proceed: true, attempt: 2 });
+
+    await expect(store.transaction((tx) => first.assertOwner(tx))).rejects.toMatchObject({ code: 'JOB_LOST' });
+    await expect(store.transaction((tx) => second.assertOwner(tx))).resolves.toBeUndefined();
+    await queue.events!.onFinish(queued(job.id, job.meetingId), { state: 'SUCCEEDED' });
+    expect(await store.getJob(job.id)).toMatchObject({ state: 'SUCCEEDED', attempts: 2 });
+  });
+
+  it('a cancel from another process wins over the running worker: CANCELLED, never SUCCEEDED', async () => {
+    const job = await newJob();
+    const claim = (await queue.events!.onStart(queued(job.id, job.meetingId))) as JobClaim;
+    expect((await jobs.cancel(job.id)).state).toBe('CANCELLED');
+    await expect(store.transaction((tx) => claim.assertOwner(tx))).rejects.toBeInstanceOf(AppError);
+    await queue.events!.onFinish(queued(job.id, job.meetingId), { state: 'SUCCEEDED' });
+    expect((await store.getJob(job.id))!.state).toBe('CANCELLED');
+    // A worker that picks a cancelled job up later skips it.
+    expect(await queue.events!.onStart(queued(job.id, job.meetingId))).toMatchObject({ proceed: false });
+  });
+
+  it('caps attempts: once JOB_MAX_ATTEMPTS runs started, the next start fails the job with the reason', async () => {
+    const job = await newJob();
+    await queue.events!.onStart(queued(job.id, job.meetingId));
+    await queue.events!.onStart(queued(job.id, job.meetingId));
+    expect(await queue.events!.onStart(queued(job.id, job.meetingId))).toMatchObject({ proceed: false });
+    expect(await store.getJob(job.id)).toMatchObject({ state: 'FAILED', errorCode: 'TOO_MANY_ATTEMPTS', attempts: 2 });
+  });
+
+  it('reconciles: rows the queue no longer holds are queued again (RUNNING ones reset), held ones are left alone', async () => {
+    const lost = await newJob();
+    const running = await newJob();
+    const held = await newJob();
+    await queue.events!.onStart(queued(running.id, running.meetingId));
+    queue.held.clear(); // Redis restarted empty
+    queue.held.add(held.id);
+    queue.enqueued.length = 0;
+    expect(await jobs.reconcile()).toBe(2);
+    expect(queue.enqueued.map((j) => j.id).sort()).toEqual([lost.id, running.id].sort());
+    expect((await store.getJob(running.id))!.state).toBe('QUEUED');
+    expect(queue.enqueued.every((j) => j.priority === 1)).toBe(true); // uploads, not batch jobs
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Real processes for scale-out tests: a private redis-server on a free port, and API and worker
+ * processes of this repository started the way `npm run serve` / `npm run worker` start them.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+const repoRoot = path.resolve(__dirname, '../..');
+const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Child {
+  process: ChildProcess;
+  port: number;
+  url: string;
+  /** Everything it printed so far. */
+  output(): string;
+  /** Resolves with the first output line matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function watch(child: ChildProcess, port: number): Child {
+  let text = '';
+  const waiters: Array<() => void> = [];
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      for (const w of waiters.splice(0)) w();
+      resolve();
+    }),
+  );
+  return {
+    process: child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    output: () => text,
+    waitForLine(pattern, timeoutMs = 120_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${text.slice(-3000)}`)), timeoutMs);
+        const check = () => {
+          const match = pattern.exec(text);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match);
+          } else if (child.exitCode !== null) {
+            clearTimeout(timer);
+            reject(new Error(`process exited (${child.exitCode}) before printing ${pattern}:\n${text.slice(-3000)}`));
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+    async kill(signal = 'SIGTERM') {
+      // tsx runs the script in a child of its own: signal the whole process group.
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
+      await exited;
+    },
+  };
+}
+
+/** A redis-server that keeps nothing on disk (what the shared one does too), on `port`. */
+export async function startRedis(port?: number): Promise<Child> {
+  const p = port ?? (await freePort());
+  const child = watch(
+    spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe', detached: true }),
+    p,
+  );
+  await child.waitForLine(/Ready to accept connections/, 20_000);
+  return child;
+}
+
+/** `npm run serve` (kind api) or `npm run worker`, with `env` on top of this process's environment. */
+export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<string, string>): Promise<Child> {
+  const port = await freePort();
+  const script = kind === 'api' ? 'server/src/app/main.ts' : 'server/src/jobs/worker-main.ts';
+  const child = watch(
+    spawn(process.execPath, [tsxCli, script], {
+      cwd: repoRoot,
+      stdio: 'pipe',
+      detached: true,
+      env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ...env },
+    }),
+    port,
+  );
+  await child.waitForLine(kind === 'api' ? /meeting-diarization server on/ : /meeting-diarization worker/, 180_000);
+  return child;
+}
