@@ -1,3 +1,4 @@
+import { httpMetrics } from '../metrics/metrics';
 import { createServer, Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
@@ -38,6 +39,7 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   const httpServer = createServer(app);
   // Node cuts requests after 300 s by default: a 1 GB upload on a slow link needs longer.
   httpServer.requestTimeout = 0;
+  app.use(httpMetrics());
   app.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins, maxAge: 600 }));
 
   app.get('/healthz', async (_req, res) => {
