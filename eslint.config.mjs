@@ -31,6 +31,19 @@ const ownerRules = [
     rules: { 'no-restricted-imports': restrictOwnedImports(owner) },
   })),
 ];
+// models/ sits below eval/, formats/ and cli/: model lookup must not pull in scoring or the dev set.
+ownerRules.push({
+  files: ['server/src/models/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        ...restrictOwnedImports(null)[1],
+        patterns: [{ group: ['../eval/*', '../formats/*', '../cli/*'], message: 'models/ must not import eval/, formats/ or cli/ (calibration data is a CLI concern).' }],
+      },
+    ],
+  },
+});
 // --- end of heavy-dependency owners
 
 export default tseslint.config(

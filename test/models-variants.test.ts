@@ -12,7 +12,7 @@ import { devDataDir, repoRoot, sharedDir } from '../server/src/common/paths';
 import { decodeToArray } from '../server/src/audio';
 import { SpeakerEmbedder } from '../server/src/embedding/embedder';
 import { cosine } from '../server/src/vectors/math';
-import { collectCalibrationWindows, encodeNpy } from '../server/src/models/calibration';
+import { collectCalibrationWindows, encodeNpy } from '../server/src/cli/model-calibration';
 import { loadManifest, parseManifest } from '../server/src/models/manifest';
 import { resolveEmbeddingModel } from '../server/src/models/resolve';
 import { sha256FileSync } from '../server/src/common/sha256';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 
-import { ensureCalibrationWindows, ensureVenv, runToolchain, toolchainLocationArgs } from '../models/toolchain';
+import { ensureVenv, runToolchain, toolchainLocationArgs } from '../models/toolchain';
+import { ensureCalibrationWindows } from './model-calibration';
 import { log, runCli } from './common';
 
 const program = new Command('models:build')

@@ -1,15 +1,14 @@
 /**
  * The bridge to the Python model toolchain in models/ (its own venv, pinned requirements): create the
- * venv, write calibration windows with the engine's fbank, run `python -m toolchain.<module>`.
+ * venv, name the calibration files, run `python -m toolchain.<module>` (the calibration windows
+ * themselves are written by cli/model-calibration.ts: reading the dev set is a CLI concern).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { DependencyMissingError } from '../common/errors';
-import { devDataDir, repoRoot } from '../common/paths';
-import { writeCalibrationWindows } from './calibration';
-import { loadManifest } from './manifest';
+import { repoRoot } from '../common/paths';
 import { modelCacheDir, modelSearchDirs } from './resolve';
 
 export const toolchainDir = path.join(repoRoot, 'models');
@@ -29,24 +28,6 @@ export function ensureVenv(log: (line: string) => void): void {
 /** Calibration file name for a recipe and window length (the toolchain derives the same name). */
 export function calibrationFile(recipe: string, windowFrames: number): string {
   return path.join(modelCacheDir(), 'calib', `${recipe}-${windowFrames}f.npy`);
-}
-
-export const CALIBRATION_WINDOWS = 256;
-
-/** Writes the calibration windows every manifest model with variants needs, when not already there. */
-export async function ensureCalibrationWindows(log: (line: string) => void): Promise<void> {
-  const manifest = loadManifest();
-  const specs = new Map<string, { recipe: string; windowFrames: number }>();
-  for (const entry of Object.values(manifest.embedding)) {
-    if (!entry.variants) continue;
-    const windowFrames = Math.round(entry.windowSec * 100);
-    specs.set(calibrationFile(entry.fbankRecipe, windowFrames), { recipe: entry.fbankRecipe, windowFrames });
-  }
-  for (const [file, spec] of specs) {
-    if (existsSync(file)) continue;
-    const count = await writeCalibrationWindows(path.join(devDataDir, 'diarization'), { ...spec, maxWindows: CALIBRATION_WINDOWS }, file);
-    log(`calibration: ${count} speech windows of ${spec.windowFrames} frames (${spec.recipe} fbank, engine code) → ${path.relative(repoRoot, file)}`);
-  }
 }
 
 /** Runs `python -m toolchain.<module> args…` in models/, streaming its output; rejects on a non-zero exit. */

@@ -5,14 +5,17 @@
  * the runtime feeds. Written as .npy [N, frames, bins] float32, raw (no mean normalisation: the
  * toolchain applies the model's feature_normalize_type, as the embedder does).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { decodeToArray } from '../audio';
 import { InvalidArgumentError } from '../common/errors';
+import { devDataDir, repoRoot } from '../common/paths';
 import { computeFbank, getFbankRecipe } from '../features/fbank';
 import { listDiarizationSet } from '../eval/der-report';
 import { readRttmFile } from '../formats/rttm';
+import { loadManifest } from '../models/manifest';
+import { calibrationFile } from '../models/toolchain';
 
 export interface CalibrationSpec {
   recipe: string;
@@ -88,4 +91,22 @@ export async function writeCalibrationWindows(dir: string, spec: CalibrationSpec
   writeFileSync(partial, encodeNpy(data, [count, spec.windowFrames, bins]));
   renameSync(partial, outPath);
   return count;
+}
+
+export const CALIBRATION_WINDOWS = 256;
+
+/** Writes the calibration windows every manifest model with variants needs, when not already there. */
+export async function ensureCalibrationWindows(log: (line: string) => void): Promise<void> {
+  const manifest = loadManifest();
+  const specs = new Map<string, { recipe: string; windowFrames: number }>();
+  for (const entry of Object.values(manifest.embedding)) {
+    if (!entry.variants) continue;
+    const windowFrames = Math.round(entry.windowSec * 100);
+    specs.set(calibrationFile(entry.fbankRecipe, windowFrames), { recipe: entry.fbankRecipe, windowFrames });
+  }
+  for (const [file, spec] of specs) {
+    if (existsSync(file)) continue;
+    const count = await writeCalibrationWindows(path.join(devDataDir, 'diarization'), { ...spec, maxWindows: CALIBRATION_WINDOWS }, file);
+    log(`calibration: ${count} speech windows of ${spec.windowFrames} frames (${spec.recipe} fbank, engine code) → ${path.relative(repoRoot, file)}`);
+  }
 }
