@@ -1,3 +1,4 @@
+import { httpMetrics } from '../metrics/metrics';
 import { createServer, Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
@@ -40,6 +41,7 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   const httpServer = createServer(app);
   // Node cuts requests after 300 s by default: a 1 GB upload on a slow link needs longer.
   httpServer.requestTimeout = 0;
+  app.use(httpMetrics());
   // The usual security headers; no Referer, so a media URL with ?token= never leaks to another site.
   // The API serves no HTML (no CSP needed), and the web app on another origin plays its media.
   app.use(helmet({ referrerPolicy: { policy: 'no-referrer' }, contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }));

@@ -10,7 +10,8 @@ import { createProgressMapper, INGEST_SPAN, STORE_SPAN } from './progress-weight
 export interface MediaPreparer {
   /** durationSec: measured while decoding (some containers do not state it). */
   prepare(meeting: MeetingRecord, signal: AbortSignal): Promise<{ playablePath: string; peaksPath: string; durationSec: number }>;
-  absolutePath(key: string): string;
+  /** Runs `use` with the recording as a file on this machine (a download when it lives in object storage). */
+  withLocalFile<T>(key: string, use: (file: string) => Promise<T>): Promise<T>;
 }
 
 /** What jobs need from speaker identity (speakers/directory.ts implements it). */
@@ -63,12 +64,14 @@ async function diarizeMeeting(deps: JobDeps, meetingId: string, ctx: JobContext)
   ctx.reportProgress('ingest', INGEST_SPAN[0]);
   const ingest =
     meeting.playablePath && meeting.peaksPath ? Promise.resolve() : media.prepare(meeting, signal).then((made) => store.updateMeeting(meetingId, made));
-  const diarization = engine.diarize(media.absolutePath(meeting.audioPath), {
-    fileId: meetingId,
-    signal,
-    onProgress: createProgressMapper(ctx.reportProgress),
-    overrides: { clustering: { numSpeakers: meeting.numSpeakers, minSpeakers: meeting.minSpeakers, maxSpeakers: meeting.maxSpeakers } },
-  });
+  const diarization = media.withLocalFile(meeting.audioPath, (file) =>
+    engine.diarize(file, {
+      fileId: meetingId,
+      signal,
+      onProgress: createProgressMapper(ctx.reportProgress),
+      overrides: { clustering: { numSpeakers: meeting.numSpeakers, minSpeakers: meeting.minSpeakers, maxSpeakers: meeting.maxSpeakers } },
+    }),
+  );
   let result: Awaited<typeof diarization>;
   try {
     [, result] = await Promise.all([ingest, diarization]);
