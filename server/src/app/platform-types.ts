@@ -1,7 +1,7 @@
 import { TokenAuthenticator } from '../auth/tokens';
 import { ServerConfig } from '../config/server-config';
 import { JobProgressEvent, JobService } from '../jobs/job-service';
-import { SpeakerIdentity } from '../jobs/handlers';
+import { SpeakerIdentity } from '../services/diarization.service';
 import { MeetingService } from '../services/meeting.service';
 import { PeopleService } from '../services/people.service';
 import { BlobStore } from '../storage/blob-store';
