@@ -18,6 +18,7 @@ import { WebhookNotifier } from '../jobs/webhooks';
 import { MediaPreparer, SpeakerIdentity } from '../services/diarization.service';
 import { MeetingService } from '../services/meeting.service';
 import { EnrollmentIndex, PeopleService } from '../services/people.service';
+import { UploadService } from '../services/upload.service';
 import { SpeakerDirectory } from '../speakers/speaker-directory';
 import { BlobStore, LocalBlobStore } from '../storage/blob-store';
 import { createMediaDerivatives } from '../storage/media-derivatives';
@@ -103,6 +104,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       : new InProcessQueue(config.jobConcurrency);
     const jobs = new JobService(store, queue, publish, log, { maxAttempts: config.jobMaxAttempts, reconcileIntervalMs: config.jobReconcileMs });
     const meetings = new MeetingService(store, blobs, jobs, identity);
+    const uploads = new UploadService(store, blobs);
     const people = new PeopleService(
       store,
       blobs,
@@ -120,6 +122,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       engine,
       jobs,
       meetings,
+      uploads,
       people,
       identity,
       tokens: new TokenAuthenticator(store, admin.secret),
