@@ -3,19 +3,25 @@ import { Command, Option } from 'commander';
 import { DiarizationConfig } from '../diarization/config';
 import { Diarizer } from '../diarization/pipeline';
 import { SpeakerTurn } from '../diarization/types';
-import { formatDerTable, listDiarizationSet, readHypothesisDir, scoreSet } from '../eval/der-report';
+import { DiarizationItem, formatDerTable, formatPoolLine, listDiarizationSet, poolOf, readHypothesisDir, scoreSet } from '../eval/der-report';
 import { readUemFile } from '../eval/uem';
 import { VariantChoice, VARIANT_CHOICES } from '../models/variants';
 import { configFromFlags } from './diarize';
 import { log, parsePositiveInt, runCli } from './common';
 
+/** The AMI clips of the dev set with the most overlapped speech, pooled on their own (issue 14). */
+const DEFAULT_OVERLAP_POOL = 'EN2001a,EN2002b,EN2006a';
+
 const program = new Command('eval:der')
-  .description('Diarization error rate over a folder of <name>.wav + <name>.rttm: per file and pooled, md-eval collar semantics.')
+  .description(
+    'Diarization error rate over a folder of <name>.wav + <name>.rttm: per file and pooled, md-eval collar semantics; each recording is diarized once and scored with --collar and with collar 0.',
+  )
   .argument('<dir>', 'folder with recordings and reference RTTMs (a *.uem beside them sets the scored regions)')
   .option('--hyp <dir>', "score these hypothesis RTTMs instead of running the engine (e.g. the peer's)")
-  .option('--collar <sec>', 'seconds not scored on each side of every reference boundary', Number, 0.25)
+  .option('--collar <sec>', 'seconds not scored on each side of every reference boundary (collar 0 is reported beside it)', Number, 0.25)
   .option('--skip-overlap', 'do not score regions where the reference has 2+ speakers', false)
   .option('--uem <file>', 'scored regions (default: a *.uem in <dir>, else the whole file)')
+  .option('--pool <ids>', 'comma-separated parts of file-ids pooled on their own (the heavy-overlap clips)', DEFAULT_OVERLAP_POOL)
   .addOption(new Option('--strategy <name>', 'engine strategy to score (default: both)').choices(['windows', 'segmentation']))
   .option('--embedding-model <path|name>', 'speaker-embedding model')
   .addOption(new Option('--variant <name>', 'embedding model variant').choices([...VARIANT_CHOICES]))
@@ -30,6 +36,7 @@ interface EvalFlags {
   collar: number;
   skipOverlap: boolean;
   uem?: string;
+  pool: string;
   strategy?: DiarizationConfig['strategy'];
   embeddingModel?: string;
   variant?: VariantChoice;
@@ -46,18 +53,23 @@ async function main(): Promise<void> {
   const flags = program.opts<EvalFlags>();
   const items = await listDiarizationSet(dir);
   const uem = flags.uem ? await readUemFile(flags.uem) : undefined;
-  const options = { collarSec: flags.collar, skipOverlap: flags.skipOverlap, uem };
-  const settings = `collar ±${flags.collar} s, overlap ${flags.skipOverlap ? 'skipped' : 'scored'}`;
+  const collars = [...new Set([flags.collar, 0])];
+  const poolParts = flags.pool
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const inPool = (fileId: string): boolean => poolParts.some((p) => fileId.includes(p));
 
-  const runs: { name: string; hypothesis: (item: (typeof items)[number]) => Promise<SpeakerTurn[]> }[] = [];
+  const runs: { name: string; hypothesis: (item: DiarizationItem) => Promise<SpeakerTurn[]> }[] = [];
   if (flags.hyp) {
     const hypDir = flags.hyp;
     runs.push({ name: `hypotheses from ${hypDir}`, hypothesis: (item) => readHypothesisDir(hypDir, item.fileId) });
   } else {
     const diarizer = await Diarizer.create(configFromFlags(flags), { log });
+    const model = `embedding ${diarizer.embedder.name} variant ${diarizer.embedder.variant} (--variant ${flags.variant ?? diarizer.config.embedding.variant})`;
     for (const strategy of flags.strategy ? [flags.strategy] : (['segmentation', 'windows'] as const)) {
       runs.push({
-        name: `engine, strategy ${strategy}`,
+        name: `engine, strategy ${strategy}, ${model}`,
         hypothesis: async (item) => {
           const numSpeakers = flags.numSpeakersFromRef ? await referenceSpeakerCount(item.rttmPath) : undefined;
           const result = await diarizer.diarizeFile(item.wavPath, { fileId: item.fileId, overrides: { strategy, clustering: { numSpeakers } } });
@@ -68,14 +80,25 @@ async function main(): Promise<void> {
   }
   const totals: string[] = [];
   for (const run of runs) {
-    const { perFile, total } = await scoreSet(items, run.hypothesis, options);
-    process.stdout.write(`\n# ${run.name} (${settings})\n${formatDerTable(perFile, total)}\n`);
-    process.stdout.write('mapping (hyp → ref):\n');
-    for (const f of perFile) {
-      const pairs = Object.entries(f.result.mapping).map(([h, r]) => `${h}→${r}`);
-      process.stdout.write(`  ${f.fileId}: ${pairs.join(', ') || '(none)'}\n`);
+    // Diarize once per file; every collar scores the same hypothesis.
+    const hypotheses = new Map<string, SpeakerTurn[]>();
+    for (const item of items) hypotheses.set(item.fileId, await run.hypothesis(item));
+    totals.push(`# ${run.name}`);
+    for (const collarSec of collars) {
+      const settings = `collar ±${collarSec} s, overlap ${flags.skipOverlap ? 'skipped' : 'scored'}`;
+      const { perFile, total } = await scoreSet(items, async (item) => hypotheses.get(item.fileId)!, { collarSec, skipOverlap: flags.skipOverlap, uem });
+      process.stdout.write(`\n# ${run.name} (${settings})\n${formatDerTable(perFile, total)}\n`);
+      if (collarSec === flags.collar) {
+        process.stdout.write('mapping (hyp → ref):\n');
+        for (const f of perFile) {
+          const pairs = Object.entries(f.result.mapping).map(([h, r]) => `${h}→${r}`);
+          process.stdout.write(`  ${f.fileId}: ${pairs.join(', ') || '(none)'}\n`);
+        }
+      }
+      totals.push(formatPoolLine(`all ${perFile.length} files, collar ${collarSec}`, total));
+      const pool = perFile.filter((f) => inPool(f.fileId));
+      if (pool.length > 0) totals.push(formatPoolLine(`overlap pool (${pool.length} files: ${poolParts.join(', ')}), collar ${collarSec}`, poolOf(pool)));
     }
-    totals.push(`${run.name}: DER ${(100 * total.der).toFixed(2)} %`);
   }
   process.stdout.write(`\n${totals.join('\n')}\n`);
 }

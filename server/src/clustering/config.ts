@@ -33,6 +33,12 @@ export const ClusteringConfigSchema = z
     spectralMinNeighbours: count.optional(),
     /** Upper bound of the eigengap search when maxSpeakers is not given (3D-Speaker's default). */
     spectralMaxSpeakers: count.optional(),
+    /**
+     * Spectral: search the eigengap only up to the number of clusters AHC finds at `thresholdCosine`.
+     * On a short recording whose windows all sound alike the eigengap's largest gap can sit at the top of
+     * the search range (10 speakers for one); the calibrated threshold rules that out.
+     */
+    spectralCapByAhc: z.boolean().default(false),
     /** Seed of the k-means restarts in spectral clustering. */
     seed: z.number().int().optional(),
   })

@@ -117,6 +117,18 @@ describe('clusterEmbeddings', () => {
     expect(Array.from(result.labels)).toEqual(canonicalLabels(big.truth));
   });
 
+  it('caps the spectral count at the AHC count of the threshold when spectralCapByAhc is on', () => {
+    const three = noisyGroups({ sizes: [40, 30, 30], dim: 32, noise: 0.6, seed: 4, order: 'shuffled' });
+    const spectral = config({ method: 'spectral', mergeThresholdCosine: 1 });
+    expect(clusterEmbeddings(three, spectral).numClusters).toBe(3);
+    // AHC at threshold 0.4 finds the 3 groups too: the cap does not bind.
+    expect(clusterEmbeddings(three, { ...spectral, spectralCapByAhc: true }).numClusters).toBe(3);
+    // At a threshold every pair passes AHC finds 1: the eigengap may not count more.
+    expect(clusterEmbeddings(three, { ...spectral, spectralCapByAhc: true, thresholdCosine: -1 }).numClusters).toBe(1);
+    // An explicit count is never capped.
+    expect(clusterEmbeddings(three, { ...spectral, spectralCapByAhc: true, thresholdCosine: -1, numSpeakers: 3 }).numClusters).toBe(3);
+  });
+
   it('reports progress for the reduction and honours an aborted signal', () => {
     const big = noisyGroups({ sizes: [1500, 1500], dim: 16, noise: 0.5, seed: 8 });
     const events: ProgressEvent[] = [];

@@ -67,7 +67,11 @@ const ahc: Clusterer = (input, config) => {
 
 const spectral: Clusterer = (input, config) => {
   const n = input.embeddings.length / input.dim;
-  const maxSpeakers = config.maxSpeakers ?? Math.max(config.minSpeakers ?? 1, config.spectralMaxSpeakers ?? CLUSTERING_TUNING_DEFAULTS.spectralMaxSpeakers);
+  let maxSpeakers = config.maxSpeakers ?? Math.max(config.minSpeakers ?? 1, config.spectralMaxSpeakers ?? CLUSTERING_TUNING_DEFAULTS.spectralMaxSpeakers);
+  if (config.spectralCapByAhc && config.numSpeakers === undefined && config.maxSpeakers === undefined) {
+    // The eigengap never counts more speakers than AHC at the calibrated threshold finds (see config).
+    maxSpeakers = Math.max(config.minSpeakers ?? 1, new Set(ahc(input, config)).size);
+  }
   const bounds = clusterCountBounds({ ...config, maxSpeakers }, n);
   return spectralCluster(
     input.embeddings,

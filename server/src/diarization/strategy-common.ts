@@ -71,6 +71,7 @@ export async function clusterSpeakers(input: ClusteringInput, ctx: StrategyConte
         maxSpeakers: config.clustering.maxSpeakers,
         minClusterSize: config.clustering.minClusterSec,
         mergeThresholdCosine: config.clustering.mergeThresholdCosine,
+        spectralCapByAhc: config.clustering.countCapByAhc,
       },
       // A cancelled job stops between clustering steps; long clusterings report how far they are.
       { signal: ctx.signal, onProgress: ctx.onProgress },

@@ -3,6 +3,7 @@ import { throwIfAborted } from '../common/errors';
 import { FrameWindow } from '../embedding/embedder';
 import { StrategyContext, StrategyOutput } from './context';
 import { SpeakerCountAggregator } from './frames';
+import { ChunkActivity, mappedClusterVotes, secondSpeakerAt, topTwoAt } from './local-speakers';
 import { AudioChunk } from './stream';
 import { clusterSpeakers, clusterTurns, EmbeddingPipeline, processInBatches, streamChunks } from './strategy-common';
 
@@ -18,7 +19,8 @@ interface PlacedWindow {
 /**
  * The product's original design: speech regions (from the segmentation model) → uniform windows →
  * embeddings → clustering → each speech frame takes the label of the nearest window; frames the
- * segmentation marks as overlapped get a second speaker: the nearest different one in time.
+ * segmentation marks as overlapped get a second speaker: by default the global cluster of the chunk's
+ * other active local speaker (local-speakers.ts), else the nearest different one in time.
  */
 export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): Promise<StrategyOutput> {
   const { segmenter, embedder, config, timer } = ctx;
@@ -31,6 +33,8 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   const regions: [number, number][] = []; // [startFrame, endFrame) on the segmentation grid
   const placed: PlacedWindow[] = [];
   const embeddingChunks: Float32Array[] = [];
+  const chunkActivities: ChunkActivity[] = []; // kept for the overlap assignment (1.8 kB per chunk)
+  const useLocalSpeakers = config.turns.overlapAssignment === 'local-speakers';
   let scannedUpTo = 0; // segmentation frames before this are final and scanned
   let openStart = -1; // start of the speech region being scanned, -1 if none
   let numChunks = 0;
@@ -91,6 +95,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     batch.forEach((chunk, i) => {
       const validFrames = Math.min(segmenter.framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift));
       counts.add(chunk.startSample / frames.segShift, acts[i], validFrames, numLocal);
+      if (useLocalSpeakers) chunkActivities.push({ firstFrame: chunk.startSample / frames.segShift, activity: acts[i], numFrames: validFrames });
     });
     numChunks += batch.length;
     // Frames before the next chunk's start get no more votes.
@@ -122,24 +127,40 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     const K = clustering.numClusters;
     const labels = clustering.labels;
     const active = Array.from({ length: K }, () => new Uint8Array(totalFrames));
-    // Windows are in time order: walk them alongside the frames of each region.
+    // First speaker of each speech frame: the label of the nearest window (windows are in time order:
+    // walk them alongside the frames of each region).
+    const first = new Int32Array(totalFrames).fill(-1);
+    const nearestOf = new Int32Array(totalFrames).fill(-1);
     let w = 0;
     regions.forEach(([g0, g1], region) => {
       while (w < placed.length && placed[w].region < region) w++;
-      const first = w;
-      let last = w;
-      while (last < placed.length && placed[last].region === region) last++;
+      const from = w;
+      let to = w;
+      while (to < placed.length && placed[to].region === region) to++;
       for (let g = g0; g < g1; g++) {
-        const nearest = nearestWindow(placed, first, last, g) ?? nearestWindow(placed, 0, placed.length, g);
+        const nearest = nearestWindow(placed, from, to, g) ?? nearestWindow(placed, 0, placed.length, g);
         if (nearest === undefined) continue;
-        const speaker = labels[nearest];
-        active[speaker][g] = 1;
-        if (counts.countAt(g) >= 2 && K > 1) {
-          const second = nearestOtherSpeaker(placed, labels, nearest, speaker);
-          if (second !== undefined) active[second][g] = 1;
-        }
+        nearestOf[g] = nearest;
+        first[g] = labels[nearest];
+        active[first[g]][g] = 1;
       }
     });
+    const votes = useLocalSpeakers && K > 1 ? mappedClusterVotes(chunkActivities, numLocal, K, totalFrames, (g) => first[g]) : undefined;
+    if (K > 1) {
+      for (let g = 0; g < totalFrames; g++) {
+        if (first[g] < 0 || counts.countAt(g) < 2) continue;
+        // Two mapped clusters active here: they are the pair (the first speaker may change too).
+        const pair = votes && topTwoAt(votes, K, g);
+        if (pair) {
+          active[first[g]][g] = 0;
+          active[pair[0]][g] = 1;
+          active[pair[1]][g] = 1;
+          continue;
+        }
+        const second = (votes && secondSpeakerAt(votes, K, g, first[g])) ?? nearestOtherSpeaker(placed, labels, nearestOf[g], first[g]);
+        if (second !== undefined) active[second][g] = 1;
+      }
+    }
     const turns = clusterTurns(active, frames, ctx, durationSec);
     ctx.onProgress({ stage: 'postprocess', completed: 1, total: 1 });
     return { durationSec, turns, centroids: clustering.centroids, numClusters: K };

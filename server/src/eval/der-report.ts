@@ -79,7 +79,7 @@ export async function scoreSet(
 ): Promise<SetDer> {
   const perFile: FileDer[] = [];
   for (const item of items) {
-    const reference = turnsForFile(await readRttmFile(item.rttmPath), item.fileId, item.rttmPath);
+    const reference = await readReferenceTurns(item);
     const hypothesis = await getHypothesis(item);
     const uem = options.uem?.get(item.fileId) ?? item.uem;
     const result = computeDer(reference, hypothesis, {
@@ -91,6 +91,11 @@ export async function scoreSet(
     options.onFileScored?.(item.fileId, perFile.length, items.length);
   }
   return { perFile, total: poolDer(perFile.map((f) => f.result)) };
+}
+
+/** The reference turns of one item. */
+export async function readReferenceTurns(item: DiarizationItem): Promise<SpeakerTurn[]> {
+  return turnsForFile(await readRttmFile(item.rttmPath), item.fileId, item.rttmPath);
 }
 
 /**
@@ -128,6 +133,17 @@ export function formatDerTable(perFile: readonly FileDer[], total: DerResult): s
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   const body = rows.slice(1, -1).map(format);
   return [format(header), rule, ...body, rule, format(rows[rows.length - 1])].join('\n');
+}
+
+/** The pooled result of some of a set's files. */
+export function poolOf(files: readonly FileDer[]): DerResult {
+  return poolDer(files.map((f) => f.result));
+}
+
+/** One line for a pooled result: DER and its miss / false alarm / confusion split, in points of scored speech. */
+export function formatPoolLine(name: string, r: DerResult): string {
+  const points = (sec: number): string => percent(share(sec, r.scoredSpeechSec));
+  return `${name}: DER ${percent(r.der)} % (miss ${points(r.missedSec)}, FA ${points(r.falseAlarmSec)}, confusion ${points(r.confusionSec)}; ${r.scoredSpeechSec.toFixed(1)} s scored)`;
 }
 
 /** The turns an RTTM holds for `fileId`; a single-recording RTTM under another file-id is accepted too. */
