@@ -1,8 +1,6 @@
 import { DiarizationDeps, DiarizationService } from '../services/diarization.service';
 import { JobHandlers } from './job-types';
 
-export type { MediaPreparer, SpeakerIdentity } from '../services/diarization.service';
-
 export interface JobDeps extends DiarizationDeps {
   log?: (line: string) => void;
 }
