@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 import { dropPostgresSchema } from '../server/src/store/database';
 import { ffmpeg, tempDir } from './helpers/media';
 import { POSTGRES_URL, uploadFile, waitFor } from './support/platform';
-import { Child, startPlatformProcess, startRedis } from './support/processes';
+import { Child, startPlatformProcess, startRedis, startTcpProxy } from './support/processes';
 
 jest.setTimeout(600_000);
 
@@ -142,6 +142,8 @@ afterAll(async () => {
 });
 
 let reference: { speakers: number; turns: number };
+/** Speakers and turns of the long recording, undisturbed. */
+let longReference: { speakers: number; turns: number } | undefined;
 
 it('two workers drain 20 jobs submitted through two API processes, each exactly once', async () => {
   const created = await Promise.all(Array.from({ length: 20 }, (_, i) => createMeeting(i % 2 ? apiB : apiA, CLIP, `clip ${i}`)));
@@ -193,6 +195,7 @@ it('a worker SIGKILLed mid-diarization: another finishes the job as attempt 2, s
   expect((await finished(apiA, jobId)).state).toBe('SUCCEEDED');
   const undisturbed = await meeting(apiA, meetingId);
   expect(undisturbed.speakers.length).toBeGreaterThanOrEqual(2);
+  longReference = { speakers: undisturbed.speakers.length, turns: undisturbed.turns.totalCount };
   const named = undisturbed.speakers[0];
   expect((await gql(apiA, 'mutation($id: ID!) { renameSpeaker(speakerId: $id, name: "Chair") { id } }', { id: named.id })).errors).toBeUndefined();
 
@@ -273,5 +276,39 @@ it('50 concurrent uploads spread over two API processes: every one stored, row a
     for (const row of rows.rows) expect(statSync(path.join(dataDir, row.path)).size).toBe(size);
   } finally {
     await db.end();
+  }
+});
+
+it('PostgreSQL unreachable for 5 s: clear DATABASE_UNAVAILABLE answers, then the job and the API recover', async () => {
+  const proxy = await startTcpProxy(Number(new URL(POSTGRES_URL).port || 5432));
+  const proxied = new URL(POSTGRES_URL);
+  proxied.port = String(proxy.port);
+  const viaProxy = { ...env(), DATABASE_URL: `${proxied.toString()}?schema=${schema}` };
+  // Only a worker behind the proxy runs jobs now (the others drain and stop).
+  await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
+  const [apiC, workerC] = await Promise.all([startPlatformProcess('api', viaProxy), startPlatformProcess('worker', viaProxy)]);
+  workers.push(workerC);
+  try {
+    const { meetingId, jobId } = await createMeeting(apiA, LONG, 'through an outage');
+    await workerRunning(jobId);
+    await waitFor('the job to be under way', async () => ((await job(apiA, jobId)).progress > 0.1 ? true : undefined));
+    proxy.down();
+    await new Promise((r) => setTimeout(r, 1000));
+    const during = await gql<{ job: { state: string } }>(apiC, 'query($id: ID!) { job(id: $id) { state } }', { id: jobId });
+    expect(during.errors?.[0].extensions?.code).toBe('DATABASE_UNAVAILABLE');
+    expect(JSON.stringify(during.errors)).not.toMatch(/\n\s+at |node_modules/);
+    await new Promise((r) => setTimeout(r, 4000));
+    proxy.up();
+
+    const done = await finished(apiA, jobId).catch((error: Error) => {
+      throw new Error(`${error.message}; the worker behind the proxy printed:\n${workerC.output().slice(-4000)}`);
+    });
+    expect(done.state).toBe('SUCCEEDED');
+    const view = await meeting(apiC, meetingId);
+    if (longReference) expect({ speakers: view.speakers.length, turns: view.turns.totalCount }).toEqual(longReference);
+  } finally {
+    proxy.up();
+    await apiC.kill('SIGKILL');
+    await proxy.close();
   }
 });

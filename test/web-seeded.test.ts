@@ -83,7 +83,9 @@ beforeAll(async () => {
     adminToken: ADMIN_TOKEN,
     beforeWeb: async (server) => {
       // The speakers must carry the server's model identity, or speaker matching refuses to run.
-      const { model } = (await (await fetch(`http://127.0.0.1:${server.apiPort}/healthz`)).json()) as { model: { name: string; hash: string; dim: number } };
+      const { model } = (await (await fetch(`http://127.0.0.1:${server.apiPort}/healthz`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
+        model: { name: string; hash: string; dim: number };
+      };
       [small, long] = await seedMeetings({ dataDir: server.dataDir, model, specs: [SMALL, LONG] });
     },
   });

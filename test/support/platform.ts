@@ -36,6 +36,8 @@ export interface TestServerOptions {
   /** Same PostgreSQL schema across a restart. */
   pgSchema?: string;
   config?: Partial<ServerConfig>;
+  /** Receives the server's log lines (default: dropped). */
+  log?: (line: string) => void;
 }
 
 /** A real server on 127.0.0.1 with a random port and a temporary DATA_DIR (and PostgreSQL schema). */
@@ -45,7 +47,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const databaseUrl = options.backend === 'postgres' ? `${POSTGRES_URL}?schema=${schema}` : undefined;
   const adminToken = 'test-admin-token-' + 'x'.repeat(16);
   const config = loadServerConfig({ DATA_DIR: dataDir, PORT: '0', ADMIN_TOKEN: adminToken }, { databaseUrl, ...options.config });
-  const platform = await createPlatform(config, { engine: options.engine, log: () => undefined });
+  const platform = await createPlatform(config, { engine: options.engine, log: options.log ?? (() => undefined) });
   const http = await createHttpServer(platform);
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -103,3 +103,56 @@ export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<s
   await child.waitForLine(kind === 'api' ? /meeting-diarization server on/ : /meeting-diarization worker/, 180_000);
   return child;
 }
+
+/** A TCP proxy the test can cut: while down it drops every connection and refuses new ones. */
+export interface TcpProxy {
+  port: number;
+  down(): void;
+  up(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const { connect } = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  let isUp = true;
+  const server = createServer((client) => {
+    if (!isUp) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    }),
+  );
+  return {
+    port,
+    down() {
+      isUp = false;
+      for (const s of sockets) s.destroy();
+    },
+    up() {
+      isUp = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

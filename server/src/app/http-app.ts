@@ -1,11 +1,13 @@
+import { httpMetrics } from '../metrics/metrics';
 import { createServer, Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
+import helmet from 'helmet';
 import express, { NextFunction, Request, Response } from 'express';
-import { GraphQLError, specifiedRules, validate } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, parse, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 
@@ -13,11 +15,12 @@ import { Viewer } from '../auth/tokens';
 import { AppError } from '../common/errors';
 import { createContext, GraphQLContext } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/errors';
-import { complexityLimitPlugin, depthLimitRule } from '../graphql/limits';
+import { checkDocumentSize, checkOperationCost, CostLimits, costLimitPlugin } from '../graphql/cost';
 import { jitGateway } from '../graphql/jit-gateway';
 import { buildPlatformSchema } from '../graphql/schema';
 import { errorMiddleware, notFoundHandler, sendAppError } from '../http/errors';
 import { createMediaRouter } from '../http/media';
+import { createRateLimiter, rateLimitMiddleware } from '../http/rate-limit';
 import { createUploadHandler } from '../http/uploads';
 import { RunningPlatform } from './platform';
 
@@ -38,16 +41,27 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   const httpServer = createServer(app);
   // Node cuts requests after 300 s by default: a 1 GB upload on a slow link needs longer.
   httpServer.requestTimeout = 0;
+  app.use(httpMetrics());
+  // The usual security headers; no Referer, so a media URL with ?token= never leaks to another site.
+  // The API serves no HTML (no CSP needed), and the web app on another origin plays its media.
+  app.use(helmet({ referrerPolicy: { policy: 'no-referrer' }, contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   app.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins, maxAge: 600 }));
 
-  app.get('/healthz', async (_req, res) => {
+  // Without a valid token only the status leaves (no database text, host or path); details need one.
+  // In memory per process; the scale-out wiring may pass its ioredis client as `redis`.
+  const rateLimit = rateLimitMiddleware(createRateLimiter({ points: config.rateLimitPoints, windowSec: config.rateLimitWindowSec }));
+  app.use(['/graphql', '/uploads', '/media'], rateLimit);
+
+  app.get('/healthz', async (req, res) => {
     const report = await health(platform);
-    res.status(report.ok ? 200 : 503).json(report);
+    const status = report.ok ? 'ok' : 'unavailable';
+    const viewer = req.headers.authorization ? await platform.tokens.authenticate(req.headers.authorization).catch(() => undefined) : undefined;
+    res.status(report.ok ? 200 : 503).json(viewer ? { status, ...report } : { status });
   });
 
   const authenticate = (need: 'read' | 'admin') => async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const viewer = await platform.tokens.authenticate(req.headers.authorization ?? bearerFromQuery(req));
+      const viewer = await platform.tokens.authenticate(req.headers.authorization ?? mediaBearerFromQuery(req));
       if (need === 'admin' && viewer.scope !== 'admin') {
         res
           .status(403)
@@ -87,28 +101,69 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   );
 
   const schema = await buildPlatformSchema(platform.pubSub);
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer<{ authorization?: string }, { viewer?: Viewer }>(
+  const limits: CostLimits = {
+    maxDepth: config.graphqlMaxDepth,
+    maxComplexity: config.graphqlMaxComplexity,
+    maxAliases: config.graphqlMaxAliases,
+    maxDocumentBytes: config.graphqlMaxDocumentBytes,
+  };
+  const formatError = createErrorFormatter(log);
+  // maxPayload: a larger frame closes the socket with 1009 before it is buffered, token or not.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.wsMaxMessageBytes });
+  const wsCleanup = useServer<{ authorization?: string }, { viewer?: Viewer; authorization?: string }>(
     {
       schema,
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, depthLimitRule(config.graphqlMaxDepth)]),
+      connectionInitWaitTimeout: config.wsInitTimeoutSec * 1000,
       onConnect: async (ctx) => {
         try {
-          ctx.extra.viewer = await platform.tokens.authenticate(String(ctx.connectionParams?.authorization ?? ''));
+          ctx.extra.authorization = String(ctx.connectionParams?.authorization ?? '');
+          ctx.extra.viewer = await platform.tokens.authenticate(ctx.extra.authorization);
           return true;
         } catch {
           return false;
         }
       },
-      context: (ctx) => createContext(platform, ctx.extra.viewer!),
+      // The same checks as HTTP, before any resolver: the token again (it may have been revoked
+      // since connection_init), document size, validation, depth, aliases and cost.
+      onSubscribe: async (ctx, _id, payload) => {
+        let viewer: Viewer;
+        try {
+          viewer = await platform.tokens.authenticate(ctx.extra.authorization);
+        } catch (error) {
+          const message = error instanceof AppError ? error.message : 'Authentication failed.';
+          return [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        const tooLarge = checkDocumentSize(payload.query, limits);
+        if (tooLarge) return [tooLarge];
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed.')];
+        }
+        const errors = validate(schema, document, specifiedRules);
+        if (errors.length > 0) return errors;
+        const refusal = checkOperationCost(schema, document, payload.operationName, payload.variables, limits);
+        if (refusal) return [refusal];
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: createContext(platform, viewer),
+        };
+      },
+      // Error masking as on HTTP: AppErrors keep their message, anything unexpected becomes INTERNAL.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e)) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e)),
     },
     wsServer,
   );
 
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: jitGateway(schema),
-    validationRules: [depthLimitRule(config.graphqlMaxDepth)],
-    formatError: createErrorFormatter(log),
+    formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
     plugins: [
@@ -116,7 +171,7 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
       // No HTTP caching hints are used; without this plugin Apollo wraps every field resolver
       // (bench:server: ~20 % of the CPU of a 500-turn page).
       ApolloServerPluginCacheControlDisabled(),
-      complexityLimitPlugin(schema, config.graphqlMaxComplexity),
+      costLimitPlugin(schema, limits),
       {
         async serverWillStart() {
           return {
@@ -132,6 +187,12 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   app.use(
     '/graphql',
     express.json({ limit: '2mb' }),
+    (req: Request, res: Response, next: NextFunction) => {
+      // Refused before parsing, as a GraphQL error (not an HTTP error body).
+      const refusal = checkDocumentSize(typeof req.body?.query === 'string' ? req.body.query : undefined, limits);
+      if (!refusal) return next();
+      res.status(400).json({ errors: [{ message: refusal.message, extensions: { code: 'QUERY_TOO_COMPLEX' } }] });
+    },
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         try {
@@ -162,8 +223,12 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   };
 }
 
-/** <audio src> cannot send headers: media URLs may carry the token as ?token=. */
-function bearerFromQuery(req: Request): string | undefined {
+/**
+ * <audio src> cannot send headers: media GETs (mounted under /media) may carry the token as ?token=.
+ * Nowhere else: a token in a URL ends up in histories and proxies.
+ */
+function mediaBearerFromQuery(req: Request): string | undefined {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.originalUrl.startsWith('/media/')) return undefined;
   const token = req.query.token;
   return typeof token === 'string' && token ? `Bearer ${token}` : undefined;
 }
@@ -175,7 +240,9 @@ export async function health(
   try {
     await platform.store.ping();
   } catch (error) {
-    database = `unreachable: ${error instanceof Error ? error.message : String(error)}`;
+    // The driver's text (host, user, file path) goes to the log, never into the answer.
+    platform.log(`healthz: database unreachable: ${error instanceof Error ? error.message : String(error)}`);
+    database = 'unreachable';
   }
   return {
     ok: database === 'ok',

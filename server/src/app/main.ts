@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 
 import { loadServerConfig } from '../config/server-config';
 import { AppError } from '../common/errors';
+import { startMetricsServer } from '../metrics/metrics';
 import { createHttpServer } from './http-app';
 import { createPlatform } from './platform';
 
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
   const config = loadServerConfig();
   if (config.apiProcesses > 1 && !config.redisUrl)
     throw new AppError('INVALID_ARGUMENT', 'API_PROCESSES > 1 needs REDIS_URL (shared queue and live updates) and a postgres:// DATABASE_URL.');
+  // One metrics server per machine: the cluster primary's aggregates its API processes.
+  if (config.metricsPort !== undefined && cluster.isPrimary) await startMetricsServer(config.metricsPort, config.host);
   if (config.apiProcesses > 1 && cluster.isPrimary) return runCluster(config.apiProcesses);
   const platform = await createPlatform(config);
   const http = await createHttpServer(platform);

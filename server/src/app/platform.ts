@@ -20,7 +20,8 @@ import { MeetingService } from '../services/meeting.service';
 import { EnrollmentIndex, PeopleService } from '../services/people.service';
 import { UploadService } from '../services/upload.service';
 import { SpeakerDirectory } from '../speakers/speaker-directory';
-import { BlobStore, LocalBlobStore } from '../storage/blob-store';
+import { BlobStore } from '../storage/blob-store';
+import { openBlobStore } from '../storage/open-blob-store';
 import { createMediaDerivatives } from '../storage/media-derivatives';
 import { openStore } from '../store/database';
 import { Engine } from '../diarization/engine';
@@ -64,7 +65,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
   const indexDir = redis ? mkdtempSync(path.join(os.tmpdir(), 'voice-index-')) : config.dataDir;
   try {
     await migrateUnderLock(store, config.databaseUrl);
-    const blobs = new LocalBlobStore(config.dataDir);
+    const blobs = openBlobStore(config);
     // With REDIS_URL the config requires ADMIN_TOKEN, so no process writes a token file of its own.
     const admin = ensureAdminToken(config.dataDir, config.adminToken);
     const engine =
@@ -256,7 +257,7 @@ function enrollmentIndex(current: () => SpeakerDirectory, changed: (what: string
 /** Playable copy and peaks next to the meeting, under meetings/<id>/. */
 function mediaPreparer(blobs: BlobStore): MediaPreparer {
   return {
-    absolutePath: (key) => blobs.absolutePath(key),
+    withLocalFile: (key, use) => blobs.withLocalFile(key, use),
     async prepare(meeting, signal) {
       const made = await createMediaDerivatives({ blobs, sourceKey: meeting.audioPath, targetPrefix: `meetings/${meeting.id}`, signal });
       return { playablePath: made.playableKey, peaksPath: made.peaksKey, durationSec: made.durationSec };

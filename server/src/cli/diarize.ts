@@ -1,11 +1,17 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 
+import { InvalidArgumentError } from '../common/errors';
 import { DiarizationConfigInput } from '../diarization/config';
 import { VariantChoice, VARIANT_CHOICES } from '../models/variants';
 import { Diarizer } from '../diarization/pipeline';
 import { writeDiarizationJson } from '../formats/json';
 import { writeRttm } from '../formats/rttm';
+import { alignTranscript } from '../transcripts/align';
+import { formatTranscript } from '../transcripts/export';
+import { detectTranscriptFormat, parseTranscript } from '../transcripts/parse';
+import type { TranscriptCue } from '../transcripts/types';
 import { log, parsePositiveInt, progressBar, runCli } from './common';
 
 const program = new Command('diarize')
@@ -27,7 +33,8 @@ const program = new Command('diarize')
   .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
   .option('--threshold <cosine>', 'clustering threshold (cosine similarity)', Number)
   .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']))
-  .addOption(new Option('--format <fmt>', 'output format').choices(['rttm', 'json']).default('rttm'))
+  .addOption(new Option('--format <fmt>', 'output format').choices(['rttm', 'json', 'vtt', 'srt', 'txt']).default('rttm'))
+  .option('--transcript <file>', 'ASR transcript (.vtt, .srt or Whisper .json) to attribute to the speakers; needed by --format vtt|srt|txt')
   .option('--out <file>', 'write the result here instead of stdout')
   .option('--stats <file>', 'also write run statistics as JSON (wall time, stage times, peak RSS) for benchmarks');
 
@@ -44,7 +51,8 @@ interface DiarizeFlags {
   chunkStep?: number;
   threshold?: number;
   cluster?: 'ahc' | 'spectral';
-  format: 'rttm' | 'json';
+  format: 'rttm' | 'json' | 'vtt' | 'srt' | 'txt';
+  transcript?: string;
   out?: string;
   stats?: string;
 }
@@ -74,13 +82,23 @@ async function main(): Promise<void> {
   const [file] = program.args;
   const flags = program.opts<DiarizeFlags>();
   const started = performance.now();
+  const transcriptOutput = flags.format === 'vtt' || flags.format === 'srt' || flags.format === 'txt';
+  if (transcriptOutput && !flags.transcript) throw new InvalidArgumentError(`--format ${flags.format} prints a transcript; pass one with --transcript FILE.`);
+  // Parsed before diarizing so a broken transcript fails in a second, not after the whole recording.
+  const transcript = flags.transcript ? await readTranscript(flags.transcript) : undefined;
   const diarizer = await Diarizer.create(configFromFlags(flags), { log });
   const bar = progressBar('diarize');
   const result = await diarizer.diarizeFile(file, { onProgress: bar.onProgress }).finally(async () => {
     bar.stop();
     await diarizer.release();
   });
-  const text = flags.format === 'json' ? writeDiarizationJson(result) : writeRttm(result.fileId, result.turns);
+  const segments = transcript && alignTranscript(parseTranscript(transcript.format, transcript.content, { durationSec: result.durationSec }), result.turns);
+  let text: string;
+  if (transcriptOutput) text = formatTranscript(segments!, flags.format.toUpperCase() as 'VTT' | 'SRT' | 'TXT');
+  else if (flags.format === 'json') {
+    const json = writeDiarizationJson(result);
+    text = segments ? `${JSON.stringify({ ...JSON.parse(json), transcript: segments }, null, 2)}\n` : json;
+  } else text = writeRttm(result.fileId, result.turns);
   if (flags.out) await writeFile(flags.out, text);
   else process.stdout.write(text);
   const t = result.timingsSec;
@@ -98,6 +116,15 @@ async function main(): Promise<void> {
         .map(([stage, sec]) => `${stage} ${sec.toFixed(2)}s`)
         .join(', '),
   );
+}
+
+async function readTranscript(file: string): Promise<{ format: ReturnType<typeof detectTranscriptFormat>; content: string }> {
+  const content = await readFile(file, 'utf8').catch(() => {
+    throw new InvalidArgumentError(`Cannot read the transcript "${path.basename(file)}"; check the --transcript path.`);
+  });
+  const format = detectTranscriptFormat(content, file);
+  parseTranscript(format, content) satisfies TranscriptCue[];
+  return { format, content };
 }
 
 if (require.main === module) runCli(main);

@@ -13,8 +13,9 @@ import { canonicalLabels, noisyGroups } from './synthetic';
 
 const methods = ['ahc', 'spectral'] as const;
 
+// The settings these cases were written against (the pipeline's defaults fold nothing and merge at 0.9).
 function config(overrides: Partial<ClusteringConfig> = {}): ClusteringConfig {
-  return { ...DEFAULT_CLUSTERING, thresholdCosine: 0.4, ...overrides };
+  return { ...DEFAULT_CLUSTERING, thresholdCosine: 0.4, minClusterSec: 4, mergeThresholdCosine: 0.8, ...overrides };
 }
 
 function expectUnitCentroids(result: ClusteringResult, dim: number): void {
@@ -61,7 +62,7 @@ describe('clusterEmbeddings', () => {
     expect(atLeast.numClusters).toBeGreaterThanOrEqual(6);
     // More speakers than embeddings: one cluster each at most.
     const three = { embeddings: groups.embeddings.slice(0, 3 * dim), dim };
-    expect(clusterEmbeddings(three, config({ method, numSpeakers: 5, minClusterSize: 0 })).numClusters).toBeLessThanOrEqual(3);
+    expect(clusterEmbeddings(three, config({ method, numSpeakers: 5, minClusterSec: 0 })).numClusters).toBeLessThanOrEqual(3);
   });
 
   it.each(methods)('%s: N = 0 gives an empty result and N = 1 a single cluster', (method) => {
@@ -75,7 +76,7 @@ describe('clusterEmbeddings', () => {
 
   it('folds a tiny cluster into the nearest big one, unless minSpeakers or its weight keeps it', () => {
     const data = noisyGroups({ sizes: [30, 30, 2], dim, noise: 0.3, seed: 9 });
-    const base = config({ method: 'ahc', minClusterSize: 4, mergeThresholdCosine: 0.99 });
+    const base = config({ method: 'ahc', minClusterSec: 4, mergeThresholdCosine: 0.99 });
     const folded = clusterEmbeddings(data, base);
     expect(folded.numClusters).toBe(2);
     expect(Array.from(folded.labels.slice(0, 60))).toEqual(canonicalLabels(data.truth.slice(0, 60)));
@@ -93,7 +94,7 @@ describe('clusterEmbeddings', () => {
       for (let d = 0; d < dim; d++) close[i * dim + d] = 0.75 * data.embeddings[d] + 0.25 * data.embeddings[i * dim + d];
     }
     const input = { embeddings: normaliseRows(close, dim), dim };
-    const strict = config({ method: 'ahc', thresholdCosine: 0.99, numSpeakers: undefined, minClusterSize: 0 });
+    const strict = config({ method: 'ahc', thresholdCosine: 0.99, numSpeakers: undefined, minClusterSec: 0 });
     const split = clusterEmbeddings(input, { ...strict, mergeThresholdCosine: 1 });
     expect(split.numClusters).toBeGreaterThan(1);
     const merged = clusterEmbeddings(input, { ...strict, mergeThresholdCosine: 0.5 });

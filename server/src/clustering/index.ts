@@ -13,7 +13,6 @@ import { InvalidArgumentError, throwIfAborted } from '../common/errors';
 import { noProgress, type ProgressCallback } from '../common/progress';
 import { ahcCluster } from './ahc';
 import {
-  CLUSTERING_TUNING_DEFAULTS,
   ClusteringConfigSchema,
   clusterCountBounds,
   type ClusteringConfig,
@@ -26,7 +25,6 @@ import { firstAppearance, spectralCluster } from './spectral';
 
 export {
   CLUSTERING_METHODS,
-  CLUSTERING_TUNING_DEFAULTS,
   ClusteringConfigSchema,
   DEFAULT_CLUSTERING,
   type ClusterCountBounds,
@@ -67,7 +65,7 @@ const ahc: Clusterer = (input, config) => {
 
 const spectral: Clusterer = (input, config) => {
   const n = input.embeddings.length / input.dim;
-  let maxSpeakers = config.maxSpeakers ?? Math.max(config.minSpeakers ?? 1, config.spectralMaxSpeakers ?? CLUSTERING_TUNING_DEFAULTS.spectralMaxSpeakers);
+  let maxSpeakers = config.maxSpeakers ?? Math.max(config.minSpeakers ?? 1, config.spectralMaxSpeakers);
   if (config.spectralCapByAhc && config.numSpeakers === undefined && config.maxSpeakers === undefined) {
     // The eigengap never counts more speakers than AHC at the calibrated threshold finds (see config).
     maxSpeakers = Math.max(config.minSpeakers ?? 1, new Set(ahc(input, config)).size);
@@ -78,9 +76,9 @@ const spectral: Clusterer = (input, config) => {
     input.dim,
     {
       ...bounds,
-      pval: config.spectralPval ?? CLUSTERING_TUNING_DEFAULTS.spectralPval,
-      minNeighbours: config.spectralMinNeighbours ?? CLUSTERING_TUNING_DEFAULTS.spectralMinNeighbours,
-      seed: config.seed ?? CLUSTERING_TUNING_DEFAULTS.seed,
+      pval: config.spectralPval,
+      minNeighbours: config.spectralMinNeighbours,
+      seed: config.seed,
     },
     input.weights,
   ).labels;
@@ -98,8 +96,7 @@ export function clusterEmbeddings(input: ClusteringInput, config: ClusteringConf
   if (n === 0) return { labels: new Int32Array(0), numClusters: 0, centroids: new Float32Array(0) };
   const bounds = clusterCountBounds(cfg, n);
   const clusterer = clusterers[cfg.method];
-  const denseLimit =
-    cfg.method === 'spectral' ? Math.min(cfg.maxDensePoints, cfg.maxSpectralPoints ?? CLUSTERING_TUNING_DEFAULTS.maxSpectralPoints) : cfg.maxDensePoints;
+  const denseLimit = cfg.method === 'spectral' ? Math.min(cfg.maxDensePoints, cfg.maxSpectralPoints) : cfg.maxDensePoints;
 
   let labels: Int32Array;
   if (n <= denseLimit) {
@@ -116,7 +113,7 @@ export function clusterEmbeddings(input: ClusteringInput, config: ClusteringConf
     labels = reassignToNearestCentroid(embeddings, dim, labels, weights, bounds.minClusters);
   }
   throwIfAborted(options.signal, 'clustering');
-  labels = reassignSmallClusters(embeddings, dim, labels, weights, cfg.minClusterSize, bounds.minClusters);
+  labels = reassignSmallClusters(embeddings, dim, labels, weights, cfg.minClusterSec, bounds.minClusters);
   labels = mergeSimilarClusters(embeddings, dim, labels, weights, cfg.mergeThresholdCosine, bounds.minClusters);
   labels = firstAppearance(labels);
   const numClusters = countLabels(labels);
@@ -190,7 +187,7 @@ export function reassignToNearestCentroid(
 }
 
 /**
- * Clusters lighter than `minClusterSize` (by weight) give their embeddings to the most similar
+ * Clusters lighter than `minClusterSec` (by weight) give their embeddings to the most similar
  * heavier cluster (3D-Speaker's filter_minor_cluster). When fewer than `minClusters` clusters are
  * heavy enough, the heaviest light ones are kept as well.
  */
@@ -199,14 +196,14 @@ export function reassignSmallClusters(
   dim: number,
   labels: Int32Array,
   weights: Float32Array | undefined,
-  minClusterSize: number,
+  minClusterSec: number,
   minClusters: number,
 ): Int32Array {
   const dense = firstAppearance(labels);
   const k = countLabels(dense);
   const { sums, mass } = clusterSums(embeddings, dim, dense, k, weights);
   const bySize = Array.from({ length: k }, (_, c) => c).sort((a, b) => mass[b] - mass[a] || a - b);
-  const keep = bySize.filter((c, rank) => mass[c] >= minClusterSize || rank < minClusters);
+  const keep = bySize.filter((c, rank) => mass[c] >= minClusterSec || rank < minClusters);
   if (keep.length === k || keep.length === 0) return dense;
   const kept = new Uint8Array(k);
   for (const c of keep) kept[c] = 1;

@@ -14,6 +14,10 @@ const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().optional(),
+  /** s3://bucket[/prefix]: recordings in object storage (AWS_* variables configure the client); default: files in DATA_DIR. */
+  STORAGE_URL: z.string().optional(),
+  /** Prometheus /metrics on this port (never the API port); unset: no metrics server. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   IMPORT_DIR: z.string().optional(),
   /** Jobs that run at once; each diarization uses ENGINE_THREADS cores. */
@@ -29,6 +33,23 @@ const envSchema = z.object({
   /** Maximum depth of a GraphQL query, and its maximum estimated complexity. */
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(10),
   GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().positive().default(50_000),
+  /** Aliased fields per GraphQL document, and the document's size in bytes (variables not counted). */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().positive().default(100),
+  GRAPHQL_MAX_DOCUMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024),
+  /** graphql-ws: seconds to send connection_init with a token, and the largest message accepted. */
+  /** Requests per token (or address without one) per window; generous for the server benchmark's 50 clients. */
+  RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(60_000),
+  RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().positive().default(60),
+  WS_INIT_TIMEOUT_SEC: z.coerce.number().positive().default(5),
+  WS_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /** Scale out (docs/scale-out.md): a redis:// URL switches jobs to BullMQ workers (`npm run worker`). */
   REDIS_URL: z.string().optional(),
   JOB_MAX_ATTEMPTS: z.coerce.number().int().positive().default(3),
@@ -44,6 +65,8 @@ export interface ServerConfig {
   host: string;
   dataDir: string;
   databaseUrl?: string;
+  storageUrl?: string;
+  metricsPort?: number;
   adminToken?: string;
   importDir?: string;
   jobConcurrency: number;
@@ -55,6 +78,12 @@ export interface ServerConfig {
   identifyThresholdCosine?: number;
   graphqlMaxDepth: number;
   graphqlMaxComplexity: number;
+  graphqlMaxAliases: number;
+  graphqlMaxDocumentBytes: number;
+  rateLimitPoints: number;
+  rateLimitWindowSec: number;
+  wsInitTimeoutSec: number;
+  wsMaxMessageBytes: number;
   redisUrl?: string;
   jobMaxAttempts: number;
   jobStallTimeoutMs: number;
@@ -81,6 +110,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL || undefined,
+    storageUrl: e.STORAGE_URL || undefined,
+    metricsPort: e.METRICS_PORT,
     adminToken: e.ADMIN_TOKEN,
     importDir: e.IMPORT_DIR ? path.resolve(e.IMPORT_DIR) : undefined,
     jobConcurrency: e.JOB_CONCURRENCY,
@@ -97,6 +128,12 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     identifyThresholdCosine: e.IDENTIFY_THRESHOLD,
     graphqlMaxDepth: e.GRAPHQL_MAX_DEPTH,
     graphqlMaxComplexity: e.GRAPHQL_MAX_COMPLEXITY,
+    graphqlMaxAliases: e.GRAPHQL_MAX_ALIASES,
+    graphqlMaxDocumentBytes: e.GRAPHQL_MAX_DOCUMENT_BYTES,
+    rateLimitPoints: e.RATE_LIMIT_POINTS,
+    rateLimitWindowSec: e.RATE_LIMIT_WINDOW_SEC,
+    wsInitTimeoutSec: e.WS_INIT_TIMEOUT_SEC,
+    wsMaxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
     redisUrl,
     jobMaxAttempts: e.JOB_MAX_ATTEMPTS,
     jobStallTimeoutMs: Math.round(e.JOB_STALL_TIMEOUT_S * 1000),

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+import { CLUSTERING_METHODS, clusteringSettingsShape } from '../clustering/config';
+import { checkSpeakerCounts } from '../clustering/speaker-counts';
+import { InvalidArgumentError } from '../common/errors';
+
 import { DEFAULT_VARIANT, VARIANT_CHOICES } from '../models/variants';
 
 /**
@@ -49,26 +53,25 @@ export const diarizationConfigSchema = z.object({
       variant: z.enum(VARIANT_CHOICES).default(DEFAULT_VARIANT),
     })
     .prefault({}),
+  /**
+   * The clustering settings of clustering/config.ts (one schema, the same defaults), with the method left
+   * to the strategy and the threshold to the model manifest; speaker counts follow clustering/speaker-counts.ts.
+   */
   clustering: z
     .object({
+      ...clusteringSettingsShape,
       /** Default per strategy: spectral (eigengap count) for windows, AHC for (chunk, speaker) embeddings. */
-      method: z.enum(['ahc', 'spectral']).optional(),
+      method: z.enum(CLUSTERING_METHODS).optional(),
       /** AHC: cosine similarity above which clusters merge; default: the model manifest's calibrated value. */
       thresholdCosine: z.number().min(-1).max(1).optional(),
-      numSpeakers: z.number().int().positive().optional(),
-      minSpeakers: z.number().int().positive().optional(),
-      maxSpeakers: z.number().int().positive().optional(),
       /**
-       * Spectral count capped by AHC at the calibrated threshold (clustering spectralCapByAhc). Dev set,
-       * eval:robustness: unchanged on the originals (DER 15.86 %), and the DER change under the transforms
-       * drops from +5.7 to +0.9 points (-10 dB), +8.4 to +6.0 (μ-law), +1.5 to -1.0 (mp3), -2.5 to +0.9 (+10 dB).
+       * Spectral count capped by AHC at the calibrated threshold. Dev set, eval:robustness: unchanged on the
+       * originals (DER 15.86 %), and the DER change under the transforms drops from +5.7 to +0.9 points
+       * (-10 dB), +8.4 to +6.0 (μ-law), +1.5 to -1.0 (mp3), -2.5 to +0.9 (+10 dB).
        */
-      countCapByAhc: z.boolean().default(true),
-      /** Speakers with less speech than this are folded into the nearest bigger one. */
-      minClusterSec: z.number().min(0).default(0),
-      /** After clustering, merge speakers whose centroids are at least this similar. */
-      mergeThresholdCosine: z.number().min(-1).max(1).default(0.9),
+      spectralCapByAhc: z.boolean().default(true),
     })
+    .superRefine(checkSpeakerCounts)
     .prefault({}),
   turns: z
     .object({
@@ -89,8 +92,14 @@ export const diarizationConfigSchema = z.object({
 export type DiarizationConfig = z.infer<typeof diarizationConfigSchema>;
 export type DiarizationConfigInput = z.input<typeof diarizationConfigSchema>;
 
+/** Parses and checks a configuration; a bad value is an INVALID_ARGUMENT naming the field. */
 export function parseDiarizationConfig(input: DiarizationConfigInput = {}): DiarizationConfig {
-  return diarizationConfigSchema.parse(input);
+  const parsed = diarizationConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new InvalidArgumentError(
+    issue.code === 'custom' ? issue.message : `Invalid diarization setting ${issue.path.join('.') || '(config)'}: ${issue.message}.`,
+  );
 }
 
 /** The clustering method in effect for a strategy when the config leaves it open. */

@@ -71,7 +71,6 @@ export class Diarizer {
   /** "Who spoke when" for one recording in any format ffmpeg reads, streamed from disk. */
   async diarizeFile(filePath: string, options: DiarizeOptions = {}): Promise<DiarizationResult> {
     const config = options.overrides ? parseDiarizationConfig(mergeConfig(this.config, options.overrides)) : this.config;
-    validateSpeakerCounts(config);
     const info = await probeAudio(filePath);
     const fileId = options.fileId ?? path.basename(filePath, path.extname(filePath));
     const timer = new StageTimer();
@@ -160,16 +159,6 @@ export class Diarizer {
   async release(): Promise<void> {
     await this.embedder.release();
     await this.segmenter.release();
-  }
-}
-
-function validateSpeakerCounts(config: DiarizationConfig): void {
-  const { numSpeakers, minSpeakers, maxSpeakers } = config.clustering;
-  if (minSpeakers !== undefined && maxSpeakers !== undefined && minSpeakers > maxSpeakers) {
-    throw new InvalidArgumentError(`minSpeakers (${minSpeakers}) is larger than maxSpeakers (${maxSpeakers}).`);
-  }
-  if (numSpeakers !== undefined && ((minSpeakers !== undefined && numSpeakers < minSpeakers) || (maxSpeakers !== undefined && numSpeakers > maxSpeakers))) {
-    throw new InvalidArgumentError(`numSpeakers (${numSpeakers}) lies outside [minSpeakers, maxSpeakers]; give either an exact count or bounds.`);
   }
 }
 

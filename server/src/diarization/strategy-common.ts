@@ -1,6 +1,6 @@
 /** What both strategies share: the streamed chunk + fbank front end, the clustering call, frames → turns. */
 import { TARGET_SAMPLE_RATE } from '../audio/sample-rate';
-import { clusterEmbeddings, ClusteringInput, ClusteringResult, DEFAULT_CLUSTERING } from '../clustering';
+import { clusterEmbeddings, ClusteringInput, ClusteringResult } from '../clustering';
 import { OnlineFbank } from '../features/fbank';
 import { clusteringMethodFor } from './config';
 import { StrategyContext, StrategyOutput } from './context';
@@ -62,17 +62,7 @@ export async function clusterSpeakers(input: ClusteringInput, ctx: StrategyConte
   const result = await ctx.timer.time('clustering', async () =>
     clusterEmbeddings(
       input,
-      {
-        ...DEFAULT_CLUSTERING,
-        method: clusteringMethodFor(config),
-        thresholdCosine: ctx.thresholdCosine,
-        numSpeakers: config.clustering.numSpeakers,
-        minSpeakers: config.clustering.minSpeakers,
-        maxSpeakers: config.clustering.maxSpeakers,
-        minClusterSize: config.clustering.minClusterSec,
-        mergeThresholdCosine: config.clustering.mergeThresholdCosine,
-        spectralCapByAhc: config.clustering.countCapByAhc,
-      },
+      { ...config.clustering, method: clusteringMethodFor(config), thresholdCosine: ctx.thresholdCosine },
       // A cancelled job stops between clustering steps; long clusterings report how far they are.
       { signal: ctx.signal, onProgress: ctx.onProgress },
     ),

@@ -4,6 +4,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError, type ErrorCode } from '../common/errors';
+import { redactUrl } from '../common/redact';
 
 /** AppError codes plus the ones only HTTP answers carry. */
 export type HttpErrorCode = ErrorCode | 'MISSING_FILE' | 'NOT_MULTIPART' | 'UPLOAD_INCOMPLETE' | 'MEDIA_NOT_READY' | 'RANGE_NOT_SATISFIABLE' | 'BAD_REQUEST';
@@ -104,7 +105,7 @@ export function errorMiddleware(log: Logger = defaultLogger): ErrorRequestHandle
       return;
     }
     if (err instanceof AppError) {
-      if (statusForCode(err.code) >= 500) log(`${req.method} ${req.originalUrl} failed with ${err.code}:`, err);
+      if (statusForCode(err.code) >= 500) log(`${req.method} ${redactUrl(req.originalUrl)} failed with ${err.code}:`, err);
       sendAppError(res, err);
       return;
     }
@@ -114,7 +115,7 @@ export function errorMiddleware(log: Logger = defaultLogger): ErrorRequestHandle
       sendError(res, status, 'BAD_REQUEST', httpish.message ?? 'Bad request.');
       return;
     }
-    log(`${req.method} ${req.originalUrl} failed:`, err);
+    log(`${req.method} ${redactUrl(req.originalUrl)} failed:`, err);
     sendError(res, 500, 'INTERNAL', 'Internal server error. It has been logged; try again, and report it if it persists.');
   };
 }

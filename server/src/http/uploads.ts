@@ -227,10 +227,13 @@ export function createUploadHandler(options: UploadHandlerOptions): RequestHandl
         sendError(res, 400, 'EMPTY_UPLOAD', `"${originalName}" is empty (0 bytes). Choose the recording again and upload it.`);
         return;
       }
-      const absolute = blobs.absolutePath(key);
+      let absolute = ''; // the file probed, named in ffprobe's messages (replaced by the client's file name)
       let info;
       try {
-        info = await probeAudio(absolute);
+        info = await blobs.withLocalFile(key, (file) => {
+          absolute = file;
+          return probeAudio(file);
+        });
       } catch (err) {
         await blobs.removePrefix(`uploads/${id}`);
         if (err instanceof AppError && (err.code === 'INVALID_AUDIO' || err.code === 'NO_AUDIO_STREAM')) {

@@ -11,7 +11,8 @@ import { MeetingRecord, MeetingSpeakerInsert, Store } from '../store/types';
 export interface MediaPreparer {
   /** durationSec: measured while decoding (some containers do not state it). */
   prepare(meeting: MeetingRecord, signal: AbortSignal): Promise<{ playablePath: string; peaksPath: string; durationSec: number }>;
-  absolutePath(key: string): string;
+  /** Runs `use` with the recording as a file on this machine (a download when it lives in object storage). */
+  withLocalFile<T>(key: string, use: (file: string) => Promise<T>): Promise<T>;
 }
 
 /** What jobs need from speaker identity (speakers/speaker-directory.ts implements it). */
@@ -60,12 +61,14 @@ export class DiarizationService {
     ctx.reportProgress('ingest', INGEST_SPAN[0]);
     const ingest =
       meeting.playablePath && meeting.peaksPath ? Promise.resolve() : media.prepare(meeting, signal).then((made) => store.updateMeeting(meetingId, made));
-    const diarization = engine.diarize(media.absolutePath(meeting.audioPath), {
-      fileId: meetingId,
-      signal,
-      onProgress: createProgressMapper(ctx.reportProgress),
-      overrides: { clustering: { numSpeakers: meeting.numSpeakers, minSpeakers: meeting.minSpeakers, maxSpeakers: meeting.maxSpeakers } },
-    });
+    const diarization = media.withLocalFile(meeting.audioPath, (file) =>
+      engine.diarize(file, {
+        fileId: meetingId,
+        signal,
+        onProgress: createProgressMapper(ctx.reportProgress),
+        overrides: { clustering: { numSpeakers: meeting.numSpeakers, minSpeakers: meeting.minSpeakers, maxSpeakers: meeting.maxSpeakers } },
+      }),
+    );
     let result: Awaited<typeof diarization>;
     try {
       [, result] = await Promise.all([ingest, diarization]);

@@ -56,7 +56,7 @@ export class PeopleService {
     );
     const out: EnrollmentRecord[] = [];
     for (const upload of uploads) {
-      const { embedding, speechSec } = await this.engine.embedClip(this.blobs.absolutePath(upload.path));
+      const { embedding, speechSec } = await this.blobs.withLocalFile(upload.path, (file) => this.engine.embedClip(file));
       out.push(
         await this.index.enroll({
           id: randomUUID(),
@@ -126,7 +126,7 @@ export class PeopleService {
       let replacement: { embedding: Float32Array; speechSec: number; uploadId?: string; meetingSpeakerId?: string } | undefined;
       if (old.source === 'clip' && old.uploadId) {
         const upload = await this.store.getUpload(old.uploadId);
-        if (upload) replacement = { ...(await this.engine.embedClip(this.blobs.absolutePath(upload.path))), uploadId: upload.id };
+        if (upload) replacement = { ...(await this.blobs.withLocalFile(upload.path, (file) => this.engine.embedClip(file))), uploadId: upload.id };
       } else {
         const voices = (await this.store.speakersOfPerson(old.personId)).filter((s) => s.modelHash === current.hash);
         if (voices.length > 0) {

@@ -1,7 +1,7 @@
 /**
  * Where recordings and their derivatives (playable copy, peaks) live. Keys are relative,
  * slash-separated paths such as `uploads/<id>/original.mp3`; only `absolutePath` assumes a local
- * disk (ffmpeg needs a path), so an object store (S3) can implement the rest later.
+ * disk; tools that need a file use `withLocalFile`, which object stores (s3-blob-store.ts) implement.
  */
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -24,6 +24,11 @@ export interface ByteRange {
 export interface BlobStore {
   /** The blob's path on this machine's disk (local stores only), for tools that need a file (ffmpeg). */
   absolutePath(key: string): string;
+  /**
+   * Runs `use` with a file on this machine's disk holding the blob (ffmpeg and ffprobe need one): the
+   * blob itself for local stores, a streamed download removed afterwards for object stores.
+   */
+  withLocalFile<T>(key: string, use: (file: string) => Promise<T>): Promise<T>;
   /**
    * A stream that stores the blob. It appears under `key` only once the stream has finished
    * (`'finish'`); destroying the stream before that leaves nothing behind.
@@ -75,6 +80,10 @@ export class LocalBlobStore implements BlobStore {
     // checkKey already rules out escapes; this guards against a platform path quirk.
     if (!full.startsWith(this.rootDir + path.sep)) throw new InvalidArgumentError(`Blob key ${JSON.stringify(key)} leads outside the store.`);
     return full;
+  }
+
+  withLocalFile<T>(key: string, use: (file: string) => Promise<T>): Promise<T> {
+    return use(this.absolutePath(key));
   }
 
   createWriteStream(key: string): Writable {

@@ -40,7 +40,10 @@ export async function createMediaDerivatives(input: DerivativesInput): Promise<M
   const prefix = input.targetPrefix.replace(/\/+$/, '');
   const playableKey = `${prefix}/playable${PLAYABLE_EXTENSION}`;
   const peaksKey = `${prefix}/peaks.dat`;
-  const source = blobs.absolutePath(sourceKey);
+  return blobs.withLocalFile(sourceKey, (source) => deriveFrom(source, blobs, playableKey, peaksKey, signal));
+}
+
+async function deriveFrom(source: string, blobs: BlobStore, playableKey: string, peaksKey: string, signal?: AbortSignal): Promise<MediaDerivatives> {
   const info = await probeAudio(source);
   // The WebM muxer needs a seekable output to write duration and cues, so transcode to a local file first.
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'playable-'));

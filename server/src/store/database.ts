@@ -136,6 +136,9 @@ async function openPostgres(databaseUrl: string, schemaOverride: string | undefi
   // An idle client losing its server emits 'error' on the pool; unhandled, that kills the process.
   // The next query reports the outage through the dialect instead.
   pool.on('error', () => undefined);
+  // A client checked out when its connection drops emits 'error' on itself (pg-pool listens only
+  // while it is idle): the running query already fails with it, so the event must not kill the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new ReportingPostgresDialect({ pool }, target) });
   try {
     await sql`select 1`.execute(db);

@@ -17,6 +17,8 @@ import { TokenRepository } from './repositories/token-repository';
 import { Database } from './rows';
 import type { Store } from './types';
 
+import { copyAllRows } from './copy-rows';
+
 export class KyselyStore implements Store {
   private readonly context: RepositoryContext;
   private readonly meetings: MeetingRepository;
@@ -40,6 +42,13 @@ export class KyselyStore implements Store {
   }
 
   // ---- lifecycle
+
+  /** Copies every row into an empty `target` store (embedded → scale-out migration; store/copy-rows.ts). */
+  async copyAllRowsTo(target: KyselyStore): Promise<Record<string, number>> {
+    if (this.kind !== 'sqlite')
+      throw new InvalidArgumentError('Only an embedded (SQLite) store can be copied; the source must be DATA_DIR without DATABASE_URL.');
+    return copyAllRows(this.db, target.db, target.kind);
+  }
 
   async migrate(): Promise<void> {
     if (this.db.isTransaction) throw new InvalidArgumentError('migrate() cannot run inside a transaction; call it on the store itself at start-up.');

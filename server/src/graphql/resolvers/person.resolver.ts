@@ -108,7 +108,7 @@ export class PersonResolver {
     const { store, engine, blobs, identity } = ctx.platform;
     const upload = await store.getUpload(uploadId);
     if (!upload) throw new NotFoundError('upload', uploadId);
-    const { embedding } = await engine.embedClip(blobs.absolutePath(upload.path));
+    const { embedding } = await blobs.withLocalFile(upload.path, (file) => engine.embedClip(file));
     const hits = await identity.findSpeaker(embedding, first);
     const out: SpeakerMatch[] = [];
     for (const hit of hits) {
