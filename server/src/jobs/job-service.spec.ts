@@ -63,7 +63,7 @@ describe('JobService on a shared queue: ownership of a run', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function newMeeting() {
+  async function newJob() {
     const uploadId = randomUUID();
     await store.insertUpload({
       id: uploadId,
@@ -74,11 +74,8 @@ describe('JobService on a shared queue: ownership of a run', () => {
       durationSec: 1,
       createdAt: new Date().toISOString(),
     });
-    return store.insertMeeting({ id: randomUUID(), title: 't', tags: [], uploadId, audioPath: `uploads/${uploadId}.wav`, durationSec: 1 });
-  }
-
-  async function newJob() {
-    return jobs.submit('diarize', (await newMeeting()).id);
+    const meeting = await store.insertMeeting({ id: randomUUID(), title: 't', tags: [], uploadId, audioPath: `uploads/${uploadId}.wav`, durationSec: 1 });
+    return jobs.submit('diarize', meeting.id);
   }
 
   const queued = (id: string, meetingId: string): QueuedJob => ({ id, name: 'diarize', payload: { meetingId } });
@@ -128,52 +125,5 @@ describe('JobService on a shared queue: ownership of a run', () => {
     expect(queue.enqueued.map((j) => j.id).sort()).toEqual([lost.id, running.id].sort());
     expect((await store.getJob(running.id))!.state).toBe('QUEUED');
     expect(queue.enqueued.every((j) => j.priority === 1)).toBe(true); // uploads, not batch jobs
-  });
-
-  it('creates a batch and its jobs in one transaction: all of them, or none when one insert fails', async () => {
-    const meetings = [await newMeeting(), await newMeeting(), await newMeeting()];
-    const batch = await jobs.submitBatch(
-      'identify',
-      meetings.map((m) => m.id),
-    );
-    for (const m of meetings) expect(await store.jobsOfMeeting(m.id)).toMatchObject([{ kind: 'identify', batchId: batch.id, state: 'QUEUED' }]);
-    expect(queue.enqueued.map((j) => j.payload.meetingId).sort()).toEqual(meetings.map((m) => m.id).sort());
-
-    // A store whose second job insert fails inside the transaction (e.g. the database went away).
-    let batchId: string | undefined;
-    const failing: Store = Object.create(store, {
-      transaction: {
-        value: <T>(fn: (tx: Store) => Promise<T>) =>
-          store.transaction((tx) => {
-            let inserts = 0;
-            const wrapped: Store = Object.create(tx, {
-              insertBatch: { value: async (b: Parameters<Store['insertBatch']>[0]) => ((batchId = b.id), tx.insertBatch(b)) },
-              insertJob: {
-                value: async (j: Parameters<Store['insertJob']>[0]) => (++inserts === 2 ? Promise.reject(new Error('connection lost')) : tx.insertJob(j)),
-              },
-            });
-            return fn(wrapped);
-          }),
-      },
-    });
-    const failingQueue = new SharedQueueProbe();
-    const other = new JobService(
-      failing,
-      failingQueue,
-      () => undefined,
-      () => undefined,
-      { maxAttempts: 2, reconcileIntervalMs: 60_000 },
-    );
-    const fresh = [await newMeeting(), await newMeeting()];
-    await expect(
-      other.submitBatch(
-        'diarize',
-        fresh.map((m) => m.id),
-      ),
-    ).rejects.toThrow('connection lost');
-    expect(batchId).toBeDefined();
-    expect(await store.getBatch(batchId!)).toBeUndefined();
-    for (const m of fresh) expect(await store.jobsOfMeeting(m.id)).toEqual([]);
-    expect(failingQueue.enqueued).toEqual([]);
   });
 });
