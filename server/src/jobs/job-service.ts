@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AppError, InvalidArgumentError, NotFoundError } from '../common/errors';
-import { BatchRecord, JobKind, JobRecord, Store } from '../store/types';
+import { JobKind, JobRecord, Store } from '../store/types';
 import { JobClaim, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
 
@@ -122,25 +122,11 @@ export class JobService {
   }
 
   async submit(kind: JobKind, meetingId: string, batchId?: string): Promise<JobRecord> {
-    const job = await this.store.transaction((tx) => createJob(tx, kind, meetingId, batchId));
-    await this.announce(job);
-    return job;
-  }
-
-  /** A batch and one job per meeting, created in one transaction (all or none), then queued. */
-  async submitBatch(kind: JobKind, meetingIds: string[]): Promise<BatchRecord> {
-    const { batch, jobs } = await this.store.transaction(async (tx) => {
-      const created = await tx.insertBatch({ id: randomUUID(), kind });
-      const rows: JobRecord[] = [];
-      for (const meetingId of meetingIds) rows.push(await createJob(tx, kind, meetingId, created.id));
-      return { batch: created, jobs: rows };
+    const job = await this.store.transaction(async (tx) => {
+      const created = await tx.insertJob({ id: randomUUID(), kind, meetingId, batchId });
+      await tx.updateMeeting(meetingId, { latestJobId: created.id });
+      return created;
     });
-    for (const job of jobs) await this.announce(job);
-    return batch;
-  }
-
-  /** Tells subscribers about a committed QUEUED row and hands it to the queue. */
-  private async announce(job: JobRecord): Promise<void> {
     this.emit(job);
     try {
       await this.queue.enqueue(toQueued(job));
@@ -149,6 +135,7 @@ export class JobService {
       if (!this.queue.shared) throw error;
       this.log(`job ${job.id} stays QUEUED until the queue is reachable: ${error instanceof Error ? error.message : String(error)}`);
     }
+    return job;
   }
 
   async cancel(jobId: string): Promise<JobRecord> {
@@ -328,10 +315,4 @@ export function describe(error: unknown): { code: string; message: string } {
 
 function stack(error: unknown): string {
   return error instanceof Error && error.stack ? error.stack : String(error);
-}
-
-async function createJob(tx: Store, kind: JobKind, meetingId: string, batchId?: string): Promise<JobRecord> {
-  const created = await tx.insertJob({ id: randomUUID(), kind, meetingId, batchId });
-  await tx.updateMeeting(meetingId, { latestJobId: created.id });
-  return created;
 }
