@@ -83,15 +83,7 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
       blobs: platform.blobs,
       maxBytes: config.maxUploadBytes,
       onUploaded: async (u) => {
-        await platform.store.insertUpload({
-          id: u.id,
-          originalName: u.originalName,
-          path: u.key,
-          bytes: u.bytes,
-          format: u.format,
-          durationSec: u.durationSec ?? 0,
-          createdAt: new Date().toISOString(),
-        });
+        await platform.uploads.register(u);
       },
     }),
   );

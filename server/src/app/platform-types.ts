@@ -1,9 +1,10 @@
 import { TokenAuthenticator } from '../auth/tokens';
 import { ServerConfig } from '../config/server-config';
 import { JobProgressEvent, JobService } from '../jobs/job-service';
-import { SpeakerIdentity } from '../jobs/handlers';
+import { SpeakerIdentity } from '../services/diarization.service';
 import { MeetingService } from '../services/meeting.service';
 import { PeopleService } from '../services/people.service';
+import { UploadService } from '../services/upload.service';
 import { BlobStore } from '../storage/blob-store';
 import { Store } from '../store/types';
 import { Engine } from '../diarization/engine';
@@ -21,6 +22,8 @@ export interface Platform {
   engine: Engine;
   jobs: JobService;
   meetings: MeetingService;
+  /** Registers recordings as uploads (POST /uploads and imports). */
+  uploads: UploadService;
   people: PeopleService;
   identity: SpeakerIdentity & VoiceSearch;
   tokens: TokenAuthenticator;

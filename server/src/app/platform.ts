@@ -5,9 +5,9 @@ import path from 'node:path';
 import { ensureAdminToken, TokenAuthenticator } from '../auth/tokens';
 import { AppError } from '../common/errors';
 import { ServerConfig } from '../config/server-config';
-import { JOB_PROGRESS_TOPIC } from '../graphql/resolvers/job.resolver';
 import { createPubSub, PubSub } from '../graphql/schema';
-import { createJobHandlers, MediaPreparer, SpeakerIdentity } from '../jobs/handlers';
+import { JOB_PROGRESS_TOPIC } from '../jobs/job-events';
+import { createJobHandlers } from '../jobs/handlers';
 import { JobProgressEvent, JobService } from '../jobs/job-service';
 import { InProcessQueue } from '../jobs/in-process-queue';
 import { BullMqQueue } from '../jobs/bullmq-queue';
@@ -15,15 +15,15 @@ import { CHANNELS, RedisEvents } from '../pubsub/redis-events';
 import { migrateUnderLock } from '../store/migration-lock';
 import { JobQueue } from '../jobs/queue';
 import { WebhookNotifier } from '../jobs/webhooks';
+import { MediaPreparer, SpeakerIdentity } from '../services/diarization.service';
 import { MeetingService } from '../services/meeting.service';
 import { EnrollmentIndex, PeopleService } from '../services/people.service';
-import { carryOver } from '../speakers/carry-over';
+import { UploadService } from '../services/upload.service';
 import { SpeakerDirectory } from '../speakers/speaker-directory';
 import { BlobStore } from '../storage/blob-store';
 import { openBlobStore } from '../storage/open-blob-store';
 import { createMediaDerivatives } from '../storage/media-derivatives';
 import { openStore } from '../store/database';
-import { Store } from '../store/types';
 import { Engine } from '../diarization/engine';
 import { Platform, VoiceSearch } from './platform-types';
 
@@ -75,7 +75,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const voiceIndex = followVoiceIndex(redis, log, async () => {
       directory = await openDirectory();
     });
-    const identity = speakerIdentity(store, () => directory, voiceIndex.changed);
+    const identity = speakerIdentity(() => directory, voiceIndex.changed);
 
     const pubSub = createPubSub();
     const listeners = new Set<(event: JobProgressEvent) => void>();
@@ -105,6 +105,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       : new InProcessQueue(config.jobConcurrency);
     const jobs = new JobService(store, queue, publish, log, { maxAttempts: config.jobMaxAttempts, reconcileIntervalMs: config.jobReconcileMs });
     const meetings = new MeetingService(store, blobs, jobs, identity);
+    const uploads = new UploadService(store, blobs);
     const people = new PeopleService(
       store,
       blobs,
@@ -122,6 +123,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       engine,
       jobs,
       meetings,
+      uploads,
       people,
       identity,
       tokens: new TokenAuthenticator(store, admin.secret),
@@ -192,7 +194,6 @@ function followVoiceIndex(redis: RedisEvents | undefined, log: (line: string) =>
 }
 
 function speakerIdentity(
-  store: Store,
   current: () => SpeakerDirectory,
   changed: (what: string) => void,
 ): SpeakerIdentity & VoiceSearch & { removeMeeting(id: string): Promise<void> } {
@@ -228,19 +229,6 @@ function speakerIdentity(
       directory.removeMeeting(meetingId);
     },
     findSpeaker: async (embedding, k) => directory.findSpeaker(embedding, { k }),
-    carryOverManualWork: async (meetingId, previous, previousTurns) => {
-      const current = await store.speakersOfMeeting(meetingId);
-      const newTurns = (await store.turnsOfMeeting(meetingId)).items;
-      const asTurns = (turns: typeof newTurns) => turns.map((t) => ({ speakerId: t.speakerId, start: t.startSec, end: t.endSec }));
-      const result = carryOver(previous, current, { oldTurns: asTurns(previousTurns), newTurns: asTurns(newTurns) });
-      for (const patch of result.patches) {
-        await store.updateSpeaker(patch.speakerId, {
-          ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}),
-          ...(patch.personId !== undefined ? { personId: patch.personId, personSource: 'manual' as const, matchScore: null } : {}),
-        });
-      }
-      return result.notCarried.map((n) => n.message);
-    },
   };
 }
 

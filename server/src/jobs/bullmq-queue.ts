@@ -2,7 +2,7 @@ import { Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
 import { AbortedError, AppError, InvalidArgumentError } from '../common/errors';
-import { JOB_NAMES, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
+import { JOB_KINDS, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
 
 /** The one BullMQ queue of meeting jobs; its job ids are the database rows' ids. */
@@ -71,7 +71,7 @@ export class BullMqQueue implements JobQueue {
 
   start(handlers: JobHandlers, events: JobEvents): void {
     if (!this.options.runJobs) return;
-    const missing = JOB_NAMES.filter((name) => typeof handlers[name] !== 'function');
+    const missing = JOB_KINDS.filter((name) => typeof handlers[name] !== 'function');
     if (missing.length > 0) throw new InvalidArgumentError(`No handler for job name(s): ${missing.join(', ')}.`);
     this.subscriber = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);

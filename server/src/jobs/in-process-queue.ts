@@ -1,5 +1,5 @@
 import { AbortedError, InvalidArgumentError } from '../common/errors';
-import { JOB_NAMES, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
+import { JOB_KINDS, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
 
 /** FIFO queue in this process with a concurrency limit: the embedded default. */
@@ -15,7 +15,7 @@ export class InProcessQueue implements JobQueue {
   }
 
   start(handlers: JobHandlers, events: JobEvents): void {
-    const missing = JOB_NAMES.filter((name) => typeof handlers[name] !== 'function');
+    const missing = JOB_KINDS.filter((name) => typeof handlers[name] !== 'function');
     if (missing.length > 0) throw new InvalidArgumentError(`No handler for job name(s): ${missing.join(', ')}.`);
     this.handlers = handlers;
     this.events = events;

@@ -1,20 +1,22 @@
-import { Store } from '../store/types';
+import { JobKind, Store } from '../store/types';
+
+export type { JobKind };
 
 /**
- * Job names and payloads as one typed union: each name has exactly one handler, and starting a
- * queue without one fails (immich's job repository does the same).
+ * Job payloads keyed by the stored job kind (store/types.ts defines `JobKind` once): each kind has
+ * exactly one handler, and starting a queue without one fails (immich's job repository does the same).
+ * diarize: full pipeline (decode → segmentation → embeddings → clustering → turns), then identification.
+ * identify: only re-match the meeting's stored speakers to enrolled people (after enrollment changes).
  */
-export interface JobPayloads {
-  /** Full pipeline: decode → segmentation → embeddings → clustering → turns, then identification. */
-  diarize: { meetingId: string };
-  /** Only re-match the meeting's stored speakers to enrolled people (after enrollment changes). */
-  identify: { meetingId: string };
-}
+export type JobPayloads = { [K in JobKind]: { meetingId: string } };
 
-export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['diarize', 'identify'];
+/** Every kind, for the "one handler per kind" check; `satisfies` fails to compile when one is missing. */
+export const JOB_KINDS = ['diarize', 'identify'] as const satisfies readonly JobKind[];
+type MissingKind = Exclude<JobKind, (typeof JOB_KINDS)[number]>;
+const allKindsListed: [MissingKind] extends [never] ? true : never = true;
+void allKindsListed;
 
-export interface QueuedJob<N extends JobName = JobName> {
+export interface QueuedJob<N extends JobKind = JobKind> {
   id: string;
   name: N;
   payload: JobPayloads[N];
@@ -42,8 +44,8 @@ export interface JobClaim {
   assertOwner(tx: Store): Promise<void>;
 }
 
-export type JobHandler<N extends JobName> = (payload: JobPayloads[N], ctx: JobContext) => Promise<void>;
-export type JobHandlers = { [N in JobName]: JobHandler<N> };
+export type JobHandler<N extends JobKind> = (payload: JobPayloads[N], ctx: JobContext) => Promise<void>;
+export type JobHandlers = { [N in JobKind]: JobHandler<N> };
 
 /** Outcome of one run as the queue saw it; the job service turns it into a stored state. */
 /** INTERRUPTED: the queue shut down mid-run; the job goes back to QUEUED and runs again at the next start. */

@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
-import { probeAudio } from '../audio';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../common/errors';
 import { meanEmbedding } from '../vectors/math';
 import { JobService } from '../jobs/job-service';
 import { BlobStore } from '../storage/blob-store';
-import { MeetingRecord, MeetingSpeakerRecord, Store, UploadRecord } from '../store/types';
+import { MeetingRecord, MeetingSpeakerRecord, Store } from '../store/types';
 import { SpeakerCounts, validateSpeakerCounts } from './speaker-counts';
 import { splitSpans, totalSec, unionOfSpans } from './turn-edits';
 
@@ -22,15 +18,6 @@ export interface NewMeeting extends SpeakerCounts {
 export interface SpeakerIndexSync {
   indexMeetingSpeakers(meetingId: string): Promise<void>;
   removeMeeting(meetingId: string): Promise<void>;
-}
-
-export function uploadKey(uploadId: string, originalName: string): string {
-  const safe =
-    path
-      .basename(originalName)
-      .replace(/[^A-Za-z0-9._-]+/g, '_')
-      .slice(-100) || 'recording';
-  return `uploads/${uploadId}/${safe}`;
 }
 
 /** Meeting life cycle and the manual speaker edits; every write that spans rows is one transaction. */
@@ -71,31 +58,6 @@ export class MeetingService {
     if (patch.title !== undefined && !title) throw new InvalidArgumentError('A meeting needs a title.');
     await this.store.updateMeeting(id, { ...(title ? { title } : {}), ...(patch.tags ? { tags: normaliseTags(patch.tags) } : {}) });
     return (await this.store.getMeeting(id))!;
-  }
-
-  /** Copies a file from IMPORT_DIR (already checked by resolveImportPath) into storage as an upload. */
-  async importFile(absolutePath: string): Promise<UploadRecord> {
-    const info = await probeAudio(absolutePath);
-    const id = randomUUID();
-    const key = uploadKey(id, path.basename(absolutePath));
-    await pipeline(createReadStream(absolutePath), this.blobs.createWriteStream(key));
-    const stat = await this.blobs.stat(key);
-    const upload: UploadRecord = {
-      id,
-      originalName: path.basename(absolutePath),
-      path: key,
-      bytes: stat?.bytes ?? 0,
-      format: info.formatName,
-      durationSec: info.durationSec ?? 0,
-      createdAt: new Date().toISOString(),
-    };
-    try {
-      await this.store.insertUpload(upload);
-    } catch (error) {
-      await this.blobs.remove(key);
-      throw error;
-    }
-    return upload;
   }
 
   async delete(meetingId: string): Promise<boolean> {

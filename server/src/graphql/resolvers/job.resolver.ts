@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 
 import { InvalidArgumentError, NotFoundError } from '../../common/errors';
+import { JOB_PROGRESS_TOPIC } from '../../jobs/job-events';
 import { JobProgressEvent as ProgressPayload } from '../../jobs/job-service';
 import { GraphQLContext } from '../context';
 import { toJob, toMeeting } from '../mappers';
@@ -10,8 +11,6 @@ import { JobKindGql } from '../types/enums';
 import { Job, JobProgressEvent } from '../types/job.type';
 import { Meeting } from '../types/meeting.type';
 import { toStoreFilter } from './meeting.resolver';
-
-export const JOB_PROGRESS_TOPIC = 'JOB_PROGRESS';
 
 /** Largest reprocessing batch one call may start (one job per meeting). */
 const MAX_BATCH = 10_000;

@@ -157,7 +157,7 @@ export class MeetingResolver {
     const files = await Promise.all(inputs.map((input) => resolveImportPath(importDir, input.path)));
     const out: Meeting[] = [];
     for (const [i, input] of inputs.entries()) {
-      const upload = await ctx.platform.meetings.importFile(files[i]);
+      const upload = await ctx.platform.uploads.importFile(files[i]);
       const meeting = await ctx.platform.meetings.create({
         uploadId: upload.id,
         title: input.title ?? upload.originalName,
