@@ -1,7 +1,9 @@
 import { Presets, SingleBar } from 'cli-progress';
+import { Command, Option } from 'commander';
 
 import { AppError } from '../common/errors';
 import { ProgressCallback } from '../common/progress';
+import { VARIANT_CHOICES } from '../models/variants';
 
 /** Runs a CLI's main function: AppErrors become one clear line on stderr and exit code 1. */
 export function runCli(main: () => Promise<void>): void {
@@ -52,4 +54,16 @@ export function progressBar(label: string): { onProgress: ProgressCallback; stop
 
 export function log(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+/** The engine flags the evaluation tools share (read back through diarize.ts `configFromFlags`). */
+export function addEngineOptions(command: Command, strategyHelp = 'engine strategy'): Command {
+  return command
+    .addOption(new Option('--strategy <name>', strategyHelp).choices(['windows', 'segmentation']))
+    .option('--embedding-model <path|name>', 'speaker-embedding model')
+    .addOption(new Option('--variant <name>', 'embedding model variant').choices([...VARIANT_CHOICES]))
+    .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
+    .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
+    .option('--threshold <cosine>', 'clustering threshold', Number)
+    .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']));
 }

@@ -1,35 +1,31 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
 import { DiarizationConfig } from '../diarization/config';
 import { Diarizer } from '../diarization/pipeline';
 import { SpeakerTurn } from '../diarization/types';
 import { DiarizationItem, formatDerTable, formatPoolLine, listDiarizationSet, poolOf, readHypothesisDir, scoreSet } from '../eval/der-report';
 import { readUemFile } from '../eval/uem';
-import { VariantChoice, VARIANT_CHOICES } from '../models/variants';
+import { VariantChoice } from '../models/variants';
 import { configFromFlags } from './diarize';
-import { log, parsePositiveInt, runCli } from './common';
+import { addEngineOptions, log, runCli } from './common';
 
 /** The AMI clips of the dev set with the most overlapped speech, pooled on their own (issue 14). */
 const DEFAULT_OVERLAP_POOL = 'EN2001a,EN2002b,EN2006a';
 
-const program = new Command('eval:der')
-  .description(
-    'Diarization error rate over a folder of <name>.wav + <name>.rttm: per file and pooled, md-eval collar semantics; each recording is diarized once and scored with --collar and with collar 0.',
-  )
-  .argument('<dir>', 'folder with recordings and reference RTTMs (a *.uem beside them sets the scored regions)')
-  .option('--hyp <dir>', "score these hypothesis RTTMs instead of running the engine (e.g. the peer's)")
-  .option('--collar <sec>', 'seconds not scored on each side of every reference boundary (collar 0 is reported beside it)', Number, 0.25)
-  .option('--skip-overlap', 'do not score regions where the reference has 2+ speakers', false)
-  .option('--uem <file>', 'scored regions (default: a *.uem in <dir>, else the whole file)')
-  .option('--pool <ids>', 'comma-separated parts of file-ids pooled on their own (the heavy-overlap clips)', DEFAULT_OVERLAP_POOL)
-  .addOption(new Option('--strategy <name>', 'engine strategy to score (default: both)').choices(['windows', 'segmentation']))
-  .option('--embedding-model <path|name>', 'speaker-embedding model')
-  .addOption(new Option('--variant <name>', 'embedding model variant').choices([...VARIANT_CHOICES]))
-  .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
-  .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
-  .option('--threshold <cosine>', 'clustering threshold', Number)
-  .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']))
-  .option('--num-speakers-from-ref', 'give the engine the reference speaker count (oracle count)', false);
+const program = addEngineOptions(
+  new Command('eval:der')
+    .description(
+      'Diarization error rate over a folder of <name>.wav + <name>.rttm: per file and pooled, md-eval collar semantics; each recording is diarized once and scored with --collar and with collar 0.',
+    )
+    .argument('<dir>', 'folder with recordings and reference RTTMs (a *.uem beside them sets the scored regions)')
+    .option('--hyp <dir>', "score these hypothesis RTTMs instead of running the engine (e.g. the peer's)")
+    .option('--collar <sec>', 'seconds not scored on each side of every reference boundary (collar 0 is reported beside it)', Number, 0.25)
+    .option('--skip-overlap', 'do not score regions where the reference has 2+ speakers', false)
+    .option('--uem <file>', 'scored regions (default: a *.uem in <dir>, else the whole file)')
+    .option('--pool <ids>', 'comma-separated parts of file-ids pooled on their own (the heavy-overlap clips)', DEFAULT_OVERLAP_POOL)
+    .option('--num-speakers-from-ref', 'give the engine the reference speaker count (oracle count)', false),
+  'engine strategy to score (default: both)',
+);
 
 interface EvalFlags {
   hyp?: string;

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
 import { runFfmpeg } from '../audio/transform';
 import { DiarizationConfig } from '../diarization/config';
@@ -19,26 +19,21 @@ import {
   transformArgs,
 } from '../eval/robustness';
 import { readUemFile, TimeRange } from '../eval/uem';
-import { VariantChoice, VARIANT_CHOICES } from '../models/variants';
+import { VariantChoice } from '../models/variants';
 import { configFromFlags } from './diarize';
-import { log, parsePositiveInt, runCli } from './common';
+import { addEngineOptions, log, runCli } from './common';
 
-const program = new Command('eval:robustness')
-  .description(
-    'Diarizes every <name>.wav (+ <name>.rttm) of a folder as it is and after each transform (gain ±10 dB, mp3 32 kbit/s, 8 kHz μ-law, Opus 24 kbit/s, 1.5 s of leading silence) made with ffmpeg in a temp folder; prints per transform the pooled DER, its change from the original and the share of files whose speaker count held.',
-  )
-  .argument('<dir>', 'folder with recordings and reference RTTMs (a *.uem beside them sets the scored regions)')
-  .option('--collar <sec>', 'seconds not scored on each side of every reference boundary', Number, 0.25)
-  .option('--transforms <names>', 'comma-separated subset of: gain-10, gain+10, mp3-32k, mulaw-8k, opus-24k, silence+1.5s')
-  .option('--uem <file>', 'scored regions (default: a *.uem in <dir>, else the whole file)')
-  .addOption(new Option('--strategy <name>', 'engine strategy').choices(['windows', 'segmentation']))
-  .option('--embedding-model <path|name>', 'speaker-embedding model')
-  .addOption(new Option('--variant <name>', 'embedding model variant').choices([...VARIANT_CHOICES]))
-  .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
-  .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
-  .option('--threshold <cosine>', 'clustering threshold', Number)
-  .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']))
-  .option('--keep <dir>', 'write the transformed copies here and keep them (default: a temp folder, removed at the end)');
+const program = addEngineOptions(
+  new Command('eval:robustness')
+    .description(
+      'Diarizes every <name>.wav (+ <name>.rttm) of a folder as it is and after each transform (gain ±10 dB, mp3 32 kbit/s, 8 kHz μ-law, Opus 24 kbit/s, 1.5 s of leading silence) made with ffmpeg in a temp folder; prints per transform the pooled DER, its change from the original and the share of files whose speaker count held.',
+    )
+    .argument('<dir>', 'folder with recordings and reference RTTMs (a *.uem beside them sets the scored regions)')
+    .option('--collar <sec>', 'seconds not scored on each side of every reference boundary', Number, 0.25)
+    .option('--transforms <names>', 'comma-separated subset of: gain-10, gain+10, mp3-32k, mulaw-8k, opus-24k, silence+1.5s')
+    .option('--uem <file>', 'scored regions (default: a *.uem in <dir>, else the whole file)')
+    .option('--keep <dir>', 'write the transformed copies here and keep them (default: a temp folder, removed at the end)'),
+);
 
 interface RobustnessFlags {
   collar: number;

@@ -5,7 +5,7 @@ import { meanEmbedding } from '../vectors/math';
 import { JobService } from '../jobs/job-service';
 import { BlobStore } from '../storage/blob-store';
 import { MeetingRecord, MeetingSpeakerRecord, Store } from '../store/types';
-import { SpeakerCounts, validateSpeakerCounts } from './speaker-counts';
+import { parseSpeakerCounts, SpeakerCounts } from '../clustering/speaker-counts';
 import { splitSpans, totalSec, unionOfSpans } from './turn-edits';
 
 export interface NewMeeting extends SpeakerCounts {
@@ -30,7 +30,7 @@ export class MeetingService {
   ) {}
 
   async create(input: NewMeeting): Promise<MeetingRecord> {
-    const counts = validateSpeakerCounts(input);
+    const counts = parseSpeakerCounts(input);
     const title = input.title.trim();
     if (!title) throw new InvalidArgumentError('A meeting needs a title.');
     const upload = await this.store.getUpload(input.uploadId);

@@ -1,4 +1,4 @@
-import { validateSpeakerCounts } from './speaker-counts';
+import { parseSpeakerCounts as validateSpeakerCounts } from './speaker-counts';
 
 describe('validateSpeakerCounts', () => {
   it('accepts an exact count or bounds', () => {
