@@ -63,7 +63,7 @@ describe('JobService on a shared queue: ownership of a run', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function newJob() {
+  async function newMeeting() {
     const uploadId = randomUUID();
     await store.insertUpload({
       id: uploadId,
@@ -74,9 +74,9 @@ describe('JobService on a shared queue: ownership of a run', () => {
       durationSec: 1,
       createdAt: new Date().toISOString(),
     });
-    const meeting = await store.insertMeeting({ id: randomUUID(), title: 't', tags: [], uploadId, audioPath: `uploads/${uploadId}.wav`, durationSec: 1 });
-    return jobs.submit('diarize', meeting.id);
+    return store.insertMeeting({ id: randomUUID(), title: 't', tags: [], uploadId, audioPath: `uploads/${uploadId}.wav`, durationSec: 1 });
   }
+  const newJob = async () => jobs.submit('diarize', (await newMeeting()).id);
 
   const queued = (id: string, meetingId: string): QueuedJob => ({ id, name: 'diarize', payload: { meetingId } });
 
@@ -125,5 +125,25 @@ describe('JobService on a shared queue: ownership of a run', () => {
     expect(queue.enqueued.map((j) => j.id).sort()).toEqual([lost.id, running.id].sort());
     expect((await store.getJob(running.id))!.state).toBe('QUEUED');
     expect(queue.enqueued.every((j) => j.priority === 1)).toBe(true); // uploads, not batch jobs
+  });
+
+  it('a batch and its jobs are written together: all queued at batch priority, or nothing when one meeting fails', async () => {
+    const meetings = [await newMeeting(), await newMeeting()];
+    const { batch, jobs: written } = await jobs.submitBatch(
+      'identify',
+      meetings.map((m) => m.id),
+    );
+    expect((await store.jobsOfBatch(batch.id)).map((j) => j.id).sort()).toEqual(written.map((j) => j.id).sort());
+    expect(queue.enqueued.map((j) => j.id)).toEqual(written.map((j) => j.id));
+    expect(queue.enqueued.every((j) => j.priority === 10)).toBe(true);
+    expect((await store.getMeeting(meetings[1].id))!.latestJobId).toBe(written[1].id);
+
+    // A meeting that does not exist (deleted meanwhile) makes the insert fail half-way: no batch, no job.
+    queue.enqueued.length = 0;
+    const before = await store.jobsOfMeeting(meetings[0].id);
+    await expect(jobs.submitBatch('diarize', [meetings[0].id, randomUUID()])).rejects.toThrow();
+    expect(await store.jobsOfMeeting(meetings[0].id)).toHaveLength(before.length);
+    expect((await store.getMeeting(meetings[0].id))!.latestJobId).toBe(written[0].id);
+    expect(queue.enqueued).toHaveLength(0);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AppError, InvalidArgumentError, NotFoundError } from '../common/errors';
-import { JobKind, JobRecord, Store } from '../store/types';
+import { BatchRecord, JobKind, JobRecord, Store } from '../store/types';
 import { JobClaim, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
 
@@ -122,11 +122,28 @@ export class JobService {
   }
 
   async submit(kind: JobKind, meetingId: string, batchId?: string): Promise<JobRecord> {
-    const job = await this.store.transaction(async (tx) => {
-      const created = await tx.insertJob({ id: randomUUID(), kind, meetingId, batchId });
-      await tx.updateMeeting(meetingId, { latestJobId: created.id });
-      return created;
+    const job = await this.store.transaction((tx) => insertJobFor(tx, kind, meetingId, batchId));
+    await this.dispatch(job);
+    return job;
+  }
+
+  /**
+   * One batch and one job per meeting, written in one transaction: a failure half-way leaves no
+   * batch without its jobs. They are queued after the commit (a worker must find the rows).
+   */
+  async submitBatch(kind: JobKind, meetingIds: readonly string[]): Promise<{ batch: BatchRecord; jobs: JobRecord[] }> {
+    const written = await this.store.transaction(async (tx) => {
+      const batch = await tx.insertBatch({ id: randomUUID(), kind });
+      const jobs: JobRecord[] = [];
+      for (const meetingId of meetingIds) jobs.push(await insertJobFor(tx, kind, meetingId, batch.id));
+      return { batch, jobs };
     });
+    for (const job of written.jobs) await this.dispatch(job);
+    return written;
+  }
+
+  /** Announces a committed QUEUED row and hands it to the queue. */
+  private async dispatch(job: JobRecord): Promise<void> {
     this.emit(job);
     try {
       await this.queue.enqueue(toQueued(job));
@@ -135,7 +152,6 @@ export class JobService {
       if (!this.queue.shared) throw error;
       this.log(`job ${job.id} stays QUEUED until the queue is reachable: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return job;
   }
 
   async cancel(jobId: string): Promise<JobRecord> {
@@ -277,6 +293,12 @@ export class JobService {
       errorMessage: job.errorMessage,
     });
   }
+}
+
+async function insertJobFor(tx: Store, kind: JobKind, meetingId: string, batchId?: string): Promise<JobRecord> {
+  const created = await tx.insertJob({ id: randomUUID(), kind, meetingId, batchId });
+  await tx.updateMeeting(meetingId, { latestJobId: created.id });
+  return created;
 }
 
 function toQueued(job: JobRecord): QueuedJob {

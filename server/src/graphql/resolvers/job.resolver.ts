@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 
 import { InvalidArgumentError, NotFoundError } from '../../common/errors';
@@ -64,8 +63,7 @@ export class JobResolver {
     const found = await store.getMeetings(unique);
     const missing = unique.filter((id) => !found.some((m) => m.id === id));
     if (missing.length > 0) throw new NotFoundError('meeting', missing[0]);
-    const batch = await store.insertBatch({ id: randomUUID(), kind: input.kind });
-    for (const id of unique) await jobs.submit(input.kind, id, batch.id);
+    const { batch } = await jobs.submitBatch(input.kind, unique);
     return (await loadBatch(ctx, batch.id))!;
   }
 
