@@ -11,8 +11,11 @@ import path from 'node:path';
 import { repoRoot } from '../src/common/paths';
 import { wavHeaderMono16 } from './wav';
 
-const MAIN = 'server/src/app/main.ts';
-const BANNER = /meeting-diarization server on http:\/\/([^/\s]+)\/graphql/;
+const ENTRY = { api: 'server/src/app/main.ts', worker: 'server/src/jobs/worker-main.ts' } as const;
+const BANNER = {
+  api: /meeting-diarization server on http:\/\/([^/\s]+)\/graphql/,
+  worker: /meeting-diarization worker .*\/healthz on http:\/\/([^/\s]+)/,
+} as const;
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -34,11 +37,16 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra Node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** With REDIS_URL the token comes from ADMIN_TOKEN (no token file is written): pass it here. */
+  adminToken?: string;
+  /** `worker` runs `npm run worker`'s entry point (its banner names /healthz instead of /graphql). */
+  role?: 'api' | 'worker';
 }
 
 /** `node --import tsx server/src/app/main.ts` on a free port; resolves once the banner is printed and /healthz answers. */
 export async function startServer(options: StartOptions): Promise<BenchServer> {
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', path.join(repoRoot, MAIN)], {
+  const role = options.role ?? 'api';
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', path.join(repoRoot, ENTRY[role])], {
     cwd: repoRoot,
     // NODE_ENV as `npm run serve` sets it (graphql-js skips its development-only checks).
     env: { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', DATA_DIR: options.dataDir, ...options.env },
@@ -52,7 +60,7 @@ export async function startServer(options: StartOptions): Promise<BenchServer> {
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not start within ${START_TIMEOUT_MS / 1000} s:\n${output}`)), START_TIMEOUT_MS);
     const onData = () => {
-      const match = BANNER.exec(output);
+      const match = BANNER[role].exec(output);
       if (!match) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
@@ -67,7 +75,7 @@ export async function startServer(options: StartOptions): Promise<BenchServer> {
   const baseUrl = `http://${address}`;
   const health = await fetch(`${baseUrl}/healthz`);
   if (!health.ok) throw new Error(`/healthz answered ${health.status}: ${await health.text()}`);
-  const adminToken = readFileSync(path.join(options.dataDir, 'admin-token'), 'utf8').trim();
+  const adminToken = options.adminToken ?? readFileSync(path.join(options.dataDir, 'admin-token'), 'utf8').trim();
 
   return {
     child,
