@@ -169,6 +169,11 @@ describe.each(['sqlite', 'postgres'] as const)('webhooks with the default addres
     expect(res.errors![0].extensions!.code).toBe('FORBIDDEN');
     const tooMany = await server.gql('{ webhookDeliveries(first: 101) { totalCount } }');
     expect(tooMany.errors![0].message).toMatch(/first must be between 1 and 100/);
+    // Priced by page size like every list (graphql/cost.ts): 1 + 100 × 10 per page of 9 fields, so 60 pages exceed 50 000.
+    const pages = Array.from({ length: 60 }, (_, i) => `p${i}: webhookDeliveries(first: 100) { nodes { ${DELIVERY_FIELDS} } }`).join(' ');
+    const priced = await server.gql(`{ ${pages} }`);
+    expect(priced.errors![0].extensions!.code).toBe('QUERY_TOO_COMPLEX');
+    expect(priced.errors![0].message).toMatch(/estimated cost \d+ exceeds the limit 50000/);
   });
 });
 
