@@ -285,3 +285,53 @@ describe.each(['sqlite', 'postgres'] as const)('webhooks with WEBHOOK_ALLOW_PRIV
     expect(res.errors![0].message).toMatch(/169\.254\.169\.254 is a cloud metadata address/);
   });
 });
+
+describe('webhooks when the receiver hangs and the server stops during the backoff', () => {
+  it('times the attempt out, stops waiting at shutdown and records why', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const hanging = createServer(() => undefined); // reads the request, never answers
+    hanging.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', () => resolve()));
+    const port = (hanging.address() as { port: number }).port;
+    const config = { webhookAllowPrivate: true, webhookMaxAttempts: 2, webhookBackoffMs: 60_000, webhookTimeoutMs: 300 };
+    let server = await startTestServer({ backend: 'sqlite', engine, config });
+    const dataDir = server.dataDir;
+    try {
+      const made = await createToken(server, 'hanging', `http://127.0.0.1:${port}/hook`);
+      const tokenId = made.data!.createToken.token.id;
+      const jobId = await endAJob(server);
+      const pending = await waitFor(
+        'the first attempt to time out',
+        async () => {
+          const res = await server.gql<{ webhookDeliveries: { nodes: Delivery[] } }>(
+            `query($t: ID) { webhookDeliveries(tokenId: $t) { nodes { ${DELIVERY_FIELDS} } } }`,
+            {
+              t: tokenId,
+            },
+          );
+          const [delivery] = res.data!.webhookDeliveries.nodes;
+          return delivery?.attempts === 1 ? delivery : undefined;
+        },
+        20_000,
+      );
+      expect(pending).toMatchObject({ jobId, status: 'PENDING', finishedAt: null, reason: 'no answer within 0.3 s (attempt 1 of 2)' });
+
+      // The next attempt is a minute away: stopping must not wait for it.
+      const stopping = Date.now();
+      await server.stop({ keepData: true });
+      expect(Date.now() - stopping).toBeLessThan(10_000);
+
+      server = await startTestServer({ backend: 'sqlite', engine, config, dataDir });
+      const stopped = await finishedDelivery(server, tokenId, jobId);
+      expect(stopped).toMatchObject({
+        status: 'FAILED',
+        attempts: 1,
+        reason: 'no answer within 0.3 s (attempt 1 of 2); the server stopped before the next attempt',
+      });
+    } finally {
+      await server.stop();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
+  });
+});
