@@ -122,6 +122,7 @@ describe.each(['sqlite', 'postgres'] as const)('webhooks with the default addres
     ['http://10.0.0.1/hook', /10\.0\.0\.1 is a private \(RFC 1918\) address/],
     ['http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is a cloud metadata address/],
     ['http://[::ffff:127.0.0.1]/hook', /127\.0\.0\.1 is a loopback address/],
+    ['http://localhost:8080/hook', /localhost resolves to a refused address: (127\.0\.0\.1|::1) is a loopback address/],
   ])('refuses %s at registration with the reason', async (url, reason) => {
     const res = await createToken(server, 'internal', url);
     expect(res.errors).toHaveLength(1);
