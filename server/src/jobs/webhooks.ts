@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 
-import { ApiTokenRecord, Store, WebhookDeliveryRecord } from '../store/types';
+import { ApiTokenRecord, Store, WebhookDeliveryRecord, WebhookDeliveryUpdate } from '../store/types';
 import { JobProgressEvent } from './job-service';
 import { AddressPolicy, resolveWebhookTarget } from './webhook-address-policy';
 import { attemptDelivery, AttemptOutcome } from './webhook-delivery';
@@ -134,7 +134,7 @@ export class WebhookNotifier {
     }
   }
 
-  private async finish(record: WebhookDeliveryRecord, patch: Omit<Parameters<Store['updateWebhookDelivery']>[1], 'finished'>): Promise<void> {
+  private async finish(record: WebhookDeliveryRecord, patch: Omit<WebhookDeliveryUpdate, 'finished'>): Promise<void> {
     await this.store.updateWebhookDelivery(record.id, { ...patch, finished: true });
   }
 
