@@ -75,7 +75,7 @@ describe.each(['sqlite', 'postgres'] as const)('speaker edits and job control on
     mkdirSync(path.join(imports.dir, 'calls'));
     copyFileSync(SAMPLE, path.join(imports.dir, 'calls', 'call-1.wav'));
     symlinkSync('/etc/hostname', path.join(imports.dir, 'escape.wav'));
-    server = await startTestServer({ backend, engine, config: { importDir: imports.dir } });
+    server = await startTestServer({ backend, engine, config: { importDir: imports.dir, webhookAllowPrivate: true } });
   });
   afterAll(async () => {
     await server.stop();

@@ -79,7 +79,12 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
 
     const pubSub = createPubSub();
     const listeners = new Set<(event: JobProgressEvent) => void>();
-    const webhooks = new WebhookNotifier(store, log);
+    const webhooks = new WebhookNotifier(store, log, {
+      allowPrivate: config.webhookAllowPrivate,
+      maxAttempts: config.webhookMaxAttempts,
+      backoffMs: config.webhookBackoffMs,
+      timeoutMs: config.webhookTimeoutMs,
+    });
     const deliver = (event: JobProgressEvent) => {
       pubSub.publish(JOB_PROGRESS_TOPIC, event);
       for (const listener of listeners) listener(event);
@@ -139,6 +144,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       async close() {
         await jobs.stop();
         await queue.close();
+        // Before the store closes: pending deliveries write their last record.
+        await webhooks.close();
         voiceIndex.stop();
         await redis?.close();
         if (!options.engine) await engine.release();

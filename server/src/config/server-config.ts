@@ -58,6 +58,12 @@ const envSchema = z.object({
   JOB_LOCK_S: z.coerce.number().positive().default(30),
   JOB_RECONCILE_S: z.coerce.number().positive().default(30),
   API_PROCESSES: z.coerce.number().int().positive().default(1),
+  /** Webhooks to loopback, private, CGNAT, unique-local and link-local addresses (on-premise receivers); metadata addresses stay refused. */
+  WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
+  /** Tries per webhook delivery; the first retry waits WEBHOOK_BACKOFF_MS, each next one five times longer. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().positive().max(10).default(3),
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(0).default(1000),
+  WEBHOOK_TIMEOUT_S: z.coerce.number().positive().default(5),
 });
 
 export interface ServerConfig {
@@ -90,6 +96,10 @@ export interface ServerConfig {
   jobLockMs: number;
   jobReconcileMs: number;
   apiProcesses: number;
+  webhookAllowPrivate: boolean;
+  webhookMaxAttempts: number;
+  webhookBackoffMs: number;
+  webhookTimeoutMs: number;
 }
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -140,6 +150,10 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     jobLockMs: Math.round(e.JOB_LOCK_S * 1000),
     jobReconcileMs: Math.round(e.JOB_RECONCILE_S * 1000),
     apiProcesses: e.API_PROCESSES,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    webhookMaxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+    webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
+    webhookTimeoutMs: Math.round(e.WEBHOOK_TIMEOUT_S * 1000),
     ...overrides,
   };
 }

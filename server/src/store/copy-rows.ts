@@ -21,6 +21,7 @@ export const TABLES_IN_ORDER = [
   'turns',
   'enrollments',
   'api_tokens',
+  'webhook_deliveries',
 ] as const satisfies ReadonlyArray<keyof Database>;
 
 const PAGE_ROWS = 500;

@@ -14,6 +14,7 @@ import { PersonRepository } from './repositories/person-repository';
 import { RepositoryContext } from './repositories/shared';
 import { SpeakerRepository } from './repositories/speaker-repository';
 import { TokenRepository } from './repositories/token-repository';
+import { WebhookDeliveryRepository } from './repositories/webhook-delivery-repository';
 import { Database } from './rows';
 import type { Store } from './types';
 
@@ -26,6 +27,7 @@ export class KyselyStore implements Store {
   private readonly speakers: SpeakerRepository;
   private readonly people: PersonRepository;
   private readonly tokens: TokenRepository;
+  private readonly webhookDeliveries: WebhookDeliveryRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -39,6 +41,7 @@ export class KyselyStore implements Store {
     this.speakers = new SpeakerRepository(this.context);
     this.people = new PersonRepository(this.context);
     this.tokens = new TokenRepository(this.context);
+    this.webhookDeliveries = new WebhookDeliveryRepository(this.context);
   }
 
   // ---- lifecycle
@@ -146,4 +149,10 @@ export class KyselyStore implements Store {
   readonly tokenByHash: TokenRepository['tokenByHash'] = (...args) => this.tokens.tokenByHash(...args);
   readonly listTokens: TokenRepository['listTokens'] = (...args) => this.tokens.listTokens(...args);
   readonly revokeToken: TokenRepository['revokeToken'] = (...args) => this.tokens.revokeToken(...args);
+
+  // ---- webhook deliveries (webhook-delivery-repository.ts)
+  readonly insertWebhookDelivery: WebhookDeliveryRepository['insertWebhookDelivery'] = (...args) => this.webhookDeliveries.insertWebhookDelivery(...args);
+  readonly updateWebhookDelivery: WebhookDeliveryRepository['updateWebhookDelivery'] = (...args) => this.webhookDeliveries.updateWebhookDelivery(...args);
+  readonly getWebhookDelivery: WebhookDeliveryRepository['getWebhookDelivery'] = (...args) => this.webhookDeliveries.getWebhookDelivery(...args);
+  readonly listWebhookDeliveries: WebhookDeliveryRepository['listWebhookDeliveries'] = (...args) => this.webhookDeliveries.listWebhookDeliveries(...args);
 }

@@ -180,10 +180,35 @@ async function initial(db: Kysely<unknown>, kind: DialectKind): Promise<void> {
     .execute();
 }
 
+async function webhookDeliveries(db: Kysely<unknown>, kind: DialectKind): Promise<void> {
+  const t = columnTypes(kind);
+  await db.schema
+    .createTable('webhook_deliveries')
+    .addColumn('id', t.key, (c) => c.primaryKey())
+    .addColumn('token_id', t.key, (c) => c.notNull().references('api_tokens.id').onDelete('cascade'))
+    // No foreign key: the record outlives the job (a deleted meeting takes its jobs along).
+    .addColumn('job_id', t.key, (c) => c.notNull())
+    .addColumn('event', 'text', (c) => c.notNull())
+    .addColumn('url', 'text', (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('status_code', 'integer')
+    .addColumn('reason', 'text')
+    .addColumn('created_at', t.key, (c) => c.notNull())
+    .addColumn('updated_at', t.key, (c) => c.notNull())
+    .addColumn('finished_at', t.key)
+    .execute();
+  await db.schema.createIndex('webhook_deliveries_created_idx').on('webhook_deliveries').columns(['created_at', 'id']).execute();
+  await db.schema.createIndex('webhook_deliveries_token_idx').on('webhook_deliveries').columns(['token_id', 'created_at', 'id']).execute();
+  await db.schema.createIndex('webhook_deliveries_job_idx').on('webhook_deliveries').column('job_id').execute();
+}
+
 export function migrations(kind: DialectKind): Record<string, Migration> {
   return {
     '0001_initial': { up: (db) => initial(db, kind) },
     // Webhooks are signed with a secret of their own (the token secret itself is never stored).
     '0002_webhook_secret': { up: (db) => db.schema.alterTable('api_tokens').addColumn('webhook_secret', 'text').execute() },
+    // What happened to each webhook call (who was told what, when, and why it failed).
+    '0004_webhook_deliveries': { up: (db) => webhookDeliveries(db, kind) },
   };
 }

@@ -23,6 +23,8 @@ import type {
   TokenScope,
   TurnRecord,
   UploadRecord,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
 } from './types';
 
 /** PostgreSQL returns BIGINT as a string, SQLite as a number. */
@@ -148,6 +150,21 @@ export interface ApiTokensTable {
   revoked_at: string | null;
 }
 
+export interface WebhookDeliveriesTable {
+  id: string;
+  token_id: string;
+  job_id: string;
+  event: string;
+  url: string;
+  attempts: number;
+  status: WebhookDeliveryStatus;
+  status_code: number | null;
+  reason: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
 export interface Database {
   uploads: UploadsTable;
   meetings: MeetingsTable;
@@ -160,6 +177,7 @@ export interface Database {
   people: PeopleTable;
   enrollments: EnrollmentsTable;
   api_tokens: ApiTokensTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** The key that case-insensitive search and ordering use. */
@@ -305,5 +323,22 @@ export function toToken(row: Selectable<ApiTokensTable>): ApiTokenRecord {
     webhookSecret: opt(row.webhook_secret),
     createdAt: row.created_at,
     revokedAt: opt(row.revoked_at),
+  };
+}
+
+export function toWebhookDelivery(row: Selectable<WebhookDeliveriesTable>): WebhookDeliveryRecord {
+  return {
+    id: row.id,
+    tokenId: row.token_id,
+    jobId: row.job_id,
+    event: row.event,
+    url: row.url,
+    attempts: row.attempts,
+    status: row.status,
+    statusCode: opt(row.status_code),
+    reason: opt(row.reason),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: opt(row.finished_at),
   };
 }

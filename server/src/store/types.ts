@@ -153,6 +153,35 @@ export interface ApiTokenRecord {
   revokedAt?: string;
 }
 
+/** PENDING while attempts remain; REFUSED: the address policy stopped it before any connection. */
+export type WebhookDeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED' | 'REFUSED';
+
+export interface WebhookDeliveryRecord {
+  id: string;
+  tokenId: string;
+  jobId: string;
+  event: string;
+  /** Without user name or password (the signing secret is never part of it). */
+  url: string;
+  attempts: number;
+  status: WebhookDeliveryStatus;
+  /** The receiver's HTTP status at the last attempt, when it answered. */
+  statusCode?: number;
+  /** Why the last attempt did not deliver. */
+  reason?: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+}
+
+export interface WebhookDeliveryUpdate {
+  attempts?: number;
+  status?: WebhookDeliveryStatus;
+  statusCode?: number | null;
+  reason?: string | null;
+  finished?: boolean;
+}
+
 export interface MeetingFilter {
   /** Case-insensitive substring of the title. */
   text?: string;
@@ -311,4 +340,12 @@ export interface Store {
   tokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
   listTokens(): Promise<ApiTokenRecord[]>;
   revokeToken(id: string): Promise<ApiTokenRecord | undefined>;
+
+  // webhook deliveries
+  insertWebhookDelivery(delivery: Pick<WebhookDeliveryRecord, 'id' | 'tokenId' | 'jobId' | 'event' | 'url'>): Promise<WebhookDeliveryRecord>;
+  /** Sets the given fields and updatedAt (finishedAt too when `finished`). */
+  updateWebhookDelivery(id: string, patch: WebhookDeliveryUpdate): Promise<WebhookDeliveryRecord | undefined>;
+  getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
+  /** Newest first; narrowed to one token or one job when given. */
+  listWebhookDeliveries(filter: { tokenId?: string; jobId?: string }, first: number, after?: string): Promise<Page<WebhookDeliveryRecord>>;
 }

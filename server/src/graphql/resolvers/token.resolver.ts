@@ -1,10 +1,14 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 
 import { InvalidArgumentError, NotFoundError } from '../../common/errors';
-import { ApiTokenRecord } from '../../store/types';
+import { resolveWebhookTarget } from '../../jobs/webhook-address-policy';
+import { ApiTokenRecord, WebhookDeliveryRecord } from '../../store/types';
 import { GraphQLContext } from '../context';
-import { TokenScopeGql } from '../types/enums';
-import { ApiToken, CreatedToken, Viewer } from '../types/token.type';
+import { TokenScopeGql, WebhookDeliveryStatusGql } from '../types/enums';
+import { ApiToken, CreatedToken, Viewer, WebhookDelivery, WebhookDeliveryConnection } from '../types/token.type';
+
+const MAX_DELIVERY_PAGE = 100;
+const MAX_WEBHOOK_URL_LENGTH = 2000;
 
 function toToken(t: ApiTokenRecord): ApiToken {
   return {
@@ -15,6 +19,36 @@ function toToken(t: ApiTokenRecord): ApiToken {
     createdAt: new Date(t.createdAt),
     revokedAt: t.revokedAt ? new Date(t.revokedAt) : undefined,
   };
+}
+
+function toDelivery(d: WebhookDeliveryRecord): WebhookDelivery {
+  return {
+    id: d.id,
+    tokenId: d.tokenId,
+    jobId: d.jobId,
+    event: d.event,
+    url: d.url,
+    attempts: d.attempts,
+    status: d.status as WebhookDeliveryStatusGql,
+    statusCode: d.statusCode,
+    reason: d.reason,
+    createdAt: new Date(d.createdAt),
+    updatedAt: new Date(d.updatedAt),
+    finishedAt: d.finishedAt ? new Date(d.finishedAt) : undefined,
+  };
+}
+
+/**
+ * Refuses a webhook URL the server would not deliver to (address policy), so the mistake shows on
+ * the mutation rather than later on a delivery record. A name that does not resolve yet is
+ * accepted: every delivery resolves and checks it again.
+ */
+async function checkWebhookUrl(ctx: GraphQLContext, webhookUrl: string): Promise<void> {
+  if (webhookUrl.length > MAX_WEBHOOK_URL_LENGTH)
+    throw new InvalidArgumentError(`webhookUrl has ${webhookUrl.length} characters; at most ${MAX_WEBHOOK_URL_LENGTH}.`);
+  const verdict = await resolveWebhookTarget(webhookUrl, { allowPrivate: ctx.platform.config.webhookAllowPrivate });
+  if (verdict.allowed || verdict.retryable) return;
+  throw new InvalidArgumentError(`webhookUrl refused: ${verdict.reason}. Give an http(s) URL of a receiver on a public address.`);
 }
 
 @Resolver()
@@ -41,9 +75,23 @@ export class TokenResolver {
   ): Promise<CreatedToken> {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 100) throw new InvalidArgumentError('A token name has 1 to 100 characters.');
-    if (webhookUrl && !/^https?:\/\//.test(webhookUrl)) throw new InvalidArgumentError(`webhookUrl must be an http(s) URL; got "${webhookUrl}".`);
+    if (webhookUrl) await checkWebhookUrl(ctx, webhookUrl);
     const { token, secret, webhookSecret } = await ctx.platform.tokens.create(trimmed, scope, webhookUrl ?? undefined);
     return { token: toToken(token), secret, webhookSecret };
+  }
+
+  @Authorized('admin')
+  @Query(() => WebhookDeliveryConnection, { description: 'Webhook calls, newest first, with their attempts and outcome; narrow with tokenId or jobId' })
+  async webhookDeliveries(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 20 }) first = 20,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('tokenId', () => ID, { nullable: true }) tokenId?: string,
+    @Arg('jobId', () => ID, { nullable: true }) jobId?: string,
+  ): Promise<WebhookDeliveryConnection> {
+    if (first < 1 || first > MAX_DELIVERY_PAGE) throw new InvalidArgumentError(`first must be between 1 and ${MAX_DELIVERY_PAGE}; got ${first}.`);
+    const page = await ctx.platform.store.listWebhookDeliveries({ tokenId: tokenId ?? undefined, jobId: jobId ?? undefined }, first, after ?? undefined);
+    return { nodes: page.items.map(toDelivery), pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage }, totalCount: page.totalCount };
   }
 
   @Authorized('admin')

@@ -40,3 +40,14 @@ export enum TurnExportFormat {
   CSV = 'csv',
 }
 registerEnumType(TurnExportFormat, { name: 'TurnExportFormat' });
+
+export enum WebhookDeliveryStatusGql {
+  PENDING = 'PENDING',
+  DELIVERED = 'DELIVERED',
+  FAILED = 'FAILED',
+  REFUSED = 'REFUSED',
+}
+registerEnumType(WebhookDeliveryStatusGql, {
+  name: 'WebhookDeliveryStatus',
+  description: 'PENDING while attempts remain; REFUSED: the address is not allowed (no connection was made); FAILED: every attempt failed, or a redirect',
+});

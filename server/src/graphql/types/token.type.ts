@@ -1,6 +1,7 @@
-import { Field, GraphQLISODateTime, ID, ObjectType } from 'type-graphql';
+import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
 
-import { TokenScopeGql } from './enums';
+import { PageInfo } from './common.type';
+import { TokenScopeGql, WebhookDeliveryStatusGql } from './enums';
 
 @ObjectType()
 export class ApiToken {
@@ -45,4 +46,55 @@ export class Viewer {
 
   @Field(() => String)
   tokenName!: string;
+}
+
+@ObjectType({ description: 'One webhook call (one token, one event), with its attempts and outcome' })
+export class WebhookDelivery {
+  @Field(() => ID, { description: 'Also sent as the x-diarization-delivery header (the same at every attempt)' })
+  id!: string;
+
+  @Field(() => ID)
+  tokenId!: string;
+
+  @Field(() => ID)
+  jobId!: string;
+
+  @Field(() => String)
+  event!: string;
+
+  @Field(() => String, { description: 'Without user name or password' })
+  url!: string;
+
+  @Field(() => Int)
+  attempts!: number;
+
+  @Field(() => WebhookDeliveryStatusGql)
+  status!: WebhookDeliveryStatusGql;
+
+  @Field(() => Int, { nullable: true, description: "The receiver's HTTP status at the last attempt" })
+  statusCode?: number;
+
+  @Field(() => String, { nullable: true, description: 'Why the last attempt did not deliver' })
+  reason?: string;
+
+  @Field(() => GraphQLISODateTime)
+  createdAt!: Date;
+
+  @Field(() => GraphQLISODateTime)
+  updatedAt!: Date;
+
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  finishedAt?: Date;
+}
+
+@ObjectType()
+export class WebhookDeliveryConnection {
+  @Field(() => [WebhookDelivery])
+  nodes!: WebhookDelivery[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int)
+  totalCount!: number;
 }
