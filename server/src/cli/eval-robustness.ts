@@ -46,6 +46,7 @@ interface RobustnessFlags {
   chunkStep?: number;
   threshold?: number;
   cluster?: 'ahc' | 'spectral';
+  set?: Record<string, unknown>;
   keep?: string;
 }
 

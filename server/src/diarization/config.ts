@@ -38,6 +38,16 @@ export const diarizationConfigSchema = z.object({
       chunkStepSec: z.number().positive().max(10).default(10),
       /** Chunks per ONNX Runtime call. */
       batchSize: z.number().int().positive().default(4),
+      /**
+       * A frame is speech when the powerset's non-speech probability is below this (its speakers: the most
+       * likely speech class); unset: the most likely of the 7 classes, pyannote's hard decoding.
+       */
+      maxNonSpeechProbability: z.number().gt(0).max(1).optional(),
+      /**
+       * Where chunks overlap (chunkStepSec < 10), the per-frame speaker count is the chunks' mean count rounded:
+       * half-even (pyannote's rint: 1 of 2 chunks saying speech is silence) or half-up (it is speech).
+       */
+      countRounding: z.enum(['half-even', 'half-up']).default('half-even'),
     })
     .prefault({}),
   embedding: z

@@ -17,6 +17,15 @@ export interface SegmenterOptions {
   log?: (line: string) => void;
 }
 
+/** How per-frame powerset probabilities become local-speaker activity (see `Segmenter.segment`). */
+export interface PowersetDecoding {
+  /**
+   * A frame is speech when the non-speech class's probability is below this; its speakers are then the
+   * most likely speech class. Undefined: the most likely of all 7 classes (pyannote's hard decoding).
+   */
+  maxNonSpeechProbability?: number;
+}
+
 export class Segmenter {
   private constructor(
     private readonly model: InferenceModel,
@@ -61,9 +70,9 @@ export class Segmenter {
   /**
    * Segments a batch of chunks (each exactly windowSamples long, zero-padded at the end of a file).
    * Returns per chunk the local-speaker activity: Uint8Array [framesPerChunk, 3] row-major, 0/1,
-   * from the most likely powerset class of each frame (pyannote's hard decoding).
+   * from the most likely powerset class of each frame (pyannote's hard decoding), or as `decoding` says.
    */
-  async segment(chunks: readonly Float32Array[]): Promise<Uint8Array[]> {
+  async segment(chunks: readonly Float32Array[], decoding: PowersetDecoding = {}): Promise<Uint8Array[]> {
     const n = chunks.length;
     const input = new Float32Array(n * this.windowSamples); // [n, 1, windowSamples]
     chunks.forEach((c, i) => input.set(c.subarray(0, this.windowSamples), i * this.windowSamples));
@@ -77,6 +86,7 @@ export class Segmenter {
         const base = (c * frames + f) * classes;
         let best = 0;
         for (let k = 1; k < classes; k++) if (data[base + k] > data[base + best]) best = k;
+        if (best === 0 && decoding.maxNonSpeechProbability !== undefined) best = speechClassBelow(data, base, classes, decoding.maxNonSpeechProbability);
         for (const speaker of POWERSET_3_SPEAKERS_MAX_2[best]) activity[f * 3 + speaker] = 1;
       }
       out.push(activity);
@@ -87,4 +97,19 @@ export class Segmenter {
   async release(): Promise<void> {
     await this.model.release();
   }
+}
+
+/**
+ * The most likely speech class of a frame whose non-speech probability is below `maxNonSpeech`, else 0.
+ * The model's outputs are log-probabilities; a softmax over them also covers an export that emits logits.
+ */
+function speechClassBelow(data: Float32Array, base: number, classes: number, maxNonSpeech: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < classes; k++) max = Math.max(max, data[base + k]);
+  let sum = 0;
+  for (let k = 0; k < classes; k++) sum += Math.exp(data[base + k] - max);
+  if (Math.exp(data[base] - max) / sum >= maxNonSpeech) return 0;
+  let best = 1;
+  for (let k = 2; k < classes; k++) if (data[base + k] > data[base + best]) best = k;
+  return best;
 }
