@@ -77,26 +77,29 @@ export class Segmenter {
     const input = new Float32Array(n * this.windowSamples); // [n, 1, windowSamples]
     chunks.forEach((c, i) => input.set(c.subarray(0, this.windowSamples), i * this.windowSamples));
     const { data } = await this.model.run(input, [n, 1, this.windowSamples]);
-    const frames = this.framesPerChunk;
-    const classes = POWERSET_3_SPEAKERS_MAX_2.length;
-    const out: Uint8Array[] = [];
-    for (let c = 0; c < n; c++) {
-      const activity = new Uint8Array(frames * 3);
-      for (let f = 0; f < frames; f++) {
-        const base = (c * frames + f) * classes;
-        let best = 0;
-        for (let k = 1; k < classes; k++) if (data[base + k] > data[base + best]) best = k;
-        if (best === 0 && decoding.maxNonSpeechProbability !== undefined) best = speechClassBelow(data, base, classes, decoding.maxNonSpeechProbability);
-        for (const speaker of POWERSET_3_SPEAKERS_MAX_2[best]) activity[f * 3 + speaker] = 1;
-      }
-      out.push(activity);
-    }
-    return out;
+    return Array.from({ length: n }, (_, c) => decodePowerset(data, c * this.framesPerChunk, this.framesPerChunk, decoding));
   }
 
   async release(): Promise<void> {
     await this.model.release();
   }
+}
+
+/**
+ * Frames [firstFrame, firstFrame + numFrames) of the model's [frames, 7] output → local-speaker activity
+ * [numFrames, 3], 0/1 row-major.
+ */
+export function decodePowerset(data: Float32Array, firstFrame: number, numFrames: number, decoding: PowersetDecoding = {}): Uint8Array {
+  const classes = POWERSET_3_SPEAKERS_MAX_2.length;
+  const activity = new Uint8Array(numFrames * 3);
+  for (let f = 0; f < numFrames; f++) {
+    const base = (firstFrame + f) * classes;
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (data[base + k] > data[base + best]) best = k;
+    if (best === 0 && decoding.maxNonSpeechProbability !== undefined) best = speechClassBelow(data, base, classes, decoding.maxNonSpeechProbability);
+    for (const speaker of POWERSET_3_SPEAKERS_MAX_2[best]) activity[f * 3 + speaker] = 1;
+  }
+  return activity;
 }
 
 /**
