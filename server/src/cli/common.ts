@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 
 import { AppError, InvalidArgumentError } from '../common/errors';
 import { ProgressCallback } from '../common/progress';
+import { unknownSettings } from '../diarization/config';
 import { VARIANT_CHOICES } from '../models/variants';
 
 /** Runs a CLI's main function: AppErrors become one clear line on stderr and exit code 1. */
@@ -80,5 +81,9 @@ export function parseSettingsJson(text: string): Record<string, unknown> {
     );
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError('--set expects a JSON object of diarization settings.');
+  const unknown = unknownSettings(value as Record<string, unknown>);
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`--set names unknown settings: ${unknown.join(', ')}; see server/src/diarization/config.ts for the known ones.`);
+  }
   return value as Record<string, unknown>;
 }

@@ -117,6 +117,26 @@ export function parseDiarizationConfig(input: DiarizationConfigInput = {}): Diar
   );
 }
 
+/**
+ * Dotted names in `input` that the schema does not know (zod drops them silently), so a tool that takes
+ * settings as JSON can refuse a misspelt one instead of measuring the defaults.
+ */
+export function unknownSettings(input: Record<string, unknown>): string[] {
+  const unknown: string[] = [];
+  const sections = diarizationConfigSchema.shape as Record<string, z.ZodType>;
+  for (const [key, value] of Object.entries(input)) {
+    const field = sections[key];
+    if (!field) {
+      unknown.push(key);
+      continue;
+    }
+    const inner = field instanceof z.ZodPrefault ? field.unwrap() : field;
+    if (!(inner instanceof z.ZodObject) || !value || typeof value !== 'object' || Array.isArray(value)) continue;
+    for (const name of Object.keys(value)) if (!(name in inner.shape)) unknown.push(`${key}.${name}`);
+  }
+  return unknown;
+}
+
 /** Default segmentation chunk step per strategy (see the schema's figures). */
 const DEFAULT_CHUNK_STEP_SEC: Record<DiarizationConfig['strategy'], number> = { windows: 5, segmentation: 10 };
 
