@@ -83,8 +83,6 @@ export const diarizationConfigSchema = z.object({
        * (-10 dB), +8.4 to +6.0 (μ-law), +1.5 to -1.0 (mp3), -2.5 to +0.9 (+10 dB).
        */
       spectralCapByAhc: z.boolean().default(true),
-      /** The capping AHC's threshold above the calibrated one (clustering/config.ts); figures in README. */
-      spectralCapMarginCosine: z.number().min(0).max(1).default(0.05),
     })
     .superRefine(checkSpeakerCounts)
     .prefault({}),
