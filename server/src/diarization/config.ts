@@ -33,12 +33,13 @@ export const diarizationConfigSchema = z.object({
     .object({
       /**
        * Step between 10 s segmentation chunks; default per strategy (chunkStepSecFor): windows 5 s, segmentation 10 s.
-       * Dev set, collar 0.25, with countRounding half-up: windows 10 s 15.94 %, 7.5 s 13.59 %, 6 s 15.59 %, 5 s 12.38 %, 4 s 14.53 %,
-       * 2.5 s 12.91 %;
-       * segmentation 10 s 16.48 %, 5 s 17.07 %, 2.5 s 17.69 %. 5 s doubles the segmentation model's work: on 30 min
-       * of dense speech at 2 threads the run takes 43.8 s instead of 33.1 s.
+       * Dev set, collar 0.25, with countRounding half-up: windows 10 s 15.94 %, 7.5 s 13.59 %, 6 s 15.59 %,
+       * 5 s 12.38 %, 4 s 14.53 %, 2.5 s 12.91 %; segmentation 10 s 16.48 %, 5 s 17.07 %, 2.5 s 17.69 %.
+       * 5 s doubles the segmentation model's work: on 30 min of dense speech at 2 threads the run takes
+       * 43.8 s instead of 33.1 s.
        */
-      chunkStepSec: z.number().positive().max(10).optional() /** Chunks per ONNX Runtime call. */,
+      chunkStepSec: z.number().positive().max(10).optional(),
+      /** Chunks per ONNX Runtime call. */
       batchSize: z.number().int().positive().default(4),
       /**
        * A frame is speech when the powerset's non-speech probability is below this (its speakers: the most
