@@ -34,6 +34,7 @@ export class MeetingRepository {
             format: upload.format,
             duration_sec: upload.durationSec,
             created_at: upload.createdAt,
+            transcript_format: upload.transcriptFormat ?? null,
           })
           .execute(),
       { unique: () => new ConflictError(`An upload with id "${upload.id}" already exists.`) },
