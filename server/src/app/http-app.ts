@@ -186,7 +186,8 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   await apollo.start();
   app.use(
     '/graphql',
-    express.json({ limit: '2mb' }),
+    // Room for attachTranscript's content (JSON escaping can double it) beside the usual 2 MB.
+    express.json({ limit: 2 * 1024 * 1024 + 2 * config.maxTranscriptBytes }),
     (req: Request, res: Response, next: NextFunction) => {
       // Refused before parsing, as a GraphQL error (not an HTTP error body).
       const refusal = checkDocumentSize(typeof req.body?.query === 'string' ? req.body.query : undefined, limits);

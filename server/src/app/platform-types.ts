@@ -4,6 +4,7 @@ import { JobProgressEvent, JobService } from '../jobs/job-service';
 import { SpeakerIdentity } from '../services/diarization.service';
 import { MeetingService } from '../services/meeting.service';
 import { PeopleService } from '../services/people.service';
+import { TranscriptService } from '../services/transcript.service';
 import { UploadService } from '../services/upload.service';
 import { BlobStore } from '../storage/blob-store';
 import { Store } from '../store/types';
@@ -25,6 +26,7 @@ export interface Platform {
   /** Registers recordings as uploads (POST /uploads and imports). */
   uploads: UploadService;
   people: PeopleService;
+  transcripts: TranscriptService;
   identity: SpeakerIdentity & VoiceSearch;
   tokens: TokenAuthenticator;
   /** Subscribers of job progress (graphql-ws). */

@@ -19,6 +19,7 @@ import { MediaPreparer, SpeakerIdentity } from '../services/diarization.service'
 import { MeetingService } from '../services/meeting.service';
 import { EnrollmentIndex, PeopleService } from '../services/people.service';
 import { UploadService } from '../services/upload.service';
+import { TranscriptService } from '../services/transcript.service';
 import { SpeakerDirectory } from '../speakers/speaker-directory';
 import { BlobStore } from '../storage/blob-store';
 import { openBlobStore } from '../storage/open-blob-store';
@@ -109,7 +110,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         })
       : new InProcessQueue(config.jobConcurrency);
     const jobs = new JobService(store, queue, publish, log, { maxAttempts: config.jobMaxAttempts, reconcileIntervalMs: config.jobReconcileMs });
-    const meetings = new MeetingService(store, blobs, jobs, identity);
+    const meetings = new MeetingService(store, blobs, jobs, identity, config.maxTranscriptBytes);
+    const transcripts = new TranscriptService(store, config.maxTranscriptBytes);
     const uploads = new UploadService(store, blobs);
     const people = new PeopleService(
       store,
@@ -128,6 +130,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       engine,
       jobs,
       meetings,
+      transcripts,
       uploads,
       people,
       identity,

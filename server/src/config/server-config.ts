@@ -26,6 +26,8 @@ const envSchema = z.object({
   EMBEDDING_MODEL: z.string().optional(),
   DIARIZATION_STRATEGY: z.enum(['windows', 'segmentation']).optional(),
   MAX_UPLOAD_MB: z.coerce.number().positive().default(2048),
+  /** Largest transcript file (attachTranscript content or the upload's transcript part). */
+  MAX_TRANSCRIPT_MB: z.coerce.number().positive().max(100).default(10),
   /** Comma-separated origins allowed by CORS (the web app's); `*` allows any. */
   CORS_ORIGINS: z.string().default('http://localhost:3000,http://127.0.0.1:3000'),
   /** Identification threshold override (cosine); default: the model manifest's calibrated value. */
@@ -80,6 +82,7 @@ export interface ServerConfig {
   embeddingModel?: string;
   strategy?: 'windows' | 'segmentation';
   maxUploadBytes: number;
+  maxTranscriptBytes: number;
   corsOrigins: string[] | '*';
   identifyThresholdCosine?: number;
   graphqlMaxDepth: number;
@@ -129,6 +132,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     embeddingModel: e.EMBEDDING_MODEL,
     strategy: e.DIARIZATION_STRATEGY,
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
+    maxTranscriptBytes: Math.round(e.MAX_TRANSCRIPT_MB * 1024 * 1024),
     corsOrigins:
       e.CORS_ORIGINS.trim() === '*'
         ? '*'

@@ -21,6 +21,17 @@ export interface StoredRecording {
   durationSec?: number;
 }
 
+/** Where a transcript sent with the recording waits for its meeting (removed with the upload's folder). */
+export function uploadTranscriptKey(uploadId: string): string {
+  return `uploads/${uploadId}/transcript`;
+}
+
+export async function readBlobText(blobs: BlobStore, key: string): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of blobs.createReadStream(key)) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
 export function uploadKey(uploadId: string, originalName: string): string {
   const safe =
     path
