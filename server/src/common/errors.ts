@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'JOB_LOST'
   | 'TOO_MANY_ATTEMPTS'
   | 'QUEUE_UNAVAILABLE'
+  | 'NO_TRANSCRIPT'
   | 'INTERNAL';
 
 export class AppError extends Error {
