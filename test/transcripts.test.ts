@@ -4,6 +4,7 @@
  * search by phrase and person, exports, stats, every bad input (nothing stored, previous kept), and
  * the deletes.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { Engine } from '../server/src/diarization/engine';
@@ -286,6 +287,54 @@ describe.each(['sqlite', 'postgres'] as const)('transcripts on %s', (backend) =>
     expect((await transcriptPage(server, meetingId)).nodes.map((s) => s.text)).toEqual(['first overlaps second', 'second']);
     // Back to the full transcript for the other tests.
     expect((await attach(server, meetingId, 'VTT', VTT)).errors).toBeUndefined();
+  });
+
+  it('takes an optional transcript file beside the recording in POST /uploads (either part order), and refuses a bad one leaving nothing', async () => {
+    const post = async (parts: Array<[string, Blob, string]>) => {
+      const form = new FormData();
+      for (const [name, blob, fileName] of parts) form.append(name, blob, fileName);
+      const res = await fetch(`${server.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${server.adminToken}` }, body: form });
+      return { status: res.status, body: (await res.json()) as { id?: string; transcriptFormat?: string; error?: { code: string; message: string } } };
+    };
+    const audio = new Blob([readFileSync(SAMPLE)]);
+    const srt = CUES.map((c, i) => `${i + 1}\n${stamp(c.start).replace('.', ',')} --> ${stamp(c.end).replace('.', ',')}\n${c.text}\n`).join('\n');
+    const uploaded = await post([
+      ['transcript', new Blob([srt]), 'call.srt'],
+      ['file', audio, 'call.wav'],
+    ]);
+    expect(uploaded).toMatchObject({ status: 201, body: { transcriptFormat: 'SRT' } });
+    const made = await server.gql<{ createMeeting: { id: string; latestJob: { id: string } } }>(
+      'mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "Uploaded with transcript" }) { id latestJob { id } } }',
+      { u: uploaded.body.id },
+    );
+    const id = made.data!.createMeeting.id;
+    expect(await finished(server, made.data!.createMeeting.latestJob.id)).toBe('SUCCEEDED');
+    const lines = await transcriptPage(server, id);
+    expect(lines.nodes.map((s) => s.text)).toEqual(CUES.map((c) => c.text));
+    expect(lines.nodes.every((s) => s.speaker !== null)).toBe(true);
+
+    const uploadsDir = path.join(server.dataDir, 'uploads');
+    const folders = () => readdirSync(uploadsDir).sort();
+    const before = folders();
+    const bad = await post([
+      ['file', audio, 'call.wav'],
+      ['transcript', new Blob(['WEBVTT\n\n00:00:01.000 --> 00:01:40.000\nlonger than the recording\n']), 'call.vtt'],
+    ]);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error!.code).toBe('INVALID_TRANSCRIPT');
+    expect(bad.body.error!.message).toMatch(/call\.vtt.*cue 1.*recording/);
+    const huge = await post([
+      ['file', audio, 'call.wav'],
+      ['transcript', new Blob(['x'.repeat(MAX_TRANSCRIPT_BYTES + 10)]), 'call.vtt'],
+    ]);
+    expect(huge.status).toBe(413);
+    expect(huge.body.error!.message).toMatch(/MAX_TRANSCRIPT_MB/);
+    const unknownFormat = await post([
+      ['file', audio, 'call.wav'],
+      ['transcript', new Blob(['just some words']), 'notes.txt'],
+    ]);
+    expect(unknownFormat.body.error!.code).toBe('INVALID_TRANSCRIPT');
+    expect(folders()).toEqual(before);
   });
 
   it('deletes the transcript (NO_TRANSCRIPT on export after), and deleteMeeting takes it and its search entries along', async () => {

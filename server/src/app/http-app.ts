@@ -21,6 +21,8 @@ import { buildPlatformSchema } from '../graphql/schema';
 import { errorMiddleware, notFoundHandler, sendAppError } from '../http/errors';
 import { createMediaRouter } from '../http/media';
 import { createRateLimiter, rateLimitMiddleware } from '../http/rate-limit';
+import { parseForMeeting } from '../services/transcript.service';
+import { detectTranscriptFormat } from '../transcripts/parse';
 import { createUploadHandler } from '../http/uploads';
 import { RunningPlatform } from './platform';
 
@@ -82,6 +84,14 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
     createUploadHandler({
       blobs: platform.blobs,
       maxBytes: config.maxUploadBytes,
+      transcripts: {
+        maxBytes: config.maxTranscriptBytes,
+        check: (content, fileName, durationSec) => {
+          const format = detectTranscriptFormat(content, fileName);
+          parseForMeeting(format, content, durationSec ?? 0, config.maxTranscriptBytes);
+          return format;
+        },
+      },
       onUploaded: async (u) => {
         await platform.uploads.register(u);
       },

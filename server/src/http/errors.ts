@@ -7,7 +7,8 @@ import { AppError, type ErrorCode } from '../common/errors';
 import { redactUrl } from '../common/redact';
 
 /** AppError codes plus the ones only HTTP answers carry. */
-export type HttpErrorCode = ErrorCode | 'MISSING_FILE' | 'NOT_MULTIPART' | 'UPLOAD_INCOMPLETE' | 'MEDIA_NOT_READY' | 'RANGE_NOT_SATISFIABLE' | 'BAD_REQUEST';
+export type HttpErrorCode =
+  ErrorCode | 'INVALID_TRANSCRIPT' | 'MISSING_FILE' | 'NOT_MULTIPART' | 'UPLOAD_INCOMPLETE' | 'MEDIA_NOT_READY' | 'RANGE_NOT_SATISFIABLE' | 'BAD_REQUEST';
 
 /** An error answered with a given status and code (for codes that are not AppError codes). */
 export class HttpError extends Error {
@@ -31,6 +32,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   BAD_REQUEST: 400,
   EMPTY_UPLOAD: 400,
   MISSING_FILE: 400,
+  INVALID_TRANSCRIPT: 400,
   NOT_MULTIPART: 400,
   UPLOAD_INCOMPLETE: 400,
   UNAUTHENTICATED: 401,

@@ -1,17 +1,18 @@
 /**
- * `POST /uploads` (multipart/form-data, field `file`): the file streams to the blob store as it
+ * `POST /uploads` (multipart/form-data, field `file`, optional `transcript`): the file streams to the blob store as it
  * arrives (busboy → write stream, with back-pressure, so memory stays flat whatever the size), the
  * size limit is enforced while streaming, and ffprobe checks the content before anyone is told.
  * Every failure removes what was written and answers a JSON error with a stable code.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request, RequestHandler, Response } from 'express';
 import { probeAudio } from '../audio';
 import { AppError, InvalidArgumentError } from '../common/errors';
+import { uploadTranscriptKey } from '../services/upload.service';
 import type { BlobStore } from '../storage/blob-store';
 import { HttpError, sendError } from './errors';
 
@@ -26,7 +27,12 @@ export interface UploadedFile {
   format: string;
   /** Absent when the container does not say (e.g. WebM from a browser's MediaRecorder); computing peaks gives the exact figure. */
   durationSec?: number;
+  /** Set when a transcript came with the recording; stored under uploads/<id>/transcript. */
+  transcriptFormat?: string;
 }
+
+/** Checks a transcript sent with the recording against it; returns its format or throws an AppError saying what is wrong. */
+export type TranscriptCheck = (content: string, fileName: string, durationSec: number | undefined) => string;
 
 export interface UploadHandlerOptions {
   blobs: BlobStore;
@@ -36,10 +42,14 @@ export interface UploadHandlerOptions {
   onUploaded: (upload: UploadedFile) => Promise<void> | void;
   /** Id generator (default: random UUID). */
   newId?: () => string;
+  /** Accepts an optional `transcript` file part (at most maxTranscriptBytes) when given. */
+  transcripts?: { maxBytes: number; check: TranscriptCheck };
 }
 
 /** The form field that carries the recording. */
 export const UPLOAD_FIELD = 'file';
+/** The optional form field with the recording's transcript (VTT, SRT or Whisper JSON). */
+export const TRANSCRIPT_FIELD = 'transcript';
 
 /** Bound on everything in the request that is not the file (boundaries, part headers, a few small fields). */
 const MULTIPART_OVERHEAD_BYTES = 256 * 1024;
@@ -48,6 +58,7 @@ interface Received {
   id: string;
   key: string;
   originalName: string;
+  transcript?: { name: string; content: Buffer };
 }
 
 function formatLimit(bytes: number): string {
@@ -59,6 +70,14 @@ function tooLarge(maxBytes: number): HttpError {
     413,
     'UPLOAD_TOO_LARGE',
     `The file is larger than the upload limit; the limit is ${formatLimit(maxBytes)}. Compress the recording (e.g. to Opus or MP3) or split it, then upload again.`,
+  );
+}
+
+function transcriptTooLarge(maxBytes: number): HttpError {
+  return new HttpError(
+    413,
+    'UPLOAD_TOO_LARGE',
+    `The transcript is larger than ${formatLimit(maxBytes)} (MAX_TRANSCRIPT_MB). Nothing was stored; split the transcript or raise the limit, then upload again.`,
   );
 }
 
@@ -94,7 +113,14 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
       parser = busboy({
         headers: req.headers,
         defParamCharset: 'utf8', // browsers send UTF-8 file names
-        limits: { files: 1, fileSize: maxBytes + 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 20 },
+        limits: {
+          files: options.transcripts ? 2 : 1,
+          fileSize: Math.max(maxBytes, options.transcripts?.maxBytes ?? 0) + 1,
+          fields: 10,
+          fieldSize: 1024,
+          parts: 12,
+          headerPairs: 20,
+        },
       });
     } catch (err) {
       reject(
@@ -110,6 +136,15 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
     let settled = false;
     let received: (Received & { writer: Writable }) | undefined;
     let fileSentAsText = false;
+    let fileStored = false;
+    let parserClosed = false;
+    let transcript: Received['transcript'];
+    // Both parts may come in any order: done once the form is read and the recording is stored.
+    const finishIfDone = () => {
+      if (settled || !received || !fileStored || !parserClosed) return;
+      settled = true;
+      resolve({ id: received.id, key: received.key, originalName: received.originalName, ...(transcript ? { transcript } : {}) });
+    };
 
     const fail = (error: HttpError | Error): void => {
       if (settled) return;
@@ -136,6 +171,22 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
     };
 
     parser.on('file', (name, file, info) => {
+      const transcriptLimit = options.transcripts?.maxBytes;
+      if (name === TRANSCRIPT_FIELD && transcriptLimit !== undefined && !transcript && !settled) {
+        const parts: Buffer[] = [];
+        let bytes = 0;
+        file.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > transcriptLimit) {
+            file.resume();
+            setImmediate(() => fail(transcriptTooLarge(transcriptLimit)));
+          } else parts.push(chunk);
+        });
+        file.on('end', () => {
+          if (bytes <= transcriptLimit) transcript = { name: cleanFileName(info.filename), content: Buffer.concat(parts) };
+        });
+        return;
+      }
       if (name !== UPLOAD_FIELD || received || settled) {
         file.resume();
         return;
@@ -147,11 +198,18 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
       received = { id, key, originalName, writer };
       // Deferred: busboy still touches the file stream after emitting 'limit', so it must not be destroyed inside the listener.
       file.once('limit', () => setImmediate(() => fail(tooLarge(maxBytes))));
+      if ((options.transcripts?.maxBytes ?? 0) > maxBytes) {
+        // busboy's part limit is then the transcript's; the recording's own limit is checked here.
+        let fileBytes = 0;
+        file.on('data', (chunk: Buffer) => {
+          fileBytes += chunk.length;
+          if (fileBytes > maxBytes) setImmediate(() => fail(tooLarge(maxBytes)));
+        });
+      }
       pipeline(file, writer).then(
         () => {
-          if (settled) return;
-          settled = true;
-          resolve({ id, key, originalName });
+          fileStored = true;
+          finishIfDone();
         },
         (err: Error) => {
           if (err instanceof HttpError) fail(err);
@@ -165,7 +223,8 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
     });
     parser.on('error', (err: Error) => fail(incomplete(err.message)));
     parser.on('close', () => {
-      if (received || settled) return; // the file's pipeline settles the promise
+      parserClosed = true;
+      if (received || settled) return finishIfDone();
       fail(
         new HttpError(
           400,
@@ -181,6 +240,10 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
     });
     req.pipe(parser);
   });
+}
+
+async function writeBlob(blobs: BlobStore, key: string, content: Buffer): Promise<void> {
+  await pipeline(Readable.from([content]), blobs.createWriteStream(key));
 }
 
 /** Replaces the server-side path in a probe message with the name the client knows. */
@@ -242,6 +305,20 @@ export function createUploadHandler(options: UploadHandlerOptions): RequestHandl
         }
         throw err;
       }
+      let transcriptFormat: string | undefined;
+      if (received.transcript && options.transcripts) {
+        try {
+          transcriptFormat = options.transcripts.check(received.transcript.content.toString('utf8'), received.transcript.name, info.durationSec);
+          await writeBlob(blobs, uploadTranscriptKey(id), received.transcript.content);
+        } catch (err) {
+          await blobs.removePrefix(`uploads/${id}`);
+          if (err instanceof AppError && err.code === 'INVALID_ARGUMENT') {
+            sendError(res, 400, 'INVALID_TRANSCRIPT', `"${received.transcript.name}": ${err.message} Nothing was stored; fix the transcript and upload again.`);
+            return;
+          }
+          throw err;
+        }
+      }
       const upload: UploadedFile = {
         id,
         originalName,
@@ -249,6 +326,7 @@ export function createUploadHandler(options: UploadHandlerOptions): RequestHandl
         bytes,
         format: info.formatName,
         ...(info.durationSec !== undefined ? { durationSec: info.durationSec } : {}),
+        ...(transcriptFormat ? { transcriptFormat } : {}),
       };
       try {
         await onUploaded(upload);
@@ -256,7 +334,7 @@ export function createUploadHandler(options: UploadHandlerOptions): RequestHandl
         await blobs.removePrefix(`uploads/${id}`);
         throw err;
       }
-      res.status(201).json({ id });
+      res.status(201).json(transcriptFormat ? { id, transcriptFormat } : { id });
     } catch (err) {
       next(err);
     }
