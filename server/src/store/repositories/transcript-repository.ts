@@ -2,7 +2,7 @@
  * A meeting's one current transcript: its cues (kept for realignment), its attributed segments, and
  * full-text search over them (FTS5 on SQLite, tsvector + GIN on PostgreSQL; see migrations.ts).
  */
-import { Insertable, Kysely, sql } from 'kysely';
+import { Expression, ExpressionBuilder, Insertable, Kysely, sql, SqlBool } from 'kysely';
 
 import { InvalidArgumentError, NotFoundError } from '../../common/errors';
 import type { TranscriptCue, TranscriptFormat } from '../../transcripts/types';
@@ -107,22 +107,8 @@ export class TranscriptRepository {
     // Relevance order has no key to resume from, so the cursor is the offset (bound to the same search text).
     const offset = after === undefined ? 0 : searchOffset(after, search.text);
     const db = this.ctx.db;
-    const base = this.ctx.kind === 'postgres' ? postgresSearch(db, terms) : sqliteSearch(db, terms);
-    let query = base;
-    const { filter } = search;
-    if (Object.values(filter).some((v) => v !== undefined))
-      query = query.where('s.meeting_id', 'in', (eb) => eb.selectFrom('meetings').select('meetings.id').where(meetingWhere(filter)));
-    if (search.speakerId !== undefined) query = query.where('s.speaker_id', '=', search.speakerId);
-    if (search.personId !== undefined) {
-      const personId = search.personId;
-      query = query.where('s.speaker_id', 'in', (eb) =>
-        eb.selectFrom('meeting_speakers').select('meeting_speakers.id').where('meeting_speakers.person_id', '=', personId),
-      );
-    }
-    const rows = await query
-      .limit(first + 1)
-      .offset(offset)
-      .execute();
+    const page = { limit: first + 1, offset };
+    const rows: HitRow[] = await (this.ctx.kind === 'postgres' ? postgresSearch(db, terms, search, page) : sqliteSearch(db, terms, search, page));
     const hasNextPage = rows.length > first;
     const kept = hasNextPage ? rows.slice(0, first) : rows;
     return {
@@ -203,7 +189,34 @@ export function searchTerms(text: string): string[] {
   return terms;
 }
 
-function sqliteSearch(db: Kysely<Database>, terms: string[]) {
+type SegmentScope = ExpressionBuilder<Database & { s: TranscriptSegmentsTable }, 's'>;
+
+/** The meeting filter, speaker and person as conditions on the segment `s`. */
+function scopeOf(search: TranscriptSearch) {
+  return (eb: SegmentScope) => {
+    const conditions: Expression<SqlBool>[] = [];
+    const { filter } = search;
+    if (Object.values(filter).some((v) => v !== undefined))
+      conditions.push(eb('s.meeting_id', 'in', eb.selectFrom('meetings').select('meetings.id').where(meetingWhere(filter))));
+    if (search.speakerId !== undefined) conditions.push(eb('s.speaker_id', '=', search.speakerId));
+    if (search.personId !== undefined)
+      conditions.push(
+        eb('s.speaker_id', 'in', eb.selectFrom('meeting_speakers').select('meeting_speakers.id').where('meeting_speakers.person_id', '=', search.personId)),
+      );
+    return eb.and(conditions);
+  };
+}
+
+interface HitRow {
+  meeting_id: string;
+  speaker_id: string | null;
+  position: number;
+  start_sec: number;
+  end_sec: number;
+  snippet: string;
+}
+
+function sqliteSearch(db: Kysely<Database>, terms: string[], search: TranscriptSearch, page: { limit: number; offset: number }): Promise<HitRow[]> {
   // Every term as an FTS5 string (quotes doubled): the tokenizer splits it, so it matches as a phrase.
   const match = terms.map((term) => `"${term.replace(/"/g, '""')}"`).join(' ');
   return db
@@ -212,21 +225,41 @@ function sqliteSearch(db: Kysely<Database>, terms: string[]) {
     .select(['s.meeting_id', 's.speaker_id', 's.position', 's.start_sec', 's.end_sec'])
     .select(sql<string>`snippet(transcript_fts, 0, '<mark>', '</mark>', '…', ${sql.lit(SNIPPET_WORDS)})`.as('snippet'))
     .where(sql<boolean>`transcript_fts match ${match}`)
+    .where(scopeOf(search) as never)
     .orderBy(sql`transcript_fts.rank`)
-    .orderBy('s.id');
+    .orderBy('s.id')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
 }
 
-function postgresSearch(db: Kysely<Database>, terms: string[]) {
+/**
+ * PostgreSQL ranks at most RANKED_CANDIDATES matching lines: a phrase of everyday words matches tens
+ * of thousands of lines, and checking and ranking every one took over a second (bench:search); the
+ * cap bounds that, at the price of ranking a broad search among its first matches only.
+ */
+const RANKED_CANDIDATES = 2000;
+
+function postgresSearch(db: Kysely<Database>, terms: string[], search: TranscriptSearch, page: { limit: number; offset: number }): Promise<HitRow[]> {
   const query = sql.join(
     terms.map((term) => sql`phraseto_tsquery('simple', ${term})`),
     sql` && `,
   );
   const options = `StartSel=<mark>, StopSel=</mark>, MaxWords=${SNIPPET_WORDS}, MinWords=8, ShortWord=0`;
-  return db
+  const candidates = db
     .selectFrom('transcript_segments as s')
-    .select(['s.meeting_id', 's.speaker_id', 's.position', 's.start_sec', 's.end_sec'])
-    .select(sql<string>`ts_headline('simple', s.text, ${query}, ${options})`.as('snippet'))
+    .select(['s.id', 's.meeting_id', 's.speaker_id', 's.position', 's.start_sec', 's.end_sec', 's.text'])
+    .select(sql<number>`ts_rank(s.search, ${query})`.as('rank'))
     .where(sql<boolean>`s.search @@ (${query})`)
-    .orderBy(sql`ts_rank(s.search, ${query})`, 'desc')
-    .orderBy('s.id');
+    .where(scopeOf(search))
+    .limit(RANKED_CANDIDATES);
+  return db
+    .selectFrom(candidates.as('c'))
+    .select(['c.meeting_id', 'c.speaker_id', 'c.position', 'c.start_sec', 'c.end_sec'])
+    .select(sql<string>`ts_headline('simple', c.text, ${query}, ${options})`.as('snippet'))
+    .orderBy('c.rank', 'desc')
+    .orderBy('c.id')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
 }
