@@ -161,6 +161,20 @@ describe.each(['sqlite', 'postgres'] as const)('transcripts on %s', (backend) =>
 
     const tooBig = await server.gql('query($id: ID!) { meeting(id: $id) { transcript(first: 1001) { totalCount } } }', { id: meetingId });
     expect(tooBig.errors![0].extensions!.code).toBe('INVALID_ARGUMENT');
+
+    // Priced like the other lists: a page of lines per meeting for 100 meetings is refused before it runs.
+    const nested = await server.gql('{ meetings(first: 100) { nodes { transcript { nodes { text speaker { label } } } } } }');
+    expect(nested.errors![0].extensions!.code).toBe('QUERY_TOO_COMPLEX');
+    const searchPage = await server.gql('{ searchTranscripts(query: "weekly", first: 100) { nodes { start snippet meeting { title } } } }');
+    expect(searchPage.errors).toBeUndefined();
+
+    // Reading is for any token; attaching and deleting need ADMIN.
+    const read = await server.gql<{ createToken: { secret: string } }>('mutation { createToken(name: "reader", scope: READ) { secret } }');
+    const secret = read.data!.createToken.secret;
+    expect((await server.gql('{ searchTranscripts(query: "weekly") { nodes { start } } }', undefined, secret)).errors).toBeUndefined();
+    const denied = await server.gql('mutation($m: ID!) { deleteTranscript(meetingId: $m) }', { m: meetingId }, secret);
+    expect(denied.errors![0].extensions!.code).toBe('FORBIDDEN');
+    expect((await transcriptPage(server, meetingId)).totalCount).toBe(14);
   });
 
   it('keeps names and persons on the right lines through rename, assign, merge and re-diarization', async () => {

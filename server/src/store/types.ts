@@ -307,7 +307,7 @@ export interface Store {
   allTags(): Promise<string[]>;
   /** Every meeting id matching the filter (batch reprocessing, aggregate analytics). */
   meetingIds(filter: MeetingFilter): Promise<string[]>;
-  /** Deletes the meeting with its jobs, speakers and turns; returns it (for file cleanup) or undefined. */
+  /** Deletes the meeting with its jobs, speakers, turns and transcript (search entries too); returns it (for file cleanup) or undefined. */
   deleteMeeting(id: string): Promise<MeetingRecord | undefined>;
 
   // jobs and batches

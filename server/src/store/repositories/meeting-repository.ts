@@ -162,7 +162,7 @@ export class MeetingRepository {
   }
 
   async deleteMeeting(id: string): Promise<MeetingRecord | undefined> {
-    // Jobs, tags, speakers and turns go by ON DELETE CASCADE; enrollments keep their voice (speaker link set null).
+    // Jobs, tags, speakers, turns and the transcript (its FTS5 entries by trigger) go by ON DELETE CASCADE; enrollments keep their voice (speaker link set null).
     const row = await this.ctx.db.deleteFrom('meetings').where('id', '=', id).returningAll().executeTakeFirst();
     return row && toMeeting(row);
   }

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { Kysely, sql } from 'kysely';
+
+import { dropPostgresSchema, openStore } from '../database';
+import type { KyselyStore } from '../kysely-store';
 
 import type { TranscriptSegmentInsert } from '../types';
-import { describeStore, rejection } from '../store-spec-support';
+import { describeStore, PG_URL, rejection } from '../store-spec-support';
 import { searchTerms } from './transcript-repository';
 
 describeStore('transcript repository', (fx) => {
@@ -150,6 +158,14 @@ describeStore('transcript repository', (fx) => {
     expect((await fx.store.searchTranscripts({ text: 'welcome', filter: { ids: [again.meeting.id] } }, 10)).items).toEqual([]);
     // No search entry outlives its segment (an FTS5 row without content would still match on SQLite).
     expect((await fx.store.searchTranscripts({ text: 'welcome', filter: {} }, 100)).items.every((h) => h.meetingId !== again.meeting.id)).toBe(true);
+    if (fx.kind === 'sqlite') {
+      // No FTS5 entry outlives its segment: the cascade fires the delete trigger (integrity-check throws otherwise).
+      const db = (fx.store as unknown as { db: Kysely<unknown> }).db;
+      await sql`insert into transcript_fts(transcript_fts) values ('integrity-check')`.execute(db);
+      const left = await sql<{ n: number }>`select count(*) as n from transcript_fts where transcript_fts match 'welcome'`.execute(db);
+      const stored = await sql<{ n: number }>`select count(*) as n from transcript_segments where text like '%welcome%'`.execute(db);
+      expect(Number(left.rows[0].n)).toBe(Number(stored.rows[0].n));
+    }
   });
 });
 
@@ -161,5 +177,48 @@ describe('searchTerms', () => {
     expect(() => searchTerms('  ')).toThrow(/at least one word/);
     expect(() => searchTerms('a '.repeat(21))).toThrow(/at most 20/);
     expect(() => searchTerms('x'.repeat(501))).toThrow(/at most 500/);
+  });
+});
+
+describe('copying an embedded store with transcripts to PostgreSQL', () => {
+  it('copies transcripts and segments; PostgreSQL indexes them for search and numbers new segments after the copied ones', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'transcript-copy-'));
+    const schema = `transcript_copy_${process.pid}_${Date.now().toString(36)}`;
+    const source = (await openStore({ dataDir })) as KyselyStore;
+    const target = (await openStore({ databaseUrl: PG_URL, dataDir, schema })) as KyselyStore;
+    try {
+      await source.migrate();
+      await target.migrate();
+      const uploadId = randomUUID();
+      await source.insertUpload({
+        id: uploadId,
+        originalName: 'a.wav',
+        path: `uploads/${uploadId}`,
+        bytes: 1,
+        format: 'wav',
+        durationSec: 10,
+        createdAt: new Date().toISOString(),
+      });
+      const meeting = await source.insertMeeting({ id: randomUUID(), title: 'Copied', tags: [], uploadId, audioPath: `uploads/${uploadId}`, durationSec: 10 });
+      const line = (text: string, startSec: number) => ({ startSec, endSec: startSec + 1, text, overlap: false });
+      await source.replaceTranscript(meeting.id, {
+        format: 'SRT',
+        cues: [{ startSec: 0, endSec: 1, text: 'copied walrus' }],
+        segments: [line('copied walrus', 0)],
+      });
+
+      const counts = await source.copyAllRowsTo(target);
+      expect(counts).toMatchObject({ transcripts: 1, transcript_segments: 1 });
+      expect((await target.searchTranscripts({ text: 'walrus', filter: {} }, 10)).items.map((h) => h.meetingId)).toEqual([meeting.id]);
+      expect(await target.transcriptCues(meeting.id)).toEqual([{ startSec: 0, endSec: 1, text: 'copied walrus' }]);
+      // The serial sequence moved past the copied ids: realigning inserts without a key clash.
+      expect(await target.writeTranscriptSegments(meeting.id, [line('copied walrus', 0), line('second line', 1)])).toBe(true);
+      expect((await target.transcriptSegments(meeting.id)).totalCount).toBe(2);
+    } finally {
+      await source.close();
+      await target.close();
+      await dropPostgresSchema(PG_URL, schema);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
