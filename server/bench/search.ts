@@ -3,7 +3,7 @@
  * SQLite (FTS5) and PostgreSQL (tsvector + GIN), through the store as the API calls it.
  *
  *   npm run -s bench:search -- [--meetings 1000] [--queries 200] [--dialects sqlite,postgres]
- *     [--database-url postgres://postgres@127.0.0.1:5432/test]
+ *     [--database-url postgres://postgres@127.0.0.1:5432/test] [--keep]
  *
  * Each meeting: 4 speakers (one assigned to a person), one line every 4 s (900 lines an hour) of
  * 8–16 words drawn from a 20,000-word vocabulary with Zipf frequencies (like speech: a few words are
@@ -30,6 +30,7 @@ interface Options {
   queries: number;
   dialects: Array<'sqlite' | 'postgres'>;
   databaseUrl: string;
+  keep: boolean;
 }
 
 function parseOptions(): Options {
@@ -38,6 +39,8 @@ function parseOptions(): Options {
       meetings: { type: 'string', default: '1000' },
       queries: { type: 'string', default: '200' },
       dialects: { type: 'string', default: 'sqlite,postgres' },
+      // Leaves the PostgreSQL schema in place (named on stderr), for EXPLAIN ANALYZE by hand.
+      keep: { type: 'boolean', default: false },
       'database-url': { type: 'string', default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     },
   });
@@ -49,6 +52,7 @@ function parseOptions(): Options {
       return d;
     }),
     databaseUrl: values['database-url'],
+    keep: values.keep,
   };
 }
 
@@ -219,7 +223,8 @@ async function main(): Promise<void> {
       process.stderr.write(`  ${dialect}: inserted ${options.meetings * LINES_PER_MEETING} lines in ${fixed(seeded.insertSec, 0)} s\n`);
     } finally {
       await store.close();
-      if (dialect === 'postgres') await dropPostgresSchema(options.databaseUrl, schema);
+      if (dialect === 'postgres' && !options.keep) await dropPostgresSchema(options.databaseUrl, schema);
+      if (dialect === 'postgres' && options.keep) process.stderr.write(`  kept PostgreSQL schema ${schema}\n`);
       scratch.cleanup();
     }
   }
