@@ -46,29 +46,34 @@ const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${n
 const clock = async () => Number(await page.getByTestId('clock').getAttribute('data-time'));
 const activeStart = async () => Number(await page.locator('.transcript-line.active').getAttribute('data-start'));
 
-beforeAll(async () => {
-  stack = await startStack({ prefix: 'web-transcripts', adminToken: ADMIN_TOKEN });
-  ({ apiPort, webUrl } = stack);
-  // The recording and its transcript in one POST /uploads, as the upload form sends them.
-  const form = new FormData();
-  form.append('transcript', new Blob([VTT]), 'call.vtt');
-  form.append('file', new Blob([readFileSync(RECORDING)]), 'call.wav');
-  const uploaded = await fetch(`http://127.0.0.1:${apiPort}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
-  const { id: uploadId, transcriptFormat } = (await uploaded.json()) as { id: string; transcriptFormat: string };
-  expect(transcriptFormat).toBe('VTT');
-  const made = await api<{ createMeeting: { id: string } }>('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "Refund call" }) { id } }', { u: uploadId });
-  meetingId = made.createMeeting.id;
-  const deadline = Date.now() + PROCESSING_MS;
-  for (;;) {
-    const { meeting } = await api<{ meeting: { status: string } }>('query($id: ID!) { meeting(id: $id) { status } }', { id: meetingId });
-    if (meeting.status === 'SUCCEEDED') break;
-    if (meeting.status === 'FAILED' || Date.now() > deadline) throw new Error(`diarization ended ${meeting.status}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(`localStorage.setItem('diarization.token', ${JSON.stringify(ADMIN_TOKEN)})`);
-  page = await context.newPage();
-}, PROCESSING_MS + 20 * 60_000);
+beforeAll(
+  async () => {
+    stack = await startStack({ prefix: 'web-transcripts', adminToken: ADMIN_TOKEN });
+    ({ apiPort, webUrl } = stack);
+    // The recording and its transcript in one POST /uploads, as the upload form sends them.
+    const form = new FormData();
+    form.append('transcript', new Blob([VTT]), 'call.vtt');
+    form.append('file', new Blob([readFileSync(RECORDING)]), 'call.wav');
+    const uploaded = await fetch(`http://127.0.0.1:${apiPort}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+    const { id: uploadId, transcriptFormat } = (await uploaded.json()) as { id: string; transcriptFormat: string };
+    expect(transcriptFormat).toBe('VTT');
+    const made = await api<{ createMeeting: { id: string } }>('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "Refund call" }) { id } }', {
+      u: uploadId,
+    });
+    meetingId = made.createMeeting.id;
+    const deadline = Date.now() + PROCESSING_MS;
+    for (;;) {
+      const { meeting } = await api<{ meeting: { status: string } }>('query($id: ID!) { meeting(id: $id) { status } }', { id: meetingId });
+      if (meeting.status === 'SUCCEEDED') break;
+      if (meeting.status === 'FAILED' || Date.now() > deadline) throw new Error(`diarization ended ${meeting.status}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript(`localStorage.setItem('diarization.token', ${JSON.stringify(ADMIN_TOKEN)})`);
+    page = await context.newPage();
+  },
+  PROCESSING_MS + 20 * 60_000,
+);
 
 afterAll(async () => {
   await stack?.stop();

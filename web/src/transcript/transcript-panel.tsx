@@ -4,22 +4,10 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { MeetingTranscriptQuery } from '../gql/graphql';
 import { formatClock } from '../lib/format';
 import { describeError, request } from '../lib/graphql';
+import { activeLineIndex } from './active-line';
 import { meetingTranscriptOp } from './transcript.operations';
 
 type Line = NonNullable<MeetingTranscriptQuery['meeting']>['transcript']['nodes'][number];
-
-/** Index of the line being played: the last one started at or before `clock` and not yet ended (else -1). */
-export function activeLineIndex(lines: readonly { start: number; end: number }[], clock: number): number {
-  let lo = 0;
-  let hi = lines.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (lines[mid].start <= clock) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo - 1; i >= 0 && i >= lo - 3; i--) if (clock < lines[i].end) return i;
-  return -1;
-}
 
 /**
  * The speaker-attributed transcript beside the timeline: every line with its speaker's colour and
