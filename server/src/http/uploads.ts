@@ -252,9 +252,10 @@ function clientMessage(err: AppError, absolutePath: string, originalName: string
 }
 
 /**
- * The `POST /uploads` handler. Answers 201 `{ "id": "..." }`; errors (JSON `{ error: { code, message } }`):
+ * The `POST /uploads` handler. Answers 201 `{ "id": "..." }` (plus `transcriptFormat` when a transcript came); errors (JSON `{ error: { code, message } }`):
  * 400 NOT_MULTIPART / MISSING_FILE / EMPTY_UPLOAD / UPLOAD_INCOMPLETE, 413 UPLOAD_TOO_LARGE,
- * 415 NOT_AUDIO (with ffprobe's reason); onUploaded's errors go to the error middleware.
+ * 415 NOT_AUDIO (with ffprobe's reason), 400 INVALID_TRANSCRIPT (the optional `transcript` part, with
+ * the line or field at fault); onUploaded's errors go to the error middleware.
  */
 export function createUploadHandler(options: UploadHandlerOptions): RequestHandler {
   const { blobs, maxBytes, onUploaded } = options;
