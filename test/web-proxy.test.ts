@@ -4,13 +4,17 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 
-import { POST } from '../web/app/api/graphql/route';
+// Loaded by path: the route is type-checked with the web app's own tsconfig (Next.js types), not this one.
+const ROUTE = path.join(__dirname, '../web/app/api/graphql/route.ts');
+let POST: (req: Request) => Promise<Response>;
 
 let api: Server;
 const received: number[] = [];
 
 beforeAll(async () => {
+  ({ POST } = (await import(ROUTE)) as { POST: typeof POST });
   api = createServer((req, res) => {
     let bytes = 0;
     req.on('data', (chunk: Buffer) => (bytes += chunk.length));
@@ -33,7 +37,7 @@ afterAll(async () => {
 
 beforeEach(() => (received.length = 0));
 
-function post(body: BodyInit, headers: Record<string, string> = {}): Request {
+function post(body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}): Request {
   return new Request('http://web.test/api/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
