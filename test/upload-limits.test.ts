@@ -27,7 +27,23 @@ let engine: Engine;
 
 beforeAll(async () => {
   // Two tones, 4 s: a real recording for ffprobe, quick to ingest.
-  ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=220:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=660:duration=2', '-filter_complex', 'concat=n=2:v=0:a=1', '-ar', '16000', '-ac', '1', CLIP]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=220:duration=2',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=660:duration=2',
+    '-filter_complex',
+    'concat=n=2:v=0:a=1',
+    '-ar',
+    '16000',
+    '-ac',
+    '1',
+    CLIP,
+  ]);
   engine = await Engine.create({ threads: 1 });
 });
 
@@ -163,7 +179,15 @@ describe('upload sweep', () => {
         return p;
       };
       const row = async (id: string, createdAt: Date) =>
-        store.insertUpload({ id, originalName: 'a.wav', path: `uploads/${id}/a.wav`, bytes: 5, format: 'wav', durationSec: 1, createdAt: createdAt.toISOString() });
+        store.insertUpload({
+          id,
+          originalName: 'a.wav',
+          path: `uploads/${id}/a.wav`,
+          bytes: 5,
+          format: 'wav',
+          durationSec: 1,
+          createdAt: createdAt.toISOString(),
+        });
 
       const orphan = randomUUID(); // old, nobody uses it
       const forMeeting = randomUUID();
@@ -228,7 +252,9 @@ describe('job errors', () => {
       const secretPath = '/srv/private-volume/customer-42/uploads/abc/original.wav';
       const failures = [
         new InvalidAudioError(`ffmpeg could not decode "${secretPath}" (moov atom not found); upload the recording again.`),
-        Object.assign(new Error(`insert into "turns" values ($1) failed: connect ECONNREFUSED 10.20.30.40:5432 reading ${secretPath}`), { code: 'ECONNREFUSED' }),
+        Object.assign(new Error(`insert into "turns" values ($1) failed: connect ECONNREFUSED 10.20.30.40:5432 reading ${secretPath}`), {
+          code: 'ECONNREFUSED',
+        }),
       ];
       const views: Array<{ state: string; errorCode: string; errorMessage: string }> = [];
       for (const failure of failures) {
@@ -330,8 +356,9 @@ describe('logs', () => {
     };
     const readToken = (await gql<{ createToken: { secret: string } }>('mutation { createToken(name: "player", scope: READ) { secret } }')).createToken.secret;
     const upload = await uploadFile({ url: child.url, adminToken }, CLIP);
-    const meetingId = (await gql<{ createMeeting: { id: string } }>('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "log" }) { id } }', { u: upload.body.id }))
-      .createMeeting.id;
+    const meetingId = (
+      await gql<{ createMeeting: { id: string } }>('mutation($u: ID!) { createMeeting(input: { uploadId: $u, title: "log" }) { id } }', { u: upload.body.id })
+    ).createMeeting.id;
     await waitFor('the peaks', async () => {
       const res = await fetch(`${child!.url}/media/${meetingId}/peaks`, { headers: { authorization: `Bearer ${adminToken}` } });
       return res.status === 200 ? true : undefined;
