@@ -115,6 +115,15 @@ async function checkFreeSpace(dir: string, minFreeBytes: number, declaredBytes: 
   );
 }
 
+/** The disk filled while the file streamed in (the free-space check cannot know a length the client did not declare). */
+function diskFull(): HttpError {
+  return new HttpError(
+    507,
+    'INSUFFICIENT_STORAGE',
+    "The server's disk filled up while the file arrived; nothing was stored. Ask the operator to free space, then upload again.",
+  );
+}
+
 function incomplete(detail: string): HttpError {
   return new HttpError(400, 'UPLOAD_INCOMPLETE', `The upload was cut off before the whole file arrived (${detail}). Nothing was stored; send the file again.`);
 }
@@ -231,7 +240,8 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
         (err: Error) => {
           if (err instanceof HttpError) fail(err);
           else if (/Unexpected end/.test(err.message)) fail(incomplete('the multipart body ended early'));
-          else fail(err); // a disk error: answered 500 by the error middleware
+          else if ((err as NodeJS.ErrnoException).code === 'ENOSPC') fail(diskFull());
+          else fail(err); // another disk error: answered 500 by the error middleware
         },
       );
     });
