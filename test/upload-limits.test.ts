@@ -149,6 +149,17 @@ describe('uploads', () => {
     }
   });
 
+  it('admits 25 concurrent uploads with the defaults (the scale-out test sends ~25 per API process)', async () => {
+    const server = await startTestServer({ backend: 'sqlite', engine });
+    try {
+      expect(server.platform.config.maxConcurrentUploads).toBe(32);
+      const statuses = await Promise.all(Array.from({ length: 25 }, () => uploadFile(server, CLIP).then((r) => r.status)));
+      expect(statuses).toEqual(Array(25).fill(201));
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('refuses an upload with 507 when the disk would keep less than MIN_FREE_DISK_MB', async () => {
     const server = await startTestServer({ backend: 'sqlite', engine, config: { minFreeDiskBytes: 1e18 } });
     try {
