@@ -1,5 +1,6 @@
 // Server-side only: reads a request body with a byte counter, so a huge (or endless) body is
-// refused after `maxBytes` instead of being buffered whole.
+// refused after `maxBytes` instead of being buffered whole. Hand-written: Next.js route handlers
+// have no body limit of their own, and req.text() reads everything.
 
 /** The API's own GraphQL body limit is 2 MB (express.json in server/src/app/http-app.ts): the same by default. */
 const DEFAULT_MAX_BODY_MB = 2;
