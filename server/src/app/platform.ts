@@ -19,6 +19,7 @@ import { MediaPreparer, SpeakerIdentity } from '../services/diarization.service'
 import { MeetingService } from '../services/meeting.service';
 import { EnrollmentIndex, PeopleService } from '../services/people.service';
 import { UploadService } from '../services/upload.service';
+import { UploadSweeper } from '../services/upload-sweep';
 import { SpeakerDirectory } from '../speakers/speaker-directory';
 import { BlobStore } from '../storage/blob-store';
 import { openBlobStore } from '../storage/open-blob-store';
@@ -33,6 +34,8 @@ export interface RunningPlatform extends Platform {
   queue: JobQueue;
   /** Jobs found QUEUED or RUNNING from a previous run and queued again. */
   recoveredJobs: number;
+  /** Removes abandoned partial writes and unused uploads (at start, then every UPLOAD_SWEEP_HOURS). */
+  uploadSweep: UploadSweeper;
   close(): Promise<void>;
 }
 
@@ -120,6 +123,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const media = mediaPreparer(blobs);
     const handlers = createJobHandlers({ store, engine, media, identity, log, reembedEnrollments: () => people.reembedEnrollments() });
     const recoveredJobs = await jobs.start(role === 'api' ? undefined : handlers);
+    const uploadSweep = new UploadSweeper(store, blobs, { orphanAgeMs: config.uploadOrphanAgeMs, intervalMs: config.uploadSweepIntervalMs, log });
+    // Uploads arrive at API processes; workers only read them.
+    if (role !== 'worker') uploadSweep.start();
 
     return {
       config,
@@ -136,12 +142,14 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       admin: { source: admin.source, created: admin.created },
       queue,
       recoveredJobs,
+      uploadSweep,
       log,
       subscribeProgress(listener) {
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
       async close() {
+        await uploadSweep.stop();
         await jobs.stop();
         await queue.close();
         // Before the store closes: pending deliveries write their last record.
