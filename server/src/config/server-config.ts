@@ -58,6 +58,10 @@ const envSchema = z.object({
   JOB_LOCK_S: z.coerce.number().positive().default(30),
   JOB_RECONCILE_S: z.coerce.number().positive().default(30),
   API_PROCESSES: z.coerce.number().int().positive().default(1),
+  /** Longest clip findSpeaker / enrollFromUploads take, by its probed duration (checked before decoding). */
+  MAX_CLIP_SEC: z.coerce.number().positive().default(600),
+  /** How long such a request waits for an engine slot (a worker's answer with REDIS_URL). */
+  CLIP_TASK_TIMEOUT_S: z.coerce.number().positive().default(60),
 });
 
 export interface ServerConfig {
@@ -90,6 +94,8 @@ export interface ServerConfig {
   jobLockMs: number;
   jobReconcileMs: number;
   apiProcesses: number;
+  maxClipSec: number;
+  clipTaskTimeoutMs: number;
 }
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -140,6 +146,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     jobLockMs: Math.round(e.JOB_LOCK_S * 1000),
     jobReconcileMs: Math.round(e.JOB_RECONCILE_S * 1000),
     apiProcesses: e.API_PROCESSES,
+    maxClipSec: e.MAX_CLIP_SEC,
+    clipTaskTimeoutMs: Math.round(e.CLIP_TASK_TIMEOUT_S * 1000),
     ...overrides,
   };
 }
