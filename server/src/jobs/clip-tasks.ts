@@ -56,6 +56,7 @@ export class ClipTaskQueue implements ClipEmbedder {
   private readonly connection: Redis;
   private readonly queue: Queue<ClipTaskData, ClipTaskAnswer>;
   private readonly events: QueueEvents;
+  private readonly eventsConnection: Redis;
 
   constructor(private readonly options: ClipTaskQueueOptions) {
     this.connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
@@ -63,7 +64,9 @@ export class ClipTaskQueue implements ClipEmbedder {
     this.queue = new Queue(CLIP_TASK_QUEUE, { connection: this.connection });
     this.queue.on('error', () => undefined);
     // QueueEvents blocks on its connection (XREAD), so it gets one of its own.
-    this.events = new QueueEvents(CLIP_TASK_QUEUE, { connection: new Redis(options.redisUrl, { maxRetriesPerRequest: null }) });
+    this.eventsConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.eventsConnection.on('error', () => undefined);
+    this.events = new QueueEvents(CLIP_TASK_QUEUE, { connection: this.eventsConnection });
     this.events.on('error', () => undefined);
   }
 
@@ -110,16 +113,20 @@ export class ClipTaskQueue implements ClipEmbedder {
     }
   }
 
+  /** Closes cleanly when Redis answers; otherwise (it is down) gives up after a moment instead of waiting for it. */
   async close(): Promise<void> {
-    await this.events.close();
-    await this.queue.close();
+    const closed = Promise.all([this.events.close(), this.queue.close()]).catch(() => undefined);
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
+    this.eventsConnection.disconnect();
     this.connection.disconnect();
   }
 }
 
+const CLOSE_WAIT_MS = 2000;
+
 export interface ClipTaskWorkerOptions {
   redisUrl: string;
-  store: Store;
+  store: Pick<Store, 'getUpload'>;
   /** Runs the engine in this process, in `limiter`'s slots. */
   embedder: ClipEmbedder;
   limiter: ConcurrencyLimiter;
@@ -134,18 +141,24 @@ export class ClipTaskWorker {
   private readonly worker: Worker<ClipTaskData, ClipTaskAnswer>;
   private readonly name = `${os.hostname()}:${process.pid}`;
   private readonly stopFollowing: () => void;
+  private readonly connection: Redis;
 
   constructor(private readonly options: ClipTaskWorkerOptions) {
     const { limiter } = options;
+    // A connection passed in is the caller's to close (BullMQ closes only the ones it made).
+    this.connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.connection.on('error', () => undefined);
     this.worker = new Worker(CLIP_TASK_QUEUE, (job) => this.answer(job), {
-      connection: new Redis(options.redisUrl, { maxRetriesPerRequest: null }),
+      connection: this.connection,
       concurrency: limiter.slots,
     });
     this.worker.on('error', (error) => options.log(`clip task worker: ${error.message}`));
-    this.stopFollowing = limiter.onChange(() => {
+    const follow = () => {
       if (limiter.busy >= limiter.slots) void this.worker.pause(true);
       else void this.worker.resume();
-    });
+    };
+    this.stopFollowing = limiter.onChange(follow);
+    follow();
   }
 
   private async answer(job: Job<ClipTaskData>): Promise<ClipTaskAnswer> {
@@ -169,5 +182,6 @@ export class ClipTaskWorker {
   async close(): Promise<void> {
     this.stopFollowing();
     await this.worker.close();
+    this.connection.disconnect();
   }
 }
