@@ -264,9 +264,13 @@ function mediaBearerFromQuery(req: Request): string | undefined {
   return typeof token === 'string' && token ? `Bearer ${token}` : undefined;
 }
 
-export async function health(
-  platform: RunningPlatform,
-): Promise<{ ok: boolean; database: string; queue: { queued: number; running: number }; model: { name: string; hash: string; dim: number } }> {
+export async function health(platform: RunningPlatform): Promise<{
+  ok: boolean;
+  database: string;
+  queue: { queued: number; running: number };
+  model: { name: string; hash: string; dim?: number };
+  engine: 'in-process' | 'workers';
+}> {
   let database = 'ok';
   try {
     await platform.store.ping();
@@ -279,6 +283,8 @@ export async function health(
     ok: database === 'ok',
     database,
     queue: platform.queue.counts(),
-    model: { name: platform.engine.model.name, hash: platform.engine.model.hash, dim: platform.engine.dim },
+    model: platform.model,
+    // An API process with REDIS_URL never loads the engine: clips and jobs go to the workers.
+    engine: platform.engine ? 'in-process' : 'workers',
   };
 }

@@ -76,6 +76,10 @@ const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().positive().max(10).default(3),
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(0).default(1000),
   WEBHOOK_TIMEOUT_S: z.coerce.number().positive().default(5),
+  /** Longest clip findSpeaker / enrollFromUploads take, by its probed duration (checked before decoding). */
+  MAX_CLIP_SEC: z.coerce.number().positive().default(600),
+  /** How long such a request waits for an engine slot (a worker's answer with REDIS_URL). */
+  CLIP_TASK_TIMEOUT_S: z.coerce.number().positive().default(60),
 });
 
 export interface ServerConfig {
@@ -118,6 +122,8 @@ export interface ServerConfig {
   webhookMaxAttempts: number;
   webhookBackoffMs: number;
   webhookTimeoutMs: number;
+  maxClipSec: number;
+  clipTaskTimeoutMs: number;
 }
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -178,6 +184,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     webhookMaxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
     webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
     webhookTimeoutMs: Math.round(e.WEBHOOK_TIMEOUT_S * 1000),
+    maxClipSec: e.MAX_CLIP_SEC,
+    clipTaskTimeoutMs: Math.round(e.CLIP_TASK_TIMEOUT_S * 1000),
     ...overrides,
   };
 }

@@ -57,6 +57,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   MODEL_MISMATCH: 409,
   UPLOAD_TOO_LARGE: 413,
   LIMIT_EXCEEDED: 413,
+  CLIP_TOO_LONG: 413,
   NOT_AUDIO: 415,
   INVALID_AUDIO: 415,
   NO_AUDIO_STREAM: 415,
@@ -68,6 +69,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   DEPENDENCY_MISSING: 503,
   DATABASE_UNAVAILABLE: 503,
   INSUFFICIENT_STORAGE: 507,
+  CLIP_TASK_TIMEOUT: 503,
+  NO_WORKER: 503,
 };
 
 export function statusForCode(code: string): number {
