@@ -5,11 +5,12 @@
  * Every failure removes what was written and answers a JSON error with a stable code.
  */
 import { randomUUID } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { probeAudio } from '../audio';
 import { AppError, InvalidArgumentError } from '../common/errors';
 import { uploadTranscriptKey } from '../services/upload.service';
@@ -42,9 +43,20 @@ export interface UploadHandlerOptions {
   onUploaded: (upload: UploadedFile) => Promise<void> | void;
   /** Id generator (default: random UUID). */
   newId?: () => string;
-  /** Accepts an optional `transcript` file part (at most maxTranscriptBytes) when given. */
+  /** A request that sends no byte for this long is cut and its partial file removed (default: 30 s). */
+  idleTimeoutMs?: number;
+  /** Uploads streaming at once through this handler; beyond it 429 with Retry-After (default: unlimited). */
+  maxConcurrent?: number;
+  /** Refuse (507) when accepting the upload would leave less than this free in `freeSpaceDir` (default: 0, no check). */
+  minFreeBytes?: number;
+  /** The folder whose file system holds the upload while it is written or probed (DATA_DIR, or the temp dir for S3). */
+  freeSpaceDir?: string;
+  /** Accepts an optional `transcript` file part (at most maxBytes) when given. */
   transcripts?: { maxBytes: number; check: TranscriptCheck };
 }
+
+/** Seconds a client refused for concurrency is asked to wait (an upload slot frees as another finishes). */
+const BUSY_RETRY_AFTER_S = 10;
 
 /** The form field that carries the recording. */
 export const UPLOAD_FIELD = 'file';
@@ -70,6 +82,56 @@ function tooLarge(maxBytes: number): HttpError {
     413,
     'UPLOAD_TOO_LARGE',
     `The file is larger than the upload limit; the limit is ${formatLimit(maxBytes)}. Compress the recording (e.g. to Opus or MP3) or split it, then upload again.`,
+  );
+}
+
+function idle(timeoutMs: number): HttpError {
+  return new HttpError(
+    408,
+    'UPLOAD_IDLE_TIMEOUT',
+    `The upload sent nothing for ${timeoutMs / 1000} s (UPLOAD_IDLE_TIMEOUT_S), so it was cut off and nothing was stored. Check the connection and send the file again.`,
+  );
+}
+
+function busy(limit: number): HttpError {
+  return new HttpError(
+    429,
+    'TOO_MANY_UPLOADS',
+    `This server is already receiving ${limit} uploads at once (MAX_CONCURRENT_UPLOADS); nothing was stored. Try again in ${BUSY_RETRY_AFTER_S} s, or upload fewer files in parallel.`,
+  );
+}
+
+function formatMb(bytes: number): string {
+  return `${Math.floor(bytes / (1024 * 1024))} MB`;
+}
+
+/** Free bytes for unprivileged users on the file system holding `dir`. */
+async function freeBytes(dir: string): Promise<number> {
+  const stats = await statfs(dir);
+  return Number(stats.bavail) * Number(stats.bsize);
+}
+
+/**
+ * 507 when the disk would keep less than `minFreeBytes` after this upload (its declared length
+ * when the client sent one); undefined when there is room.
+ */
+async function checkFreeSpace(dir: string, minFreeBytes: number, declaredBytes: number): Promise<HttpError | undefined> {
+  const free = await freeBytes(dir);
+  const needed = Math.max(0, declaredBytes);
+  if (free - needed >= minFreeBytes) return undefined;
+  return new HttpError(
+    507,
+    'INSUFFICIENT_STORAGE',
+    `The server's disk is nearly full: ${formatMb(free)} free${needed > 0 ? ` for an upload of ${formatMb(needed)}` : ''}, and it keeps at least ${formatMb(minFreeBytes)} free (MIN_FREE_DISK_MB); nothing was stored. Ask the operator to free space, then upload again.`,
+  );
+}
+
+/** The disk filled while the file streamed in (the free-space check cannot know a length the client did not declare). */
+function diskFull(): HttpError {
+  return new HttpError(
+    507,
+    'INSUFFICIENT_STORAGE',
+    "The server's disk filled up while the file arrived; nothing was stored. Ask the operator to free space, then upload again.",
   );
 }
 
@@ -107,6 +169,7 @@ function extensionOf(name: string): string {
  */
 function receiveFile(req: Request, res: Response, options: UploadHandlerOptions): Promise<Received> {
   const { blobs, maxBytes } = options;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   return new Promise<Received>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -143,12 +206,33 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
     const finishIfDone = () => {
       if (settled || !received || !fileStored || !parserClosed) return;
       settled = true;
+      clearInterval(idleTimer);
       resolve({ id: received.id, key: received.key, originalName: received.originalName, ...(transcript ? { transcript } : {}) });
     };
+
+    // Hand-written because Node's socket timeout also fires while *we* hold the client back (a slow
+    // disk or S3 part pauses the request): idle time counts only while the request is flowing.
+    let lastActivity = Date.now();
+    req.on('data', () => (lastActivity = Date.now()));
+    const idleTimer = setInterval(
+      () => {
+        // Paused: we hold the client back; ended: it has sent everything (the store may still be finishing).
+        if (req.isPaused() || req.readableEnded) lastActivity = Date.now();
+        else if (Date.now() - lastActivity >= idleTimeoutMs) {
+          fail(idle(idleTimeoutMs));
+          // The client is silent: it may never read an answer, so the connection goes once it is sent (or soon anyway).
+          res.once('finish', () => req.socket.destroy());
+          setTimeout(() => req.socket.destroy(), 2000).unref();
+        }
+      },
+      Math.max(50, Math.min(1000, idleTimeoutMs / 4)),
+    );
+    idleTimer.unref();
 
     const fail = (error: HttpError | Error): void => {
       if (settled) return;
       settled = true;
+      clearInterval(idleTimer);
       req.unpipe(parser);
       parser.destroy();
       // The client may still be sending: read and drop the rest, and close the connection after answering.
@@ -214,7 +298,8 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
         (err: Error) => {
           if (err instanceof HttpError) fail(err);
           else if (/Unexpected end/.test(err.message)) fail(incomplete('the multipart body ended early'));
-          else fail(err); // a disk error: answered 500 by the error middleware
+          else if ((err as NodeJS.ErrnoException).code === 'ENOSPC') fail(diskFull());
+          else fail(err); // another disk error: answered 500 by the error middleware
         },
       );
     });
@@ -224,7 +309,7 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
     parser.on('error', (err: Error) => fail(incomplete(err.message)));
     parser.on('close', () => {
       parserClosed = true;
-      if (received || settled) return finishIfDone();
+      if (received || settled) return finishIfDone(); // else the file's pipeline settles the promise
       fail(
         new HttpError(
           400,
@@ -253,91 +338,119 @@ function clientMessage(err: AppError, absolutePath: string, originalName: string
 
 /**
  * The `POST /uploads` handler. Answers 201 `{ "id": "..." }` (plus `transcriptFormat` when a transcript came); errors (JSON `{ error: { code, message } }`):
- * 400 NOT_MULTIPART / MISSING_FILE / EMPTY_UPLOAD / UPLOAD_INCOMPLETE, 413 UPLOAD_TOO_LARGE,
- * 415 NOT_AUDIO (with ffprobe's reason), 400 INVALID_TRANSCRIPT (the optional `transcript` part, with
+ * 400 NOT_MULTIPART / MISSING_FILE / EMPTY_UPLOAD / UPLOAD_INCOMPLETE, 408 UPLOAD_IDLE_TIMEOUT,
+ * 413 UPLOAD_TOO_LARGE, 415 NOT_AUDIO (with ffprobe's reason), 429 TOO_MANY_UPLOADS (with
+ * Retry-After), 507 INSUFFICIENT_STORAGE, 400 INVALID_TRANSCRIPT (the optional `transcript` part, with
  * the line or field at fault); onUploaded's errors go to the error middleware.
  */
 export function createUploadHandler(options: UploadHandlerOptions): RequestHandler {
-  const { blobs, maxBytes, onUploaded } = options;
+  const { maxBytes } = options;
   if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0))
     throw new InvalidArgumentError(`maxBytes must be a positive whole number of bytes, received ${String(maxBytes)}.`);
+  const maxConcurrent = options.maxConcurrent ?? Infinity;
+  let active = 0;
+
+  /** Answers before reading a byte of the body (read and dropped, then the connection closes). */
+  const refuse = (req: Request, res: Response, err: HttpError): void => {
+    res.set('Connection', 'close');
+    req.resume();
+    sendError(res, err.status, err.code, err.message);
+  };
 
   return async (req, res, next) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes + MULTIPART_OVERHEAD_BYTES) {
-      // Certainly too large: answer before reading a byte.
-      res.set('Connection', 'close');
-      req.resume();
-      const err = tooLarge(maxBytes);
-      sendError(res, err.status, err.code, err.message);
+      refuse(req, res, tooLarge(maxBytes)); // certainly too large
       return;
     }
-
-    let received: Received;
+    if (active >= maxConcurrent) {
+      res.set('Retry-After', String(BUSY_RETRY_AFTER_S));
+      refuse(req, res, busy(maxConcurrent));
+      return;
+    }
+    active += 1;
     try {
-      received = await receiveFile(req, res, options);
+      if (options.minFreeBytes && options.freeSpaceDir) {
+        const full = await checkFreeSpace(options.freeSpaceDir, options.minFreeBytes, Number.isFinite(declared) ? declared : 0);
+        if (full) {
+          refuse(req, res, full);
+          return;
+        }
+      }
+      await receiveAndRegister(req, res, next, options);
+    } finally {
+      active -= 1;
+    }
+  };
+}
+
+/** Streams, checks and registers one upload, answering 201 or an error. */
+async function receiveAndRegister(req: Request, res: Response, next: NextFunction, options: UploadHandlerOptions): Promise<void> {
+  const { blobs, onUploaded } = options;
+  let received: Received;
+  try {
+    received = await receiveFile(req, res, options);
+  } catch (err) {
+    if (err instanceof HttpError) sendError(res, err.status, err.code, err.message);
+    else next(err);
+    return;
+  }
+
+  const { id, key, originalName } = received;
+  try {
+    const stat = await blobs.stat(key);
+    const bytes = stat?.bytes ?? 0;
+    if (bytes === 0) {
+      await blobs.removePrefix(`uploads/${id}`);
+      sendError(res, 400, 'EMPTY_UPLOAD', `"${originalName}" is empty (0 bytes). Choose the recording again and upload it.`);
+      return;
+    }
+    let absolute = ''; // the file probed, named in ffprobe's messages (replaced by the client's file name)
+    let info;
+    try {
+      info = await blobs.withLocalFile(key, (file) => {
+        absolute = file;
+        return probeAudio(file);
+      });
     } catch (err) {
-      if (err instanceof HttpError) sendError(res, err.status, err.code, err.message);
-      else next(err);
-      return;
-    }
-
-    const { id, key, originalName } = received;
-    try {
-      const stat = await blobs.stat(key);
-      const bytes = stat?.bytes ?? 0;
-      if (bytes === 0) {
-        await blobs.removePrefix(`uploads/${id}`);
-        sendError(res, 400, 'EMPTY_UPLOAD', `"${originalName}" is empty (0 bytes). Choose the recording again and upload it.`);
+      await blobs.removePrefix(`uploads/${id}`);
+      if (err instanceof AppError && (err.code === 'INVALID_AUDIO' || err.code === 'NO_AUDIO_STREAM')) {
+        sendError(res, 415, 'NOT_AUDIO', clientMessage(err, absolute, originalName));
         return;
       }
-      let absolute = ''; // the file probed, named in ffprobe's messages (replaced by the client's file name)
-      let info;
+      throw err;
+    }
+    let transcriptFormat: string | undefined;
+    if (received.transcript && options.transcripts) {
       try {
-        info = await blobs.withLocalFile(key, (file) => {
-          absolute = file;
-          return probeAudio(file);
-        });
+        transcriptFormat = options.transcripts.check(received.transcript.content.toString('utf8'), received.transcript.name, info.durationSec);
+        await writeBlob(blobs, uploadTranscriptKey(id), received.transcript.content);
       } catch (err) {
         await blobs.removePrefix(`uploads/${id}`);
-        if (err instanceof AppError && (err.code === 'INVALID_AUDIO' || err.code === 'NO_AUDIO_STREAM')) {
-          sendError(res, 415, 'NOT_AUDIO', clientMessage(err, absolute, originalName));
+        if (err instanceof AppError && err.code === 'INVALID_ARGUMENT') {
+          sendError(res, 400, 'INVALID_TRANSCRIPT', `"${received.transcript.name}": ${err.message} Nothing was stored; fix the transcript and upload again.`);
           return;
         }
         throw err;
       }
-      let transcriptFormat: string | undefined;
-      if (received.transcript && options.transcripts) {
-        try {
-          transcriptFormat = options.transcripts.check(received.transcript.content.toString('utf8'), received.transcript.name, info.durationSec);
-          await writeBlob(blobs, uploadTranscriptKey(id), received.transcript.content);
-        } catch (err) {
-          await blobs.removePrefix(`uploads/${id}`);
-          if (err instanceof AppError && err.code === 'INVALID_ARGUMENT') {
-            sendError(res, 400, 'INVALID_TRANSCRIPT', `"${received.transcript.name}": ${err.message} Nothing was stored; fix the transcript and upload again.`);
-            return;
-          }
-          throw err;
-        }
-      }
-      const upload: UploadedFile = {
-        id,
-        originalName,
-        key,
-        bytes,
-        format: info.formatName,
-        ...(info.durationSec !== undefined ? { durationSec: info.durationSec } : {}),
-        ...(transcriptFormat ? { transcriptFormat } : {}),
-      };
-      try {
-        await onUploaded(upload);
-      } catch (err) {
-        await blobs.removePrefix(`uploads/${id}`);
-        throw err;
-      }
-      res.status(201).json(transcriptFormat ? { id, transcriptFormat } : { id });
-    } catch (err) {
-      next(err);
     }
-  };
+    const upload: UploadedFile = {
+      id,
+      originalName,
+      key,
+      bytes,
+      format: info.formatName,
+      ...(info.durationSec !== undefined ? { durationSec: info.durationSec } : {}),
+      ...(transcriptFormat ? { transcriptFormat } : {}),
+    };
+    try {
+      await onUploaded(upload);
+    } catch (err) {
+      await blobs.removePrefix(`uploads/${id}`);
+      throw err;
+    }
+    res.status(201).json(transcriptFormat ? { id, transcriptFormat } : { id });
+  } catch (err) {
+    next(err);
+  }
 }

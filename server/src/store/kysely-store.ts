@@ -94,6 +94,9 @@ export class KyselyStore implements Store {
   readonly insertUpload: MeetingRepository['insertUpload'] = (...args) => this.meetings.insertUpload(...args);
   readonly getUpload: MeetingRepository['getUpload'] = (...args) => this.meetings.getUpload(...args);
   readonly deleteUpload: MeetingRepository['deleteUpload'] = (...args) => this.meetings.deleteUpload(...args);
+  readonly unreferencedUploads: MeetingRepository['unreferencedUploads'] = (...args) => this.meetings.unreferencedUploads(...args);
+  readonly deleteUploadIfUnreferenced: MeetingRepository['deleteUploadIfUnreferenced'] = (...args) => this.meetings.deleteUploadIfUnreferenced(...args);
+  readonly existingUploadIds: MeetingRepository['existingUploadIds'] = (...args) => this.meetings.existingUploadIds(...args);
   readonly insertMeeting: MeetingRepository['insertMeeting'] = (...args) => this.meetings.insertMeeting(...args);
   readonly getMeeting: MeetingRepository['getMeeting'] = (...args) => this.meetings.getMeeting(...args);
   readonly getMeetings: MeetingRepository['getMeetings'] = (...args) => this.meetings.getMeetings(...args);

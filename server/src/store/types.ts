@@ -289,6 +289,12 @@ export interface Store {
   insertUpload(upload: UploadRecord): Promise<void>;
   getUpload(id: string): Promise<UploadRecord | undefined>;
   deleteUpload(id: string): Promise<void>;
+  /** Uploads created before `createdBefore` (ISO) that no meeting and no enrollment uses (the upload sweep). */
+  unreferencedUploads(createdBefore: string, limit: number): Promise<UploadRecord[]>;
+  /** Deletes the upload only if nothing uses it at that moment; true when it was deleted. */
+  deleteUploadIfUnreferenced(id: string): Promise<boolean>;
+  /** Which of `ids` have an uploads row. */
+  existingUploadIds(ids: readonly string[]): Promise<Set<string>>;
 
   // meetings
   insertMeeting(meeting: MeetingInsert): Promise<MeetingRecord>;

@@ -52,6 +52,44 @@ export class MeetingRepository {
     });
   }
 
+  /** Uploads created before `createdBefore` (ISO) that no meeting and no enrollment uses, oldest first. */
+  async unreferencedUploads(createdBefore: string, limit: number): Promise<UploadRecord[]> {
+    const rows = await this.ctx.db
+      .selectFrom('uploads')
+      .selectAll()
+      .where('created_at', '<', createdBefore)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('meetings').select('meetings.id').whereRef('meetings.upload_id', '=', 'uploads.id'))))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('enrollments').select('enrollments.id').whereRef('enrollments.upload_id', '=', 'uploads.id'))))
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toUpload);
+  }
+
+  /**
+   * Deletes the upload only if, at that moment, no meeting and no enrollment uses it (one
+   * statement, so a meeting made meanwhile keeps it). True when it was deleted.
+   */
+  async deleteUploadIfUnreferenced(id: string): Promise<boolean> {
+    const result = await this.ctx.guard(
+      () =>
+        this.ctx.db
+          .deleteFrom('uploads')
+          .where('id', '=', id)
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('meetings').select('meetings.id').whereRef('meetings.upload_id', '=', 'uploads.id'))))
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('enrollments').select('enrollments.id').whereRef('enrollments.upload_id', '=', 'uploads.id'))))
+          .executeTakeFirst(),
+      { foreignKey: () => new ConflictError(`Upload "${id}" is still used by a meeting.`) },
+    );
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Which of `ids` have an uploads row. */
+  async existingUploadIds(ids: readonly string[]): Promise<Set<string>> {
+    const rows = await chunked(ids, (chunk) => this.ctx.db.selectFrom('uploads').select('id').where('id', 'in', chunk).execute());
+    return new Set(rows.map((r) => r.id));
+  }
+
   async insertMeeting(meeting: MeetingInsert): Promise<MeetingRecord> {
     const now = nowIso();
     const tags = uniqueTags(meeting.tags);
