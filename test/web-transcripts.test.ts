@@ -127,3 +127,18 @@ test('a search result opens the meeting at the matching line', async () => {
   expect(await activeStart()).toBe(11);
   await page.waitForFunction(`document.querySelector('audio').currentTime >= 10.9`);
 });
+
+test('the upload form sends an optional transcript with the recording; the new meeting shows it', async () => {
+  await page.goto(`${webUrl}/`);
+  await page.setInputFiles('#file-input', RECORDING);
+  const item = page.getByTestId('upload-item');
+  await item.getByLabel('Title', { exact: true }).fill('Uploaded with its transcript');
+  await item.getByLabel(/^Transcript/).setInputFiles({ name: 'call.vtt', mimeType: 'text/vtt', buffer: Buffer.from(VTT) });
+  await item.getByRole('button', { name: 'Upload', exact: true }).click();
+  await item.getByRole('link', { name: 'Open timeline' }).waitFor({ timeout: PROCESSING_MS });
+  await item.getByRole('link', { name: 'Open timeline' }).click();
+  const lines = page.getByTestId('transcript-lines').locator('li');
+  await lines.first().waitFor();
+  expect(await lines.count()).toBe(CUES.length);
+  await expect(lines.nth(5).locator('.transcript-text').textContent()).resolves.toBe('The refund policy changed last spring');
+});
