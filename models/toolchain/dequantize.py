@@ -129,3 +129,60 @@ def dequantize_dynamic(source: Path, out: Path) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(out))
     return counts
+
+
+def dev_chunks(diarization_dir: Path, window: int = 160000, step: int = 80000, limit: int = 64) -> np.ndarray:
+    """Real 10 s chunks (16 kHz, 16-bit mono WAV) from the dev diarization clips, zero-padded: [N, 1, window]."""
+    import wave
+
+    chunks = []
+    for wav in sorted(diarization_dir.glob("*.wav")):
+        with wave.open(str(wav)) as f:
+            if f.getframerate() != 16000 or f.getnchannels() != 1 or f.getsampwidth() != 2:
+                continue
+            x = np.frombuffer(f.readframes(f.getnframes()), dtype=np.int16).astype(np.float32) / 32768
+        for start in range(0, max(1, len(x) - window + step), step):
+            c = x[start : start + window]
+            chunks.append(np.pad(c, (0, window - len(c))))
+    if not chunks:
+        raise DequantizeError(f"no 16 kHz mono 16-bit WAV clips in {diarization_dir} to check parity on")
+    picked = [chunks[round(i * len(chunks) / min(limit, len(chunks)))] for i in range(min(limit, len(chunks)))]
+    return np.stack(picked)[:, None, :]
+
+
+def segmentation_parity(candidate: Path, reference: Path, chunks: np.ndarray, repeats: int = 5) -> dict:
+    """Frame agreement of the powerset decision (argmax over the 7 classes, what the engine decodes) and
+    ms per 10 s chunk on one thread for both models, timed interleaved (best of `repeats`) so load from
+    other work on the machine falls on both alike."""
+    import time
+
+    import onnxruntime as ort
+
+    def sess(path: Path) -> ort.InferenceSession:
+        o = ort.SessionOptions()
+        o.intra_op_num_threads = 1
+        o.inter_op_num_threads = 1
+        return ort.InferenceSession(str(path), o, providers=["CPUExecutionProvider"])
+
+    a, b = sess(candidate), sess(reference)
+    name_a, name_b = a.get_inputs()[0].name, b.get_inputs()[0].name
+    agree = total = 0
+    for c in chunks:
+        ya = a.run(None, {name_a: c[None]})[0]
+        yb = b.run(None, {name_b: c[None]})[0]
+        agree += int((ya.argmax(-1) == yb.argmax(-1)).sum())
+        total += ya.shape[1]
+    probe = chunks[: min(4, len(chunks))]
+    best = {"candidate": float("inf"), "reference": float("inf")}
+    for _ in range(repeats):
+        for key, s, name in (("candidate", a, name_a), ("reference", b, name_b)):
+            for c in probe:
+                t0 = time.perf_counter()
+                s.run(None, {name: c[None]})
+                best[key] = min(best[key], time.perf_counter() - t0)
+    return {
+        "frameAgreement": round(agree / total, 5),
+        "chunks": int(len(chunks)),
+        "msPerChunk1T": round(best["candidate"] * 1000, 2),
+        "sourceMsPerChunk1T": round(best["reference"] * 1000, 2),
+    }
