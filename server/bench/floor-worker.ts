@@ -6,8 +6,6 @@
  *
  *   node --import tsx server/bench/floor-worker.ts '{"file": "dense.wav", "threads": 2}'
  */
-import path from 'node:path';
-
 import { decodeToArray, TARGET_SAMPLE_RATE } from '../src/audio';
 import { parseDiarizationConfig } from '../src/diarization/config';
 import { FrameMapper, SpeakerCountAggregator } from '../src/diarization/frames';
@@ -15,12 +13,14 @@ import { chunkAudio, type AudioChunk } from '../src/diarization/stream';
 import { FrameWindow, SpeakerEmbedder } from '../src/embedding/embedder';
 import { computeFbank } from '../src/features/fbank';
 import { resolveSegmentationModel } from '../src/models/resolve';
+import { selectSegmentationVariant, type SegmentationVariantChoice } from '../src/models/segmentation-variants';
 import { Segmenter } from '../src/segmentation/segmenter';
 
 export interface FloorWorkerArgs {
   file: string;
   threads: number;
   chunkStepSec?: number;
+  segmentationVariant?: SegmentationVariantChoice;
 }
 
 export interface FloorWorkerResult {
@@ -29,7 +29,7 @@ export interface FloorWorkerResult {
   chunks: number;
   windows: number;
   audioSec: number;
-  segmentationModel: string;
+  segmentationVariant: string;
   embeddingVariant: string;
 }
 
@@ -48,8 +48,8 @@ async function main(): Promise<void> {
     batchSize: config.embedding.batchSize,
     log,
   });
-  const segmentationModel = resolveSegmentationModel(config.segmentationModel);
-  const segmenter = await Segmenter.load(segmentationModel, { intraOpThreads: args.threads, log });
+  const segmentation = selectSegmentationVariant(resolveSegmentationModel(config.segmentationModel), config.segmentation.variant);
+  const segmenter = await Segmenter.load(segmentation.model, { intraOpThreads: args.threads, log, variant: segmentation.variant });
   const samples = await decodeToArray(args.file);
   const frames = new FrameMapper(segmenter, embedder.frontEnd.recipe);
   const stepSamples = Math.max(1, Math.round((config.segmentation.chunkStepSec * TARGET_SAMPLE_RATE) / frames.segShift)) * frames.segShift;
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     chunks: numChunks,
     windows: numWindows,
     audioSec: samples.length / TARGET_SAMPLE_RATE,
-    segmentationModel: path.basename(segmentationModel.path),
+    segmentationVariant: segmenter.variant,
     embeddingVariant: embedder.variant,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

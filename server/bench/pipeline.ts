@@ -3,7 +3,7 @@
  * (model loading and ffmpeg decode included), on a long synthetic meeting with exact ground truth or on
  * a given recording.
  *
- *   npm run bench:pipeline -- [--hours 1] [--seed 1] [--threads N] [--repeat 1] [--strategy segmentation|windows] [--chunk-step 10]
+ *   npm run bench:pipeline -- [--hours 1] [--seed 1] [--threads N] [--repeat 1] [--strategy segmentation|windows] [--chunk-step 10] [--segmentation-variant int8|float]
  *   npm run bench:pipeline -- --dense [--minutes 60] [--seed 1] [--threads N] [--repeat 3]
  *   npm run bench:pipeline -- --file meeting.mp3 [--ref meeting.rttm] [--threads N] [--repeat 3]
  *
@@ -26,6 +26,7 @@ import { runCli } from '../src/cli/common';
 import { InvalidArgumentError } from '../src/common/errors';
 import type { DiarizationItem } from '../src/eval/der-report';
 import type { DerResult } from '../src/eval/der';
+import { SEGMENTATION_VARIANT_CHOICES, type SegmentationVariantChoice } from '../src/models/segmentation-variants';
 import {
   argMin,
   displayPath,
@@ -58,6 +59,7 @@ interface Options {
   repeat: number;
   strategy?: string;
   chunkStepSec?: number;
+  segmentationVariant?: SegmentationVariantChoice;
   /** Run the models on the main thread (the speed work's baseline). */
   noWorkers: boolean;
   file?: string;
@@ -100,6 +102,7 @@ function parseOptions(): Options {
       repeat: { type: 'string', default: '1' },
       strategy: { type: 'string' },
       'chunk-step': { type: 'string' },
+      'segmentation-variant': { type: 'string' },
       'no-workers': { type: 'boolean', default: false },
       file: { type: 'string' },
       ref: { type: 'string' },
@@ -118,12 +121,20 @@ function parseOptions(): Options {
     repeat: numberArg(values.repeat, '--repeat', 'positive-int')!,
     strategy: values.strategy,
     chunkStepSec: numberArg(values['chunk-step'], '--chunk-step', 'positive'),
+    segmentationVariant: segmentationVariantArg(values['segmentation-variant']),
     noWorkers: values['no-workers'] ?? false,
     file: values.file && path.resolve(values.file),
     ref: values.ref && path.resolve(values.ref),
     denseMinutes: values.dense ? numberArg(values.minutes ?? '60', '--minutes', 'positive') : undefined,
     floor: !values['no-floor'],
   };
+}
+
+function segmentationVariantArg(value: string | undefined): SegmentationVariantChoice | undefined {
+  if (value === undefined) return undefined;
+  if (!(SEGMENTATION_VARIANT_CHOICES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`--segmentation-variant expects one of ${SEGMENTATION_VARIANT_CHOICES.join(', ')}, got "${value}".`);
+  return value as SegmentationVariantChoice;
 }
 
 /**
@@ -184,6 +195,7 @@ async function runOnce(input: Input, options: Options): Promise<Run> {
     if (options.strategy) args.push('--strategy', options.strategy);
     if (options.chunkStepSec !== undefined) args.push('--chunk-step', String(options.chunkStepSec));
     if (options.noWorkers) args.push('--no-workers');
+    if (options.segmentationVariant) args.push('--segmentation-variant', options.segmentationVariant);
     const child = await runTsScript(DIARIZE_CLI, args);
     const stats = JSON.parse(await readFile(statsPath, 'utf8')) as CliStats;
     if (!input.item) return { stats, processSec: child.processSec };
@@ -199,7 +211,12 @@ async function runOnce(input: Input, options: Options): Promise<Run> {
 
 /** The floor once, in its own process. */
 async function floorOnce(input: Input, options: Options): Promise<FloorWorkerResult> {
-  const args: FloorWorkerArgs = { file: input.audioPath, threads: options.threads, chunkStepSec: options.chunkStepSec };
+  const args: FloorWorkerArgs = {
+    file: input.audioPath,
+    threads: options.threads,
+    chunkStepSec: options.chunkStepSec,
+    segmentationVariant: options.segmentationVariant,
+  };
   const child = await runTsScript(FLOOR_WORKER, [JSON.stringify(args)]);
   return lastJsonLine<FloorWorkerResult>(child.stdout);
 }
@@ -262,6 +279,7 @@ async function benchmark(options: Options, scratch: string): Promise<void> {
     `--threads ${options.threads}`,
     options.strategy && `--strategy ${options.strategy}`,
     options.chunkStepSec !== undefined && `--chunk-step ${options.chunkStepSec}`,
+    options.segmentationVariant && `--segmentation-variant ${options.segmentationVariant}`,
   ]
     .filter(Boolean)
     .join(' ');
@@ -307,7 +325,7 @@ function floorSummary(floors: readonly FloorWorkerResult[], pipelineWallSec: num
   return (
     `Floor${floors.length > 1 ? ` (best of ${floors.length})` : ''}: ${total.toFixed(2)} s = ${secPerAudioHour(total, durationSec).toFixed(1)} s per hour ` +
     `(segmentation ${f.segmentationSec.toFixed(2)} s for ${f.chunks} chunks, ${((1000 * f.segmentationSec) / f.chunks).toFixed(1)} ms each; ` +
-    `embedding ${f.embeddingSec.toFixed(2)} s for ${f.windows} windows; models ${f.segmentationModel} + ${f.embeddingVariant}, ` +
+    `embedding ${f.embeddingSec.toFixed(2)} s for ${f.windows} windows; segmentation ${f.segmentationVariant}, embedding ${f.embeddingVariant}, ` +
     `each alone with ${threads} thread(s), one after the other)\n` +
     `Pipeline / floor: ${(pipelineWallSec / total).toFixed(2)} (best pipeline wall ${pipelineWallSec.toFixed(2)} s over the best floor)`
   );

@@ -2,6 +2,7 @@ import { ModelMismatchError } from '../common/errors';
 import { ExecutionProvider, InferenceModel, loadModel } from '../inference/onnx-session';
 import { readOnnxMetadata } from '../models/onnx-metadata';
 import { ResolvedSegmentationModel } from '../models/resolve';
+import type { SegmentationVariant } from '../models/segmentation-variants';
 
 /**
  * pyannote segmentation-3.0 (powerset): 10 s of raw 16 kHz samples in, per-frame log-probabilities
@@ -15,6 +16,8 @@ export interface SegmenterOptions {
   /** Run the model on its own worker thread (see onnx-session.ts). */
   inWorker?: boolean;
   log?: (line: string) => void;
+  /** Which file this is (models/segmentation-variants.ts), for reports; default int8, the shipped one. */
+  variant?: SegmentationVariant;
 }
 
 export class Segmenter {
@@ -29,6 +32,7 @@ export class Segmenter {
     readonly numLocalSpeakers: number,
     /** Output frames per chunk (589 for 10 s). */
     readonly framesPerChunk: number,
+    readonly variant: SegmentationVariant,
   ) {}
 
   static async load(resolved: ResolvedSegmentationModel, options: SegmenterOptions = {}): Promise<Segmenter> {
@@ -55,7 +59,7 @@ export class Segmenter {
     const shift = Number(metadata.receptive_field_shift);
     const field = Number(metadata.receptive_field_size);
     const probe = await model.run(new Float32Array(windowSamples), [1, 1, windowSamples]);
-    return new Segmenter(model, windowSamples, shift, field, 3, probe.dims[1]);
+    return new Segmenter(model, windowSamples, shift, field, 3, probe.dims[1], options.variant ?? 'int8');
   }
 
   /**
