@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2]) as FloorWorkerArgs;
   const config = parseDiarizationConfig({
     threads: args.threads,
-    segmentation: args.chunkStepSec !== undefined ? { chunkStepSec: args.chunkStepSec } : undefined,
+    segmentation: { chunkStepSec: args.chunkStepSec, variant: args.segmentationVariant },
   });
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const embedder = await SpeakerEmbedder.loadNamed(config.embeddingModel, config.embedding.variant, {
