@@ -93,7 +93,8 @@ export class Segmenter {
    * silence (isDigitalSilence) is all zeros without running the model.
    */
   async segment(chunks: readonly Float32Array[]): Promise<Uint8Array[]> {
-    // Digital silence (muted or padded stretches) is no speech: skip the model for those chunks.
+    // Digital silence (muted or padded stretches) is no speech: skip the model for those chunks. The rest
+    // may move by a frame: dynamic INT8 takes one activation scale per batch, so batch mates matter a little.
     const out: Uint8Array[] = chunks.map(() => new Uint8Array(this.framesPerChunk * 3));
     const voiced = chunks.flatMap((c, i) => (this.silenceIsNoSpeech && isDigitalSilence(c.subarray(0, this.windowSamples)) ? [] : [i]));
     this.silentChunks += chunks.length - voiced.length;
