@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 
 import { AppError } from '../common/errors';
 import { ProgressCallback } from '../common/progress';
+import { SEGMENTATION_VARIANT_CHOICES } from '../models/segmentation-variants';
 import { VARIANT_CHOICES } from '../models/variants';
 
 /** Runs a CLI's main function: AppErrors become one clear line on stderr and exit code 1. */
@@ -62,6 +63,7 @@ export function addEngineOptions(command: Command, strategyHelp = 'engine strate
     .addOption(new Option('--strategy <name>', strategyHelp).choices(['windows', 'segmentation']))
     .option('--embedding-model <path|name>', 'speaker-embedding model')
     .addOption(new Option('--variant <name>', 'embedding model variant').choices([...VARIANT_CHOICES]))
+    .addOption(new Option('--segmentation-variant <name>', 'segmentation model variant').choices([...SEGMENTATION_VARIANT_CHOICES]))
     .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
     .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
     .option('--threshold <cosine>', 'clustering threshold', Number)

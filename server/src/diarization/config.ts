@@ -4,6 +4,7 @@ import { CLUSTERING_METHODS, clusteringSettingsShape } from '../clustering/confi
 import { checkSpeakerCounts } from '../clustering/speaker-counts';
 import { InvalidArgumentError } from '../common/errors';
 
+import { DEFAULT_SEGMENTATION_VARIANT, SEGMENTATION_VARIANT_CHOICES } from '../models/segmentation-variants';
 import { DEFAULT_VARIANT, VARIANT_CHOICES } from '../models/variants';
 
 /**
@@ -38,6 +39,8 @@ export const diarizationConfigSchema = z.object({
       chunkStepSec: z.number().positive().max(10).default(10),
       /** Chunks per ONNX Runtime call. */
       batchSize: z.number().int().positive().default(4),
+      /** The shipped INT8 file or its float copy (models:build); auto = INT8 (see DEFAULT_SEGMENTATION_VARIANT). */
+      variant: z.enum(SEGMENTATION_VARIANT_CHOICES).default(DEFAULT_SEGMENTATION_VARIANT),
     })
     .prefault({}),
   embedding: z
