@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { Engine } from '../server/src/diarization/engine';
 import { S3BlobStore, s3ClientConfig, parseS3Url } from '../server/src/storage/s3-blob-store';
@@ -162,6 +162,21 @@ describeS3('S3 object storage (moto)', () => {
     expect(await store.listKeys()).toEqual(['meetings/m10/peaks.dat']);
     await store.remove('meetings/m10/peaks.dat');
     expect(await store.listKeys()).toEqual([]);
+  });
+
+  test('list names the objects under a folder; removeStalePartials aborts only multipart uploads begun before the cutoff', async () => {
+    const store = await newStore('/sweep');
+    await pipeline(Readable.from([Buffer.from('abc')]), store.createWriteStream('uploads/u1/a.wav'));
+    await pipeline(Readable.from([Buffer.from('x')]), store.createWriteStream('meetings/m1/peaks.dat'));
+    expect((await store.list('uploads')).map(({ key, bytes }) => ({ key, bytes }))).toEqual([{ key: 'uploads/u1/a.wav', bytes: 3 }]);
+    // A killed process's upload: begun, never completed nor aborted.
+    await client.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: store.objectKey('uploads/u2/original.wav') }));
+    // The cutoff is compared with the server's own Initiated time (moto reports a fixed one).
+    const [open] = (await client.send(new ListMultipartUploadsCommand({ Bucket: store.bucket }))).Uploads!;
+    expect(await store.removeStalePartials('uploads', new Date(open.Initiated!.getTime() - 1000))).toBe(0);
+    expect(await store.removeStalePartials('uploads', new Date(Date.now() + 60_000))).toBe(1);
+    expect((await client.send(new ListMultipartUploadsCommand({ Bucket: store.bucket }))).Uploads ?? []).toEqual([]);
+    expect(await store.listKeys()).toEqual(['meetings/m1/peaks.dat', 'uploads/u1/a.wav']);
   });
 
   describe('platform with STORAGE_URL=s3://', () => {

@@ -255,12 +255,40 @@ it('voice-index changes through API A reach the workers and API B: enrollment ma
   const [identify] = await reprocess(apiA, [meetingId], 'IDENTIFY');
   expect((await finished(apiA, identify)).state).toBe('SUCCEEDED');
   expect((await meeting(apiB, meetingId)).speakers[0].person?.id).toBe(personId);
+  // The enrollment made through A is found by findSpeaker on B, which sends its clips to a worker.
+  const byVoice = await gql<{ findSpeaker: Array<{ meeting: { id: string }; speaker: { person: { id: string } | null } }> }>(
+    apiB,
+    'query($u: ID!) { findSpeaker(uploadId: $u, first: 100) { meeting { id } speaker { person { id } } } }',
+    { u: probe.body.id },
+  );
+  expect(byVoice.errors).toBeUndefined();
+  expect(byVoice.data!.findSpeaker.find((m) => m.meeting.id === meetingId)?.speaker.person?.id).toBe(personId);
+  const tasks = [...apiB.output().matchAll(/clip task (\S+) \(upload [^)]+\) answered by worker/g)].map((m) => m[1]);
+  expect(tasks.length).toBeGreaterThanOrEqual(2);
+  for (const task of tasks) expect(workers.some((w) => w.output().includes(`clip task ${task} (upload`))).toBe(true);
+  // B never loaded the engine (the workers did).
+  const health = (await (await fetch(`${apiB.url}/healthz`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { engine?: string };
+  expect(health.engine).toBe('workers');
+  for (const api of [apiA, apiB]) expect(api.output()).not.toMatch(/embedding model .*: variant/);
+  expect(workers.every((w) => /embedding model .*: variant/.test(w.output()))).toBe(true);
 
   expect((await gql(apiA, 'mutation($id: ID!) { deletePerson(id: $id) }', { id: personId })).errors).toBeUndefined();
   await new Promise((r) => setTimeout(r, 2000));
   const [again] = await reprocess(apiB, [meetingId], 'IDENTIFY');
   expect((await finished(apiA, again)).state).toBe('SUCCEEDED');
   expect((await meeting(apiA, meetingId)).speakers[0].person).toBeNull();
+});
+
+it('a 2-hour clip sent to findSpeaker on B is refused by its probed duration; no worker is asked', async () => {
+  const minute = path.join(media.dir, 'minute.ogg');
+  const twoHours = path.join(media.dir, 'two-hours.ogg');
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=220:sample_rate=16000:duration=60', '-c:a', 'libopus', '-b:a', '6k', minute]);
+  ffmpeg(['-stream_loop', '119', '-i', minute, '-c', 'copy', twoHours]);
+  const long = await uploadFile({ url: apiB.url, adminToken: ADMIN_TOKEN }, twoHours);
+  expect(long.status).toBe(201);
+  const res = await gql(apiB, 'query($u: ID!) { findSpeaker(uploadId: $u) { similarity } }', { u: long.body.id });
+  expect(res.errors?.[0].extensions?.code).toBe('CLIP_TOO_LONG');
+  expect(workers.some((w) => w.output().includes(`upload ${long.body.id!}`))).toBe(false);
 });
 
 it('50 concurrent uploads spread over two API processes: every one stored, row and file', async () => {

@@ -7,6 +7,7 @@ import { loadAllTurnPages } from '../web/src/timeline/turn-pages';
 import { clampView, zoomView } from '../web/src/timeline/view';
 import { peakRange, peaksResolution, type Peaks } from '../web/src/timeline/waveform';
 import { formatClock, formatPrecise } from '../web/src/lib/format';
+import { activeLineIndex } from '../web/src/transcript/active-line';
 
 function lanesOf(turns: [string, number, number][], colorOf: (i: number) => string) {
   const speakers = ['a', 'b'].map((id, i) => ({
@@ -196,4 +197,19 @@ test('clock formats', () => {
   expect(formatClock(65)).toBe('1:05');
   expect(formatClock(3725.4)).toBe('1:02:05');
   expect(formatPrecise(12.34)).toBe('0:12.3');
+});
+
+describe('transcript panel', () => {
+  // Lines [1, 3), [3, 5), [4, 8) (overlapping the one before), then a gap, [10, 12).
+  const lines = [
+    { start: 1, end: 3 },
+    { start: 3, end: 5 },
+    { start: 4, end: 8 },
+    { start: 10, end: 12 },
+  ];
+
+  test('activeLineIndex picks the latest started line still running, none in gaps', () => {
+    expect([0, 1, 2.9, 3, 4.5, 6, 9, 10, 12].map((t) => activeLineIndex(lines, t))).toEqual([-1, 0, 0, 1, 2, 2, -1, 3, -1]);
+    expect(activeLineIndex([], 5)).toBe(-1);
+  });
 });

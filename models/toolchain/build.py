@@ -25,6 +25,7 @@ import torch
 
 from . import export as export_mod
 from .calib import load_windows, shift_level
+from .dequantize import dequantize_dynamic, dev_chunks, segmentation_parity
 from .campplus import CAMPPlus, count_parameters, random_init
 from .onnxutil import check_embedding_contract, count_weights, recipe_hash, sha256_file
 from .prune_campplus import prune_campplus
@@ -270,11 +271,52 @@ def build_variant(name: str, entry: dict, source: Path, vname: str, recipe: Reci
         return finish(tmp, out, source_sha, recipe.raw, info)
 
 
+SEGMENTATION_PARITY_MIN = 0.95  # share of frames whose powerset decision matches the shipped model
+
+
+def build_segmentation_variants(name: str, entry: dict, args: argparse.Namespace) -> tuple[int, int, int]:
+    """Segmentation variants (only `dequantize` so far: a float copy of the shipped INT8). Returns (built, fresh, skipped)."""
+    variants = entry.get("variants") or {}
+    if not variants:
+        return 0, 0, 0
+    found = find(entry["file"], args.search_dir)
+    if found is None:
+        log(f"{name}: {entry['file']} not present (`npm run models:fetch -- {name}`); its variants are skipped")
+        return 0, 0, len(variants)
+    sha = sha256_file(found)
+    if sha != entry["sha256"]:
+        raise BuildError(f"{name}: {found} has sha256 {sha}, but models/manifest.json pins {entry['sha256']}: a different or damaged file. Re-download it (npm run models:fetch -- {name}).")
+    built = fresh = 0
+    for vname, variant in variants.items():
+        out = args.cache / variant["file"]
+        recipe = variant["recipe"]
+        if recipe.get("method") != "dequantize":
+            raise BuildError(f"{name}/{vname}: unknown segmentation recipe {recipe} (known: dequantize)")
+        if not args.force and is_fresh(out, sha, recipe):
+            fresh += 1
+            continue
+        if args.dev_data is None or not (args.dev_data / "diarization").is_dir():
+            raise BuildError(f"{name}/{vname}: parity is checked on the dev set's diarization clips; pass --dev-data (npm run models:build does)")
+        log(f"{name}: building {vname} (dequantize)")
+        with tempfile.TemporaryDirectory() as work:
+            tmp = Path(work) / "out.onnx"
+            replaced = dequantize_dynamic(found, tmp)
+            figures = segmentation_parity(tmp, found, dev_chunks(args.dev_data / "diarization"))
+            parity_min = recipe.get("parityMin", SEGMENTATION_PARITY_MIN)
+            if figures["frameAgreement"] < parity_min:
+                raise BuildError(f"{name}/{vname}: frame agreement with the shipped model {figures['frameAgreement']:.4f} < parityMin {parity_min}")
+            log(f"  frame agreement {figures['frameAgreement']:.4f}; {figures['msPerChunk1T']:.1f} ms per 10 s chunk vs {figures['sourceMsPerChunk1T']:.1f} ms (1 thread, best of 5, interleaved)")
+            finish(tmp, out, sha, recipe, {"replaced": replaced, "parityMin": parity_min, **figures})
+        built += 1
+    return built, fresh, 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--manifest", type=Path, required=True)
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--search-dir", type=Path, action="append", default=[])
+    parser.add_argument("--dev-data", type=Path, help="dev set folder (diarization/ clips check the segmentation variants' parity)")
     parser.add_argument("--only")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args(argv)
@@ -333,6 +375,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             built += 1
             log(f"{name}: {vname} → {out} ({record['bytes'] / 1e6:.2f} MB, {time.perf_counter() - t0:.1f} s)")
+    for name, entry in manifest.get("segmentation", {}).items():
+        if args.only and name != args.only:
+            continue
+        b, f, s = build_segmentation_variants(name, entry, args)
+        built, fresh, skipped = built + b, fresh + f, skipped + s
     log(f"{built} built, {fresh} up to date, {skipped} skipped")
     return 0
 

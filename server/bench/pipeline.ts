@@ -3,11 +3,18 @@
  * (model loading and ffmpeg decode included), on a long synthetic meeting with exact ground truth or on
  * a given recording.
  *
- *   npm run bench:pipeline -- [--hours 1] [--seed 1] [--threads N] [--repeat 1] [--strategy segmentation|windows] [--chunk-step 10]
+ *   npm run bench:pipeline -- [--hours 1] [--seed 1] [--threads N] [--repeat 1] [--strategy segmentation|windows] [--chunk-step 10] [--segmentation-variant int8|float]
+ *   npm run bench:pipeline -- --dense [--minutes 60] [--seed 1] [--threads N] [--repeat 3]
  *   npm run bench:pipeline -- --file meeting.mp3 [--ref meeting.rttm] [--threads N] [--repeat 3]
  *
+ * --dense: continuous real speech (dense-speech.ts: the dev clips and verification utterances back to back,
+ * repeated to --minutes, built fresh each time with its reference) instead of the synthetic meeting, whose
+ * long pauses flatter the windows strategy.
+ *
  * Prints per run: seconds per hour of audio, real-time factor, stage times, peak RSS, DER against the
- * reference and the number of speakers found; with --repeat N, the best of N by wall time.
+ * reference and the number of speakers found; with --repeat N, the best of N by wall time. Then the
+ * floor (floor-worker.ts: both models alone, one after the other, on the same chunks and windows with the
+ * same threads), run interleaved with the pipeline runs, and the pipeline's ratio to it (--no-floor skips it).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -19,6 +26,7 @@ import { runCli } from '../src/cli/common';
 import { InvalidArgumentError } from '../src/common/errors';
 import type { DiarizationItem } from '../src/eval/der-report';
 import type { DerResult } from '../src/eval/der';
+import { SEGMENTATION_VARIANT_CHOICES, type SegmentationVariantChoice } from '../src/models/segmentation-variants';
 import {
   argMin,
   displayPath,
@@ -26,6 +34,7 @@ import {
   formatDer,
   formatSpeakerCounts,
   formatTable,
+  lastJsonLine,
   machineSummary,
   median,
   numberArg,
@@ -36,9 +45,12 @@ import {
   secPerAudioHour,
   speakerCounts,
 } from './common';
+import { buildDenseSpeech } from './dense-speech';
+import type { FloorWorkerArgs, FloorWorkerResult } from './floor-worker';
 import { ensureSyntheticMeeting } from './synthetic-meeting';
 
 const DIARIZE_CLI = 'server/src/cli/diarize.ts';
+const FLOOR_WORKER = 'server/bench/floor-worker.ts';
 
 interface Options {
   hours: number;
@@ -47,10 +59,14 @@ interface Options {
   repeat: number;
   strategy?: string;
   chunkStepSec?: number;
+  segmentationVariant?: SegmentationVariantChoice;
   /** Run the models on the main thread (the speed work's baseline). */
   noWorkers: boolean;
   file?: string;
   ref?: string;
+  /** Dense real speech of this many minutes instead of the synthetic meeting. */
+  denseMinutes?: number;
+  floor: boolean;
 }
 
 /** What the CLI writes with --stats. */
@@ -86,12 +102,18 @@ function parseOptions(): Options {
       repeat: { type: 'string', default: '1' },
       strategy: { type: 'string' },
       'chunk-step': { type: 'string' },
+      'segmentation-variant': { type: 'string' },
       'no-workers': { type: 'boolean', default: false },
       file: { type: 'string' },
       ref: { type: 'string' },
+      dense: { type: 'boolean', default: false },
+      minutes: { type: 'string' },
+      'no-floor': { type: 'boolean', default: false },
     },
   });
   if (values.ref && !values.file) throw new InvalidArgumentError('--ref needs --file: it is the reference of that recording.');
+  if (values.dense && values.file) throw new InvalidArgumentError('--dense builds its own recording: leave out --file, or leave out --dense.');
+  if (values.minutes && !values.dense) throw new InvalidArgumentError('--minutes is the length of the --dense recording; the synthetic meeting takes --hours.');
   return {
     hours: numberArg(values.hours, '--hours', 'positive')!,
     seed: numberArg(values.seed, '--seed', 'non-negative')!,
@@ -99,14 +121,38 @@ function parseOptions(): Options {
     repeat: numberArg(values.repeat, '--repeat', 'positive-int')!,
     strategy: values.strategy,
     chunkStepSec: numberArg(values['chunk-step'], '--chunk-step', 'positive'),
+    segmentationVariant: segmentationVariantArg(values['segmentation-variant']),
     noWorkers: values['no-workers'] ?? false,
     file: values.file && path.resolve(values.file),
     ref: values.ref && path.resolve(values.ref),
+    denseMinutes: values.dense ? numberArg(values.minutes ?? '60', '--minutes', 'positive') : undefined,
+    floor: !values['no-floor'],
   };
 }
 
-/** The synthetic meeting (built once, cached) or the given file with its reference (--ref, else a sibling .rttm). */
-async function resolveInput(options: Options): Promise<Input> {
+function segmentationVariantArg(value: string | undefined): SegmentationVariantChoice | undefined {
+  if (value === undefined) return undefined;
+  if (!(SEGMENTATION_VARIANT_CHOICES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`--segmentation-variant expects one of ${SEGMENTATION_VARIANT_CHOICES.join(', ')}, got "${value}".`);
+  return value as SegmentationVariantChoice;
+}
+
+/**
+ * The synthetic meeting (built once, cached), dense speech (built now into `scratch`), or the given file with
+ * its reference (--ref, else a sibling .rttm).
+ */
+async function resolveInput(options: Options, scratch: string): Promise<Input> {
+  if (options.denseMinutes !== undefined) {
+    const dense = buildDenseSpeech({ minutes: options.denseMinutes, seed: options.seed, dir: scratch });
+    const share = (sec: number): string => `${((100 * sec) / dense.durationSec).toFixed(1)} %`;
+    return {
+      audioPath: dense.wavPath,
+      description:
+        `dense speech, ${options.denseMinutes} min, seed ${options.seed}: dev clips and verification utterances back to back ` +
+        `(${dense.numPieces} pieces, ${dense.numSpeakers} reference speakers, speech ${share(dense.speechSec)}, overlap ${share(dense.overlapSec)} of the audio)`,
+      item: { fileId: dense.fileId, wavPath: dense.wavPath, rttmPath: dense.rttmPath, uem: [{ startSec: 0, endSec: dense.durationSec }] },
+    };
+  }
   if (options.file) {
     if (!existsSync(options.file)) throw new InvalidArgumentError(`--file ${options.file} does not exist.`);
     const fileId = path.basename(options.file, path.extname(options.file));
@@ -149,6 +195,7 @@ async function runOnce(input: Input, options: Options): Promise<Run> {
     if (options.strategy) args.push('--strategy', options.strategy);
     if (options.chunkStepSec !== undefined) args.push('--chunk-step', String(options.chunkStepSec));
     if (options.noWorkers) args.push('--no-workers');
+    if (options.segmentationVariant) args.push('--segmentation-variant', options.segmentationVariant);
     const child = await runTsScript(DIARIZE_CLI, args);
     const stats = JSON.parse(await readFile(statsPath, 'utf8')) as CliStats;
     if (!input.item) return { stats, processSec: child.processSec };
@@ -160,6 +207,18 @@ async function runOnce(input: Input, options: Options): Promise<Run> {
   } finally {
     scratch.cleanup();
   }
+}
+
+/** The floor once, in its own process. */
+async function floorOnce(input: Input, options: Options): Promise<FloorWorkerResult> {
+  const args: FloorWorkerArgs = {
+    file: input.audioPath,
+    threads: options.threads,
+    chunkStepSec: options.chunkStepSec,
+    segmentationVariant: options.segmentationVariant,
+  };
+  const child = await runTsScript(FLOOR_WORKER, [JSON.stringify(args)]);
+  return lastJsonLine<FloorWorkerResult>(child.stdout);
 }
 
 /** One row per run; stage columns are whatever the CLI reports, so new stages show up by themselves. */
@@ -205,21 +264,37 @@ function runTable(runs: readonly Run[], best: number): string {
 async function main(): Promise<void> {
   const options = parseOptions();
   console.log(machineSummary());
-  const input = await resolveInput(options);
+  const scratch = scratchDir('bench-input');
+  try {
+    await benchmark(options, scratch.dir);
+  } finally {
+    scratch.cleanup();
+  }
+}
+
+async function benchmark(options: Options, scratch: string): Promise<void> {
+  const input = await resolveInput(options, scratch);
   console.log(`Input:   ${input.description}`);
   const settings = [
     `--threads ${options.threads}`,
     options.strategy && `--strategy ${options.strategy}`,
     options.chunkStepSec !== undefined && `--chunk-step ${options.chunkStepSec}`,
+    options.segmentationVariant && `--segmentation-variant ${options.segmentationVariant}`,
   ]
     .filter(Boolean)
     .join(' ');
   console.log(`Engine:  ${DIARIZE_CLI} ${settings}; one fresh process per run, ${options.repeat} run(s)`);
   const runs: Run[] = [];
+  const floors: FloorWorkerResult[] = [];
+  // Pipeline and floor alternate, so load from other work on the machine falls on both alike.
   for (let i = 0; i < options.repeat; i++) {
     const run = await runOnce(input, options);
     console.error(`run ${i + 1}/${options.repeat}: ${run.stats.wallSec.toFixed(2)} s`);
     runs.push(run);
+    if (!options.floor) continue;
+    const floor = await floorOnce(input, options);
+    console.error(`floor ${i + 1}/${options.repeat}: ${(floor.segmentationSec + floor.embeddingSec).toFixed(2)} s`);
+    floors.push(floor);
   }
   const best = argMin(runs.map((r) => r.stats.wallSec));
   const durationSec = runs[0].stats.durationSec;
@@ -233,11 +308,26 @@ async function main(): Promise<void> {
       `peak RSS ${Math.max(...runs.map((r) => r.stats.peakRssMb)).toFixed(0)} MB, ` +
       `DER ${b.der ? `${formatDer(b.der).der} %` : 'n/a'}, speakers ${b.speakers ? `${b.speakers.found} found / ${b.speakers.truth} true` : `${b.stats.numSpeakers} found`}`,
   );
+  if (floors.length > 0) console.log(floorSummary(floors, b.stats.wallSec, durationSec, options.threads));
   console.log(
     `Columns: process s = the whole child process (Node start-up and imports included); wall s = the CLI's own time from ` +
       `model loading to the last turn (decode included); decode s = time spent waiting for decoded audio; ` +
       `other s = wall − stages (model loading, glue; negative if stages ran concurrently); ` +
       `peak RSS = the diarizer's Node process (the ffmpeg decoder is a separate process); ${SCORING_NOTE}.`,
+  );
+}
+
+/** The best floor (by its sum), its parts, and the pipeline's best wall time over it. */
+function floorSummary(floors: readonly FloorWorkerResult[], pipelineWallSec: number, durationSec: number, threads: number): string {
+  const totals = floors.map((f) => f.segmentationSec + f.embeddingSec);
+  const f = floors[argMin(totals)];
+  const total = totals[argMin(totals)];
+  return (
+    `Floor${floors.length > 1 ? ` (best of ${floors.length})` : ''}: ${total.toFixed(2)} s = ${secPerAudioHour(total, durationSec).toFixed(1)} s per hour ` +
+    `(segmentation ${f.segmentationSec.toFixed(2)} s for ${f.chunks} chunks, ${((1000 * f.segmentationSec) / f.chunks).toFixed(1)} ms each; ` +
+    `embedding ${f.embeddingSec.toFixed(2)} s for ${f.windows} windows; segmentation ${f.segmentationVariant}, embedding ${f.embeddingVariant}, ` +
+    `each alone with ${threads} thread(s), one after the other)\n` +
+    `Pipeline / floor: ${(pipelineWallSec / total).toFixed(2)} (best pipeline wall ${pipelineWallSec.toFixed(2)} s over the best floor)`
   );
 }
 

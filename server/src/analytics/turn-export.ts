@@ -21,6 +21,18 @@ export interface TurnExport {
   durationSec: number;
   speakers: readonly ExportSpeaker[];
   turns: readonly AnalyticsTurn[];
+  /** The attributed transcript, when the meeting has one (JSON only). */
+  transcript?: readonly TranscriptLineExport[];
+}
+
+export interface TranscriptLineExport {
+  start: number;
+  end: number;
+  text: string;
+  speakerId: string | null;
+  speaker: string | null;
+  overlap: boolean;
+  words: Array<{ start: number; end: number; text: string }>;
 }
 
 export function speakerName(s: ExportSpeaker): string {
@@ -60,6 +72,17 @@ export function turnsToJson(data: TurnExport): string {
         speakerId: t.speakerId,
         speaker: speakerName(speakers.get(t.speakerId)!),
       })),
+      // Added after the keys above, which stay as they were.
+      ...(data.transcript
+        ? {
+            transcript: data.transcript.map((line) => ({
+              ...line,
+              start: round3(line.start),
+              end: round3(line.end),
+              words: line.words.map((w) => ({ ...w, start: round3(w.start), end: round3(w.end) })),
+            })),
+          }
+        : {}),
     },
     null,
     2,

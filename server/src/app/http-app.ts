@@ -1,5 +1,6 @@
 import { httpMetrics } from '../metrics/metrics';
 import { createServer, Server } from 'node:http';
+import os from 'node:os';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -13,6 +14,7 @@ import { WebSocketServer } from 'ws';
 
 import { Viewer } from '../auth/tokens';
 import { AppError } from '../common/errors';
+import { redactUrl } from '../common/redact';
 import { createContext, GraphQLContext } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/errors';
 import { checkDocumentSize, checkOperationCost, CostLimits, costLimitPlugin } from '../graphql/cost';
@@ -21,8 +23,13 @@ import { buildPlatformSchema } from '../graphql/schema';
 import { errorMiddleware, notFoundHandler, sendAppError } from '../http/errors';
 import { createMediaRouter } from '../http/media';
 import { createRateLimiter, rateLimitMiddleware } from '../http/rate-limit';
+import { parseForMeeting } from '../services/transcript.service';
+import { detectTranscriptFormat } from '../transcripts/parse';
 import { createUploadHandler } from '../http/uploads';
 import { RunningPlatform } from './platform';
+
+/** Close code for a socket over WS_MAX_SOCKETS_PER_TOKEN (4xxx: application codes; 429 as in HTTP). */
+export const WS_TOO_MANY_SOCKETS = 4429;
 
 export interface HttpServer {
   server: Server;
@@ -82,6 +89,19 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
     createUploadHandler({
       blobs: platform.blobs,
       maxBytes: config.maxUploadBytes,
+      idleTimeoutMs: config.uploadIdleTimeoutMs,
+      maxConcurrent: config.maxConcurrentUploads,
+      minFreeBytes: config.minFreeDiskBytes,
+      // Local files land in DATA_DIR; S3 uploads stage in the temp dir while ffprobe checks them.
+      freeSpaceDir: config.storageUrl ? os.tmpdir() : config.dataDir,
+      transcripts: {
+        maxBytes: config.maxTranscriptBytes,
+        check: (content, fileName, durationSec) => {
+          const format = detectTranscriptFormat(content, fileName);
+          parseForMeeting(format, content, durationSec ?? 0, config.maxTranscriptBytes);
+          return format;
+        },
+      },
       onUploaded: async (u) => {
         await platform.uploads.register(u);
       },
@@ -110,18 +130,38 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   const formatError = createErrorFormatter(log);
   // maxPayload: a larger frame closes the socket with 1009 before it is buffered, token or not.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.wsMaxMessageBytes });
+  // Open sockets per token in this process (a token's holder cannot pin every connection slot).
+  const socketsPerToken = new Map<string, number>();
   const wsCleanup = useServer<{ authorization?: string }, { viewer?: Viewer; authorization?: string }>(
     {
       schema,
       connectionInitWaitTimeout: config.wsInitTimeoutSec * 1000,
       onConnect: async (ctx) => {
+        let viewer: Viewer;
         try {
           ctx.extra.authorization = String(ctx.connectionParams?.authorization ?? '');
-          ctx.extra.viewer = await platform.tokens.authenticate(ctx.extra.authorization);
-          return true;
+          viewer = await platform.tokens.authenticate(ctx.extra.authorization);
         } catch {
           return false;
         }
+        // Checked and counted with no await in between, so simultaneous connects cannot both slip under the cap.
+        const key = viewer.tokenId ?? `name:${viewer.tokenName}`;
+        const open = socketsPerToken.get(key) ?? 0;
+        if (open >= config.wsMaxSocketsPerToken) {
+          ctx.extra.socket.close(
+            WS_TOO_MANY_SOCKETS,
+            `Token "${viewer.tokenName.slice(0, 20)}" has ${open} sockets open (WS_MAX_SOCKETS_PER_TOKEN); close one first.`.slice(0, 123),
+          );
+          return false;
+        }
+        socketsPerToken.set(key, open + 1);
+        ctx.extra.socket.once('close', () => {
+          const left = (socketsPerToken.get(key) ?? 1) - 1;
+          if (left > 0) socketsPerToken.set(key, left);
+          else socketsPerToken.delete(key);
+        });
+        ctx.extra.viewer = viewer;
+        return true;
       },
       // The same checks as HTTP, before any resolver: the token again (it may have been revoked
       // since connection_init), document size, validation, depth, aliases and cost.
@@ -186,7 +226,8 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   await apollo.start();
   app.use(
     '/graphql',
-    express.json({ limit: '2mb' }),
+    // Room for attachTranscript's content (JSON escaping can double it) beside the usual 2 MB.
+    express.json({ limit: 2 * 1024 * 1024 + 2 * config.maxTranscriptBytes }),
     (req: Request, res: Response, next: NextFunction) => {
       // Refused before parsing, as a GraphQL error (not an HTTP error body).
       const refusal = checkDocumentSize(typeof req.body?.query === 'string' ? req.body.query : undefined, limits);
@@ -208,7 +249,8 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   );
 
   app.use(notFoundHandler());
-  app.use(errorMiddleware(log));
+  // The error itself goes to the log too (stack included), with any token in it redacted.
+  app.use(errorMiddleware((message, err) => log(redactUrl(`${message} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`))));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -233,9 +275,13 @@ function mediaBearerFromQuery(req: Request): string | undefined {
   return typeof token === 'string' && token ? `Bearer ${token}` : undefined;
 }
 
-export async function health(
-  platform: RunningPlatform,
-): Promise<{ ok: boolean; database: string; queue: { queued: number; running: number }; model: { name: string; hash: string; dim: number } }> {
+export async function health(platform: RunningPlatform): Promise<{
+  ok: boolean;
+  database: string;
+  queue: { queued: number; running: number };
+  model: { name: string; hash: string; dim?: number };
+  engine: 'in-process' | 'workers';
+}> {
   let database = 'ok';
   try {
     await platform.store.ping();
@@ -248,6 +294,8 @@ export async function health(
     ok: database === 'ok',
     database,
     queue: platform.queue.counts(),
-    model: { name: platform.engine.model.name, hash: platform.engine.model.hash, dim: platform.engine.dim },
+    model: platform.model,
+    // An API process with REDIS_URL never loads the engine: clips and jobs go to the workers.
+    engine: platform.engine ? 'in-process' : 'workers',
   };
 }

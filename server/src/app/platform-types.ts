@@ -4,10 +4,12 @@ import { JobProgressEvent, JobService } from '../jobs/job-service';
 import { SpeakerIdentity } from '../services/diarization.service';
 import { MeetingService } from '../services/meeting.service';
 import { PeopleService } from '../services/people.service';
+import { TranscriptService } from '../services/transcript.service';
 import { UploadService } from '../services/upload.service';
 import { BlobStore } from '../storage/blob-store';
 import { Store } from '../store/types';
-import { Engine } from '../diarization/engine';
+import { Engine, ModelIdentity } from '../diarization/engine';
+import { ClipEmbedder } from '../services/clip-embedder';
 
 /** Voice search over meeting speakers (speakers/ implements it). */
 export interface VoiceSearch {
@@ -19,12 +21,18 @@ export interface Platform {
   config: ServerConfig;
   store: Store;
   blobs: BlobStore;
-  engine: Engine;
+  /** Loaded in the embedded default and in workers; an API process with REDIS_URL has none (workers run it). */
+  engine?: Engine;
+  /** The embedding model this process tags and matches embeddings with (dim when its metadata says). */
+  model: ModelIdentity & { dim?: number };
+  /** Embeds uploaded clips (findSpeaker, enrollFromUploads): in the job slots here, or on a worker. */
+  clips: ClipEmbedder;
   jobs: JobService;
   meetings: MeetingService;
   /** Registers recordings as uploads (POST /uploads and imports). */
   uploads: UploadService;
   people: PeopleService;
+  transcripts: TranscriptService;
   identity: SpeakerIdentity & VoiceSearch;
   tokens: TokenAuthenticator;
   /** Subscribers of job progress (graphql-ws). */

@@ -11,6 +11,10 @@ import { createJobHandlers } from '../jobs/handlers';
 import { JobProgressEvent, JobService } from '../jobs/job-service';
 import { InProcessQueue } from '../jobs/in-process-queue';
 import { BullMqQueue } from '../jobs/bullmq-queue';
+import { ClipTaskQueue, ClipTaskWorker } from '../jobs/clip-tasks';
+import { ConcurrencyLimiter } from '../jobs/concurrency-limiter';
+import { ClipEmbedder, InProcessClipEmbedder } from '../services/clip-embedder';
+import { embeddingModelIdentity } from '../models/model-identity';
 import { CHANNELS, RedisEvents } from '../pubsub/redis-events';
 import { migrateUnderLock } from '../store/migration-lock';
 import { JobQueue } from '../jobs/queue';
@@ -19,6 +23,8 @@ import { MediaPreparer, SpeakerIdentity } from '../services/diarization.service'
 import { MeetingService } from '../services/meeting.service';
 import { EnrollmentIndex, PeopleService } from '../services/people.service';
 import { UploadService } from '../services/upload.service';
+import { TranscriptService } from '../services/transcript.service';
+import { UploadSweeper } from '../services/upload-sweep';
 import { SpeakerDirectory } from '../speakers/speaker-directory';
 import { BlobStore } from '../storage/blob-store';
 import { openBlobStore } from '../storage/open-blob-store';
@@ -33,6 +39,8 @@ export interface RunningPlatform extends Platform {
   queue: JobQueue;
   /** Jobs found QUEUED or RUNNING from a previous run and queued again. */
   recoveredJobs: number;
+  /** Removes abandoned partial writes and unused uploads (at start, then every UPLOAD_SWEEP_HOURS). */
+  uploadSweep: UploadSweeper;
   close(): Promise<void>;
 }
 
@@ -68,9 +76,14 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const blobs = openBlobStore(config);
     // With REDIS_URL the config requires ADMIN_TOKEN, so no process writes a token file of its own.
     const admin = ensureAdminToken(config.dataDir, config.adminToken);
+    // An API process with REDIS_URL never runs the engine (workers do): it only needs the model's identity.
     const engine =
-      options.engine ?? (await Engine.create({ threads: config.engineThreads, embeddingModel: config.embeddingModel, strategy: config.strategy, log }));
-    const openDirectory = () => SpeakerDirectory.open({ store, dataDir: indexDir, model: engine.model, thresholdCosine: config.identifyThresholdCosine, log });
+      role === 'api'
+        ? undefined
+        : (options.engine ?? (await Engine.create({ threads: config.engineThreads, embeddingModel: config.embeddingModel, strategy: config.strategy, log })));
+    const model = engine ? { ...engine.model, dim: engine.dim } : await embeddingModelIdentity(config.embeddingModel);
+    const openDirectory = () =>
+      SpeakerDirectory.open({ store, dataDir: indexDir, model: { name: model.name, hash: model.hash }, thresholdCosine: config.identifyThresholdCosine, log });
     let directory = await openDirectory();
     const voiceIndex = followVoiceIndex(redis, log, async () => {
       directory = await openDirectory();
@@ -97,6 +110,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       if (redis) redis.publish(CHANNELS.jobProgress, event);
       else deliver(event);
     };
+    // The engine-run slots of this process (JOB_CONCURRENCY): meeting jobs and clip embeddings share them.
+    const limiter = new ConcurrencyLimiter(config.jobConcurrency);
     const queue: JobQueue = config.redisUrl
       ? new BullMqQueue({
           redisUrl: config.redisUrl,
@@ -105,29 +120,50 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
           stallTimeoutMs: config.jobStallTimeoutMs,
           lockDurationMs: config.jobLockMs,
           maxAttempts: config.jobMaxAttempts,
+          limiter,
           log,
         })
-      : new InProcessQueue(config.jobConcurrency);
+      : new InProcessQueue(limiter);
+    const localClips = engine
+      ? new InProcessClipEmbedder({ engine, blobs, limiter, maxClipSec: config.maxClipSec, waitTimeoutMs: config.clipTaskTimeoutMs })
+      : undefined;
+    // With REDIS_URL an API process sends clips to the workers as tasks; a worker answers them.
+    const clipTasks =
+      role === 'api' && config.redisUrl
+        ? new ClipTaskQueue({ redisUrl: config.redisUrl, timeoutMs: config.clipTaskTimeoutMs, maxClipSec: config.maxClipSec, model, log })
+        : undefined;
+    const clips: ClipEmbedder = (clipTasks ?? localClips)!;
     const jobs = new JobService(store, queue, publish, log, { maxAttempts: config.jobMaxAttempts, reconcileIntervalMs: config.jobReconcileMs });
-    const meetings = new MeetingService(store, blobs, jobs, identity);
+    const meetings = new MeetingService(store, blobs, jobs, identity, config.maxTranscriptBytes);
+    const transcripts = new TranscriptService(store, config.maxTranscriptBytes);
     const uploads = new UploadService(store, blobs);
     const people = new PeopleService(
       store,
-      blobs,
-      engine,
+      clips,
+      model,
       enrollmentIndex(() => directory, voiceIndex.changed),
     );
     const media = mediaPreparer(blobs);
-    const handlers = createJobHandlers({ store, engine, media, identity, log, reembedEnrollments: () => people.reembedEnrollments() });
-    const recoveredJobs = await jobs.start(role === 'api' ? undefined : handlers);
+    const handlers = engine && createJobHandlers({ store, engine, media, identity, log, reembedEnrollments: () => people.reembedEnrollments() });
+    const recoveredJobs = await jobs.start(handlers);
+    const clipWorker =
+      role === 'worker' && config.redisUrl && localClips
+        ? new ClipTaskWorker({ redisUrl: config.redisUrl, store, embedder: localClips, limiter, log })
+        : undefined;
+    const uploadSweep = new UploadSweeper(store, blobs, { orphanAgeMs: config.uploadOrphanAgeMs, intervalMs: config.uploadSweepIntervalMs, log });
+    // Uploads arrive at API processes; workers only read them.
+    if (role !== 'worker') uploadSweep.start();
 
     return {
       config,
       store,
       blobs,
       engine,
+      model,
+      clips,
       jobs,
       meetings,
+      transcripts,
       uploads,
       people,
       identity,
@@ -136,19 +172,23 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       admin: { source: admin.source, created: admin.created },
       queue,
       recoveredJobs,
+      uploadSweep,
       log,
       subscribeProgress(listener) {
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
       async close() {
+        await clipWorker?.close();
+        await clipTasks?.close();
+        await uploadSweep.stop();
         await jobs.stop();
         await queue.close();
         // Before the store closes: pending deliveries write their last record.
         await webhooks.close();
         voiceIndex.stop();
         await redis?.close();
-        if (!options.engine) await engine.release();
+        if (engine && !options.engine) await engine.release();
         await store.close();
         if (redis) rmSync(indexDir, { recursive: true, force: true });
       },

@@ -28,6 +28,16 @@ export interface DecodeOptions {
   info?: AudioInfo;
 }
 
+let decoderStarts = 0;
+
+/**
+ * How many ffmpeg decoders this process has started (every decode goes through decodeProbed).
+ * Lets tests and diagnostics check that work refused after probing never reached a decoder.
+ */
+export function decodersStarted(): number {
+  return decoderStarts;
+}
+
 const BYTES_PER_SAMPLE = 4;
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 const EMPTY = Buffer.alloc(0);
@@ -146,6 +156,7 @@ async function* decodeProbed(info: AudioInfo, options: DecodeOptions, blockSampl
   throwIfAborted(signal, 'audio decoding');
   // A mono file's channel 0 is the file itself: no pan filter needed.
   const pickChannel = channel !== undefined && info.channels > 1 ? channel : undefined;
+  decoderStarts++;
   const run = startPcmDecode({ input: info.path, sampleRate: TARGET_SAMPLE_RATE, ...(pickChannel !== undefined ? { channel: pickChannel } : {}) });
   const onAbort = (): void => run.kill();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -195,16 +206,21 @@ function formatDuration(seconds: number): string {
 
 /**
  * The whole decoded clip in one array: for short clips (utterance embedding, tests).
- * Refuses files longer than `maxDurationSec` (default 3600) with InvalidArgumentError; stream
+ * Refuses files longer than `maxDurationSec` (default 3600) with InvalidArgumentError, or with
+ * what `tooLong` makes: by the probed duration before ffmpeg starts, else while decoding. Stream
  * long recordings with decodeAudio instead.
  */
-export async function decodeToArray(path: string, options: DecodeOptions & { maxDurationSec?: number } = {}): Promise<Float32Array> {
-  const { maxDurationSec = DEFAULT_MAX_DURATION_SEC, ...decodeOptions } = options;
+export async function decodeToArray(
+  path: string,
+  options: DecodeOptions & { maxDurationSec?: number; tooLong?: (durationSec: number) => AppError } = {},
+): Promise<Float32Array> {
+  const { maxDurationSec = DEFAULT_MAX_DURATION_SEC, tooLong: makeTooLong, ...decodeOptions } = options;
   if (!(maxDurationSec > 0)) throw new InvalidArgumentError(`maxDurationSec must be a positive number of seconds, received ${String(maxDurationSec)}.`);
   const blockSamples = checkOptions(decodeOptions);
   throwIfAborted(decodeOptions.signal, 'audio decoding');
   const info = decodeOptions.info ?? (await probeAudio(path));
-  const tooLong = (seconds: number): InvalidArgumentError =>
+  const tooLong = (seconds: number): AppError =>
+    makeTooLong?.(seconds) ??
     new InvalidArgumentError(
       `"${info.path}" is ${formatDuration(seconds)} long, more than decodeToArray accepts (maxDurationSec = ${maxDurationSec} s); ` +
         'stream it with decodeAudio() instead, or pass a larger maxDurationSec.',

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { AppError, InvalidArgumentError } from '../common/errors';
 import { ProgressCallback } from '../common/progress';
 import { unknownSettings } from '../diarization/config';
+import { SEGMENTATION_VARIANT_CHOICES } from '../models/segmentation-variants';
 import { VARIANT_CHOICES } from '../models/variants';
 
 /** Runs a CLI's main function: AppErrors become one clear line on stderr and exit code 1. */
@@ -63,6 +64,7 @@ export function addEngineOptions(command: Command, strategyHelp = 'engine strate
     .addOption(new Option('--strategy <name>', strategyHelp).choices(['windows', 'segmentation']))
     .option('--embedding-model <path|name>', 'speaker-embedding model')
     .addOption(new Option('--variant <name>', 'embedding model variant').choices([...VARIANT_CHOICES]))
+    .addOption(new Option('--segmentation-variant <name>', 'segmentation model variant').choices([...SEGMENTATION_VARIANT_CHOICES]))
     .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
     .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
     .option('--threshold <cosine>', 'clustering threshold', Number)

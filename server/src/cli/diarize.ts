@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 
 import { InvalidArgumentError } from '../common/errors';
 import { DiarizationConfigInput } from '../diarization/config';
+import { SEGMENTATION_VARIANT_CHOICES, SegmentationVariantChoice } from '../models/segmentation-variants';
 import { VariantChoice, VARIANT_CHOICES } from '../models/variants';
 import { Diarizer } from '../diarization/pipeline';
 import { writeDiarizationJson } from '../formats/json';
@@ -27,6 +28,12 @@ const program = new Command('diarize')
       ...VARIANT_CHOICES,
     ]),
   )
+  .addOption(
+    new Option(
+      '--segmentation-variant <name>',
+      'segmentation model variant (auto: the shipped int8; float: its dequantized copy, `npm run models:build`)',
+    ).choices([...SEGMENTATION_VARIANT_CHOICES]),
+  )
   .addOption(new Option('--channels <mode>', 'mix: downmix; separate: one speaker stream per channel').choices(['mix', 'separate']).default('mix'))
   .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', (v) => parsePositiveInt(v, '--threads'))
   .option('--no-workers', 'run the models on the main thread instead of one worker thread each')
@@ -45,6 +52,7 @@ interface DiarizeFlags {
   strategy?: 'windows' | 'segmentation';
   embeddingModel?: string;
   variant?: VariantChoice;
+  segmentationVariant?: SegmentationVariantChoice;
   channels: 'mix' | 'separate';
   threads?: number;
   workers?: boolean;
@@ -67,7 +75,10 @@ export function configFromFlags(flags: Partial<DiarizeFlags>): DiarizationConfig
     embeddingModel: flags.embeddingModel,
     threads: flags.threads,
     inferenceWorkers: flags.workers,
-    segmentation: flags.chunkStep !== undefined ? { chunkStepSec: flags.chunkStep } : undefined,
+    segmentation:
+      flags.chunkStep !== undefined || flags.segmentationVariant !== undefined
+        ? { chunkStepSec: flags.chunkStep, variant: flags.segmentationVariant }
+        : undefined,
     embedding: flags.variant !== undefined ? { variant: flags.variant } : undefined,
     clustering: {
       method: flags.cluster,

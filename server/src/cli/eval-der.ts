@@ -5,6 +5,7 @@ import { Diarizer } from '../diarization/pipeline';
 import { SpeakerTurn } from '../diarization/types';
 import { DiarizationItem, formatDerTable, formatPoolLine, listDiarizationSet, poolOf, readHypothesisDir, scoreSet } from '../eval/der-report';
 import { readUemFile } from '../eval/uem';
+import type { SegmentationVariantChoice } from '../models/segmentation-variants';
 import { VariantChoice } from '../models/variants';
 import { configFromFlags } from './diarize';
 import { addEngineOptions, log, runCli } from './common';
@@ -36,6 +37,7 @@ interface EvalFlags {
   strategy?: DiarizationConfig['strategy'];
   embeddingModel?: string;
   variant?: VariantChoice;
+  segmentationVariant?: SegmentationVariantChoice;
   threads?: number;
   chunkStep?: number;
   threshold?: number;
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
   } else {
     const diarizer = await Diarizer.create(configFromFlags(flags), { log });
     const settings = flags.set ? `, --set ${JSON.stringify(flags.set)}` : '';
-    const model = `embedding ${diarizer.embedder.name} variant ${diarizer.embedder.variant} (--variant ${flags.variant ?? diarizer.config.embedding.variant})${settings}`;
+    const model =
+      `embedding ${diarizer.embedder.name} variant ${diarizer.embedder.variant} (--variant ${flags.variant ?? diarizer.config.embedding.variant}), ` +
+      `segmentation variant ${diarizer.segmenter.variant} (--segmentation-variant ${flags.segmentationVariant ?? diarizer.config.segmentation.variant})${settings}`;
     for (const strategy of flags.strategy ? [flags.strategy] : (['segmentation', 'windows'] as const)) {
       runs.push({
         name: `engine, strategy ${strategy}, ${model}`,

@@ -19,6 +19,7 @@ import {
   transformArgs,
 } from '../eval/robustness';
 import { readUemFile, TimeRange } from '../eval/uem';
+import type { SegmentationVariantChoice } from '../models/segmentation-variants';
 import { VariantChoice } from '../models/variants';
 import { configFromFlags } from './diarize';
 import { addEngineOptions, log, runCli } from './common';
@@ -42,6 +43,7 @@ interface RobustnessFlags {
   strategy?: DiarizationConfig['strategy'];
   embeddingModel?: string;
   variant?: VariantChoice;
+  segmentationVariant?: SegmentationVariantChoice;
   threads?: number;
   chunkStep?: number;
   threshold?: number;
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
     }
     const config = diarizer.config;
     process.stdout.write(
-      `\n# eval:robustness, ${items.length} files, strategy ${config.strategy}, embedding ${diarizer.embedder.name} variant ${diarizer.embedder.variant}, collar ±${flags.collar} s\n`,
+      `\n# eval:robustness, ${items.length} files, strategy ${config.strategy}, embedding ${diarizer.embedder.name} variant ${diarizer.embedder.variant}, segmentation ${diarizer.segmenter.variant}, collar ±${flags.collar} s\n`,
     );
     process.stdout.write(`${formatRobustnessTable(summarizeRobustness(original, transformed))}\n`);
     for (const t of transforms) process.stdout.write(`  ${t.name}: ${t.description}\n`);

@@ -29,6 +29,10 @@ export type ErrorCode =
   | 'JOB_LOST'
   | 'TOO_MANY_ATTEMPTS'
   | 'QUEUE_UNAVAILABLE'
+  | 'NO_TRANSCRIPT'
+  | 'CLIP_TOO_LONG'
+  | 'CLIP_TASK_TIMEOUT'
+  | 'NO_WORKER'
   | 'INTERNAL';
 
 export class AppError extends Error {
@@ -69,6 +73,18 @@ export class ModelMissingError extends AppError {
 export class ModelMismatchError extends AppError {
   constructor(message: string) {
     super('MODEL_MISMATCH', message);
+  }
+}
+
+/** A clip for enrollment or voice search is longer than MAX_CLIP_SEC: refused before it is decoded. */
+export class ClipTooLongError extends AppError {
+  constructor(durationSec: number, maxClipSec: number) {
+    const minutes = (seconds: number) => (seconds >= 120 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(1)} s`);
+    super(
+      'CLIP_TOO_LONG',
+      `The clip is ${minutes(durationSec)} long; enrollment and voice search take clips of up to ${minutes(maxClipSec)} of one voice (MAX_CLIP_SEC = ${maxClipSec} s). ` +
+        'Cut it, or upload it as a meeting and enroll from its speaker.',
+    );
   }
 }
 

@@ -26,6 +26,18 @@ const envSchema = z.object({
   EMBEDDING_MODEL: z.string().optional(),
   DIARIZATION_STRATEGY: z.enum(['windows', 'segmentation']).optional(),
   MAX_UPLOAD_MB: z.coerce.number().positive().default(2048),
+  /** Largest transcript file (attachTranscript content or the upload's transcript part). */
+  MAX_TRANSCRIPT_MB: z.coerce.number().positive().max(100).default(10),
+  /** An upload that sends nothing for this long is cut and its partial file removed. */
+  UPLOAD_IDLE_TIMEOUT_S: z.coerce.number().positive().default(30),
+  /** Uploads streaming at once per API process (beyond: 429); the scale-out test's 50 over 2 processes fit. */
+  MAX_CONCURRENT_UPLOADS: z.coerce.number().int().positive().default(32),
+  /** Uploads are refused (507) when the disk they stage on would keep less than this free. */
+  MIN_FREE_DISK_MB: z.coerce.number().min(0).default(1024),
+  /** How often leftover partial files and unreferenced uploads are swept (0: never, not even at start). */
+  UPLOAD_SWEEP_HOURS: z.coerce.number().min(0).default(1),
+  /** An upload no meeting or enrollment uses is removed once it is this old. */
+  UPLOAD_ORPHAN_HOURS: z.coerce.number().positive().default(24),
   /** Comma-separated origins allowed by CORS (the web app's); `*` allows any. */
   CORS_ORIGINS: z.string().default('http://localhost:3000,http://127.0.0.1:3000'),
   /** Identification threshold override (cosine); default: the model manifest's calibrated value. */
@@ -50,6 +62,8 @@ const envSchema = z.object({
     .int()
     .positive()
     .default(64 * 1024),
+  /** graphql-ws sockets one token may hold open per API process (beyond: closed with 4429). */
+  WS_MAX_SOCKETS_PER_TOKEN: z.coerce.number().int().positive().default(20),
   /** Scale out (docs/scale-out.md): a redis:// URL switches jobs to BullMQ workers (`npm run worker`). */
   REDIS_URL: z.string().optional(),
   JOB_MAX_ATTEMPTS: z.coerce.number().int().positive().default(3),
@@ -64,6 +78,10 @@ const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().positive().max(10).default(3),
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(0).default(1000),
   WEBHOOK_TIMEOUT_S: z.coerce.number().positive().default(5),
+  /** Longest clip findSpeaker / enrollFromUploads take, by its probed duration (checked before decoding). */
+  MAX_CLIP_SEC: z.coerce.number().positive().default(600),
+  /** How long such a request waits for an engine slot (a worker's answer with REDIS_URL). */
+  CLIP_TASK_TIMEOUT_S: z.coerce.number().positive().default(60),
 });
 
 export interface ServerConfig {
@@ -80,6 +98,12 @@ export interface ServerConfig {
   embeddingModel?: string;
   strategy?: 'windows' | 'segmentation';
   maxUploadBytes: number;
+  maxTranscriptBytes: number;
+  uploadIdleTimeoutMs: number;
+  maxConcurrentUploads: number;
+  minFreeDiskBytes: number;
+  uploadSweepIntervalMs: number;
+  uploadOrphanAgeMs: number;
   corsOrigins: string[] | '*';
   identifyThresholdCosine?: number;
   graphqlMaxDepth: number;
@@ -90,6 +114,7 @@ export interface ServerConfig {
   rateLimitWindowSec: number;
   wsInitTimeoutSec: number;
   wsMaxMessageBytes: number;
+  wsMaxSocketsPerToken: number;
   redisUrl?: string;
   jobMaxAttempts: number;
   jobStallTimeoutMs: number;
@@ -100,6 +125,8 @@ export interface ServerConfig {
   webhookMaxAttempts: number;
   webhookBackoffMs: number;
   webhookTimeoutMs: number;
+  maxClipSec: number;
+  clipTaskTimeoutMs: number;
 }
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -129,6 +156,12 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     embeddingModel: e.EMBEDDING_MODEL,
     strategy: e.DIARIZATION_STRATEGY,
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
+    maxTranscriptBytes: Math.round(e.MAX_TRANSCRIPT_MB * 1024 * 1024),
+    uploadIdleTimeoutMs: Math.round(e.UPLOAD_IDLE_TIMEOUT_S * 1000),
+    maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
+    minFreeDiskBytes: Math.round(e.MIN_FREE_DISK_MB * 1024 * 1024),
+    uploadSweepIntervalMs: Math.round(e.UPLOAD_SWEEP_HOURS * 3600 * 1000),
+    uploadOrphanAgeMs: Math.round(e.UPLOAD_ORPHAN_HOURS * 3600 * 1000),
     corsOrigins:
       e.CORS_ORIGINS.trim() === '*'
         ? '*'
@@ -144,6 +177,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     rateLimitWindowSec: e.RATE_LIMIT_WINDOW_SEC,
     wsInitTimeoutSec: e.WS_INIT_TIMEOUT_SEC,
     wsMaxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
+    wsMaxSocketsPerToken: e.WS_MAX_SOCKETS_PER_TOKEN,
     redisUrl,
     jobMaxAttempts: e.JOB_MAX_ATTEMPTS,
     jobStallTimeoutMs: Math.round(e.JOB_STALL_TIMEOUT_S * 1000),
@@ -154,6 +188,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     webhookMaxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
     webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
     webhookTimeoutMs: Math.round(e.WEBHOOK_TIMEOUT_S * 1000),
+    maxClipSec: e.MAX_CLIP_SEC,
+    clipTaskTimeoutMs: Math.round(e.CLIP_TASK_TIMEOUT_S * 1000),
     ...overrides,
   };
 }

@@ -4,6 +4,7 @@ import { CLUSTERING_METHODS, clusteringSettingsShape } from '../clustering/confi
 import { checkSpeakerCounts } from '../clustering/speaker-counts';
 import { InvalidArgumentError } from '../common/errors';
 
+import { DEFAULT_SEGMENTATION_VARIANT, SEGMENTATION_VARIANT_CHOICES } from '../models/segmentation-variants';
 import { DEFAULT_VARIANT, VARIANT_CHOICES } from '../models/variants';
 
 /**
@@ -53,6 +54,8 @@ export const diarizationConfigSchema = z.object({
        * 15.94 %, with half-up 12.38 %).
        */
       countRounding: z.enum(['half-even', 'half-up']).default('half-up'),
+      /** The shipped INT8 file or its float copy (models:build); auto = INT8 (see DEFAULT_SEGMENTATION_VARIANT). */
+      variant: z.enum(SEGMENTATION_VARIANT_CHOICES).default(DEFAULT_SEGMENTATION_VARIANT),
     })
     .prefault({}),
   embedding: z

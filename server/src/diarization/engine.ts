@@ -1,18 +1,12 @@
-import { decodeToArray, TARGET_SAMPLE_RATE } from '../audio';
-import { InvalidAudioError } from '../common/errors';
+import { decodeToArray, TARGET_SAMPLE_RATE, type AudioInfo } from '../audio';
+import { ClipTooLongError, InvalidAudioError } from '../common/errors';
 import { ProgressEvent } from '../common/progress';
 import { Diarizer } from './pipeline';
 import { DiarizationConfigInput } from './config';
 import { DiarizationResult } from './result';
-import { resolveEmbeddingModel } from '../models/resolve';
-import { sha256File } from '../common/sha256';
+import { embeddingModelIdentity, type ModelIdentity } from '../models/model-identity';
 
-/** Identity of the speaker-embedding model: every stored embedding records it. */
-export interface ModelIdentity {
-  name: string;
-  /** sha256 of the model file. */
-  hash: string;
-}
+export type { ModelIdentity };
 
 export interface EngineOptions {
   threads?: number;
@@ -21,8 +15,15 @@ export interface EngineOptions {
   log?: (line: string) => void;
 }
 
-/** Longest enrollment clip we decode into memory at once (10 min of float samples at TARGET_SAMPLE_RATE: 38 MB). */
-const MAX_CLIP_SEC = 600;
+/** Longest clip embedClip decodes unless told otherwise (10 min of float samples at TARGET_SAMPLE_RATE: 38 MB); the server passes MAX_CLIP_SEC. */
+export const DEFAULT_MAX_CLIP_SEC = 600;
+
+export interface EmbedClipOptions {
+  signal?: AbortSignal;
+  /** The clip's probe when the caller already has it (it checked the duration): not probed again. */
+  info?: AudioInfo;
+  maxClipSec?: number;
+}
 
 /**
  * The diarization engine as the platform uses it: models loaded once at start, shared by every
@@ -39,10 +40,7 @@ export class Engine {
       { threads: options.threads, embeddingModel: options.embeddingModel, ...(options.strategy ? { strategy: options.strategy } : {}) },
       { log: options.log },
     );
-    // The base model's file identifies the voice space: its compressed variants (int8, fp16, pruned)
-    // are copies of the same weights whose embeddings agree with it (models/report), so stored
-    // embeddings stay comparable when only the variant changes; another model is another space.
-    const hash = await sha256File(resolveEmbeddingModel(diarizer.config.embeddingModel).path);
+    const { hash } = await embeddingModelIdentity(diarizer.config.embeddingModel);
     return new Engine(diarizer, { name: diarizer.embedder.name, hash });
   }
 
@@ -54,13 +52,17 @@ export class Engine {
   }
 
   /** One voice's embedding from a short clip (enrollment, findSpeaker): mean of window embeddings. */
-  async embedClip(filePath: string, signal?: AbortSignal): Promise<{ embedding: Float32Array; speechSec: number }> {
-    const samples = await decodeToArray(filePath, { signal });
+  async embedClip(filePath: string, options: EmbedClipOptions = {}): Promise<{ embedding: Float32Array; speechSec: number }> {
+    const { signal, info, maxClipSec = DEFAULT_MAX_CLIP_SEC } = options;
+    // A probed duration over the limit is refused before ffmpeg starts; one the container did not
+    // state is cut off while decoding.
+    const samples = await decodeToArray(filePath, {
+      signal,
+      ...(info ? { info } : {}),
+      maxDurationSec: maxClipSec,
+      tooLong: (seconds) => new ClipTooLongError(seconds, maxClipSec),
+    });
     const seconds = samples.length / TARGET_SAMPLE_RATE;
-    if (seconds > MAX_CLIP_SEC)
-      throw new InvalidAudioError(
-        `The clip is ${(seconds / 60).toFixed(1)} min long; enrollment and voice search take clips of up to ${MAX_CLIP_SEC / 60} min of one voice. Cut it, or upload it as a meeting and enroll from its speaker.`,
-      );
     const embedding = await this.diarizer.embedder.embedUtterance(samples, signal);
     if (!embedding)
       throw new InvalidAudioError(`The clip has ${seconds.toFixed(2)} s of audio, too little to recognise a voice; give at least 2 s of one person speaking.`);

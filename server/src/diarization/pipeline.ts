@@ -7,6 +7,7 @@ import { noProgress, ProgressCallback } from '../common/progress';
 import { SpeakerEmbedder } from '../embedding/embedder';
 import { meanEmbedding } from '../vectors/math';
 import { resolveEmbeddingModel, resolveSegmentationModel } from '../models/resolve';
+import { selectSegmentationVariant } from '../models/segmentation-variants';
 import { Segmenter } from '../segmentation/segmenter';
 import { DiarizationConfig, DiarizationConfigInput, parseDiarizationConfig } from './config';
 import { Strategy, StrategyContext, StrategyOutput, StageTimer } from './context';
@@ -64,7 +65,10 @@ export class Diarizer {
       log: options.log,
       inWorker,
     });
-    const segmenter = await Segmenter.load(resolveSegmentationModel(config.segmentationModel), { intraOpThreads: threadsPerModel, log: options.log, inWorker });
+    const segmentation = selectSegmentationVariant(resolveSegmentationModel(config.segmentationModel), config.segmentation.variant);
+    if (config.segmentation.variant === 'auto')
+      options.log?.(`segmentation model ${segmentation.model.name}: variant ${segmentation.variant} (${segmentation.reason})`);
+    const segmenter = await Segmenter.load(segmentation.model, { intraOpThreads: threadsPerModel, log: options.log, inWorker, variant: segmentation.variant });
     return new Diarizer(config, segmenter, embedder, settings.thresholdCosine);
   }
 

@@ -29,6 +29,14 @@ const FIELD_PRICES: Record<string, number> = {
   'Person.stats': 200,
 };
 
+/**
+ * Paged fields with a fixed floor on top of (first × child cost): a full-text search costs the same
+ * work on an empty result page.
+ */
+const PAGED_FLOORS: Record<string, number> = {
+  'Query.searchTranscripts': 500,
+};
+
 const pricedEstimator: ComplexityEstimator = ({ type, field, childComplexity }) => {
   const price = FIELD_PRICES[`${type.name}.${field.name}`];
   return price === undefined ? undefined : price + childComplexity;
@@ -40,10 +48,10 @@ const pricedEstimator: ComplexityEstimator = ({ type, field, childComplexity }) 
  * a 4-hour meeting at ~5 fields each) stay under the default limit of 50 000, while
  * meetings(first: 100) { turns { … } } does not.
  */
-const pagedEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
+const pagedEstimator: ComplexityEstimator = ({ args, childComplexity, field, type }) => {
   if (!field.args.some((a) => a.name === 'first')) return undefined;
   const first = typeof args.first === 'number' ? args.first : field.name === 'turns' ? UNPAGED_LIST_ESTIMATE : 20;
-  return 1 + first * Math.max(1, childComplexity);
+  return (PAGED_FLOORS[`${type.name}.${field.name}`] ?? 1) + first * Math.max(1, childComplexity);
 };
 
 function tooComplex(message: string): GraphQLError {

@@ -1,3 +1,4 @@
+import { sanitizeForClients } from '../common/redact';
 import { JobRecord, MeetingRecord, MeetingSpeakerRecord, PersonRecord } from '../store/types';
 import type { GraphQLContext } from './context';
 import { JobKindGql, JobStateGql } from './types/enums';
@@ -52,7 +53,8 @@ export function toJob(j: JobRecord): Job {
     stage: j.stage,
     progress: j.progress,
     errorCode: j.errorCode,
-    errorMessage: j.errorMessage,
+    // Written sanitised since jobs/job-service.ts describe(); also clean rows stored before that.
+    errorMessage: j.errorMessage === undefined ? undefined : sanitizeForClients(j.errorMessage),
     attempts: j.attempts,
     createdAt: new Date(j.createdAt),
     startedAt: j.startedAt ? new Date(j.startedAt) : undefined,

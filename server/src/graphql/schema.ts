@@ -10,6 +10,7 @@ import { PersonResolver } from './resolvers/person.resolver';
 import { SpeakerResolver } from './resolvers/speaker.resolver';
 import { StatsResolver } from './resolvers/stats.resolver';
 import { TokenResolver } from './resolvers/token.resolver';
+import { TranscriptResolver } from './resolvers/transcript.resolver';
 
 export const resolvers = [
   MeetingResolver,
@@ -20,6 +21,7 @@ export const resolvers = [
   PersonResolver,
   StatsResolver,
   TokenResolver,
+  TranscriptResolver,
 ] as const;
 
 export type PubSub = ReturnType<typeof createPubSub>;

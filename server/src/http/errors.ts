@@ -7,7 +7,18 @@ import { AppError, type ErrorCode } from '../common/errors';
 import { redactUrl } from '../common/redact';
 
 /** AppError codes plus the ones only HTTP answers carry. */
-export type HttpErrorCode = ErrorCode | 'MISSING_FILE' | 'NOT_MULTIPART' | 'UPLOAD_INCOMPLETE' | 'MEDIA_NOT_READY' | 'RANGE_NOT_SATISFIABLE' | 'BAD_REQUEST';
+export type HttpErrorCode =
+  | ErrorCode
+  | 'INVALID_TRANSCRIPT'
+  | 'MISSING_FILE'
+  | 'NOT_MULTIPART'
+  | 'UPLOAD_INCOMPLETE'
+  | 'UPLOAD_IDLE_TIMEOUT'
+  | 'TOO_MANY_UPLOADS'
+  | 'INSUFFICIENT_STORAGE'
+  | 'MEDIA_NOT_READY'
+  | 'RANGE_NOT_SATISFIABLE'
+  | 'BAD_REQUEST';
 
 /** An error answered with a given status and code (for codes that are not AppError codes). */
 export class HttpError extends Error {
@@ -31,6 +42,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   BAD_REQUEST: 400,
   EMPTY_UPLOAD: 400,
   MISSING_FILE: 400,
+  INVALID_TRANSCRIPT: 400,
   NOT_MULTIPART: 400,
   UPLOAD_INCOMPLETE: 400,
   UNAUTHENTICATED: 401,
@@ -40,21 +52,27 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NOT_FOUND: 404,
   FILE_NOT_FOUND: 404,
   MEDIA_NOT_READY: 404,
+  UPLOAD_IDLE_TIMEOUT: 408,
   CONFLICT: 409,
   ABORTED: 409,
   MODEL_SWITCH_PENDING: 409,
   MODEL_MISMATCH: 409,
   UPLOAD_TOO_LARGE: 413,
   LIMIT_EXCEEDED: 413,
+  CLIP_TOO_LONG: 413,
   NOT_AUDIO: 415,
   INVALID_AUDIO: 415,
   NO_AUDIO_STREAM: 415,
   UNSUPPORTED_FORMAT: 415,
   RANGE_NOT_SATISFIABLE: 416,
+  TOO_MANY_UPLOADS: 429,
   INTERNAL: 500,
   MODEL_MISSING: 503,
   DEPENDENCY_MISSING: 503,
   DATABASE_UNAVAILABLE: 503,
+  INSUFFICIENT_STORAGE: 507,
+  CLIP_TASK_TIMEOUT: 503,
+  NO_WORKER: 503,
 };
 
 export function statusForCode(code: string): number {

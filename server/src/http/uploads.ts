@@ -1,17 +1,19 @@
 /**
- * `POST /uploads` (multipart/form-data, field `file`): the file streams to the blob store as it
+ * `POST /uploads` (multipart/form-data, field `file`, optional `transcript`): the file streams to the blob store as it
  * arrives (busboy → write stream, with back-pressure, so memory stays flat whatever the size), the
  * size limit is enforced while streaming, and ffprobe checks the content before anyone is told.
  * Every failure removes what was written and answers a JSON error with a stable code.
  */
 import { randomUUID } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { probeAudio } from '../audio';
 import { AppError, InvalidArgumentError } from '../common/errors';
+import { uploadTranscriptKey } from '../services/upload.service';
 import type { BlobStore } from '../storage/blob-store';
 import { HttpError, sendError } from './errors';
 
@@ -26,7 +28,12 @@ export interface UploadedFile {
   format: string;
   /** Absent when the container does not say (e.g. WebM from a browser's MediaRecorder); computing peaks gives the exact figure. */
   durationSec?: number;
+  /** Set when a transcript came with the recording; stored under uploads/<id>/transcript. */
+  transcriptFormat?: string;
 }
+
+/** Checks a transcript sent with the recording against it; returns its format or throws an AppError saying what is wrong. */
+export type TranscriptCheck = (content: string, fileName: string, durationSec: number | undefined) => string;
 
 export interface UploadHandlerOptions {
   blobs: BlobStore;
@@ -36,10 +43,25 @@ export interface UploadHandlerOptions {
   onUploaded: (upload: UploadedFile) => Promise<void> | void;
   /** Id generator (default: random UUID). */
   newId?: () => string;
+  /** A request that sends no byte for this long is cut and its partial file removed (default: 30 s). */
+  idleTimeoutMs?: number;
+  /** Uploads streaming at once through this handler; beyond it 429 with Retry-After (default: unlimited). */
+  maxConcurrent?: number;
+  /** Refuse (507) when accepting the upload would leave less than this free in `freeSpaceDir` (default: 0, no check). */
+  minFreeBytes?: number;
+  /** The folder whose file system holds the upload while it is written or probed (DATA_DIR, or the temp dir for S3). */
+  freeSpaceDir?: string;
+  /** Accepts an optional `transcript` file part (at most maxBytes) when given. */
+  transcripts?: { maxBytes: number; check: TranscriptCheck };
 }
+
+/** Seconds a client refused for concurrency is asked to wait (an upload slot frees as another finishes). */
+const BUSY_RETRY_AFTER_S = 10;
 
 /** The form field that carries the recording. */
 export const UPLOAD_FIELD = 'file';
+/** The optional form field with the recording's transcript (VTT, SRT or Whisper JSON). */
+export const TRANSCRIPT_FIELD = 'transcript';
 
 /** Bound on everything in the request that is not the file (boundaries, part headers, a few small fields). */
 const MULTIPART_OVERHEAD_BYTES = 256 * 1024;
@@ -48,6 +70,7 @@ interface Received {
   id: string;
   key: string;
   originalName: string;
+  transcript?: { name: string; content: Buffer };
 }
 
 function formatLimit(bytes: number): string {
@@ -59,6 +82,64 @@ function tooLarge(maxBytes: number): HttpError {
     413,
     'UPLOAD_TOO_LARGE',
     `The file is larger than the upload limit; the limit is ${formatLimit(maxBytes)}. Compress the recording (e.g. to Opus or MP3) or split it, then upload again.`,
+  );
+}
+
+function idle(timeoutMs: number): HttpError {
+  return new HttpError(
+    408,
+    'UPLOAD_IDLE_TIMEOUT',
+    `The upload sent nothing for ${timeoutMs / 1000} s (UPLOAD_IDLE_TIMEOUT_S), so it was cut off and nothing was stored. Check the connection and send the file again.`,
+  );
+}
+
+function busy(limit: number): HttpError {
+  return new HttpError(
+    429,
+    'TOO_MANY_UPLOADS',
+    `This server is already receiving ${limit} uploads at once (MAX_CONCURRENT_UPLOADS); nothing was stored. Try again in ${BUSY_RETRY_AFTER_S} s, or upload fewer files in parallel.`,
+  );
+}
+
+function formatMb(bytes: number): string {
+  return `${Math.floor(bytes / (1024 * 1024))} MB`;
+}
+
+/** Free bytes for unprivileged users on the file system holding `dir`. */
+async function freeBytes(dir: string): Promise<number> {
+  const stats = await statfs(dir);
+  return Number(stats.bavail) * Number(stats.bsize);
+}
+
+/**
+ * 507 when the disk would keep less than `minFreeBytes` after this upload (its declared length
+ * when the client sent one); undefined when there is room.
+ */
+async function checkFreeSpace(dir: string, minFreeBytes: number, declaredBytes: number): Promise<HttpError | undefined> {
+  const free = await freeBytes(dir);
+  const needed = Math.max(0, declaredBytes);
+  if (free - needed >= minFreeBytes) return undefined;
+  return new HttpError(
+    507,
+    'INSUFFICIENT_STORAGE',
+    `The server's disk is nearly full: ${formatMb(free)} free${needed > 0 ? ` for an upload of ${formatMb(needed)}` : ''}, and it keeps at least ${formatMb(minFreeBytes)} free (MIN_FREE_DISK_MB); nothing was stored. Ask the operator to free space, then upload again.`,
+  );
+}
+
+/** The disk filled while the file streamed in (the free-space check cannot know a length the client did not declare). */
+function diskFull(): HttpError {
+  return new HttpError(
+    507,
+    'INSUFFICIENT_STORAGE',
+    "The server's disk filled up while the file arrived; nothing was stored. Ask the operator to free space, then upload again.",
+  );
+}
+
+function transcriptTooLarge(maxBytes: number): HttpError {
+  return new HttpError(
+    413,
+    'UPLOAD_TOO_LARGE',
+    `The transcript is larger than ${formatLimit(maxBytes)} (MAX_TRANSCRIPT_MB). Nothing was stored; split the transcript or raise the limit, then upload again.`,
   );
 }
 
@@ -88,13 +169,21 @@ function extensionOf(name: string): string {
  */
 function receiveFile(req: Request, res: Response, options: UploadHandlerOptions): Promise<Received> {
   const { blobs, maxBytes } = options;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   return new Promise<Received>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
       parser = busboy({
         headers: req.headers,
         defParamCharset: 'utf8', // browsers send UTF-8 file names
-        limits: { files: 1, fileSize: maxBytes + 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 20 },
+        limits: {
+          files: options.transcripts ? 2 : 1,
+          fileSize: Math.max(maxBytes, options.transcripts?.maxBytes ?? 0) + 1,
+          fields: 10,
+          fieldSize: 1024,
+          parts: 12,
+          headerPairs: 20,
+        },
       });
     } catch (err) {
       reject(
@@ -110,10 +199,40 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
     let settled = false;
     let received: (Received & { writer: Writable }) | undefined;
     let fileSentAsText = false;
+    let fileStored = false;
+    let parserClosed = false;
+    let transcript: Received['transcript'];
+    // Both parts may come in any order: done once the form is read and the recording is stored.
+    const finishIfDone = () => {
+      if (settled || !received || !fileStored || !parserClosed) return;
+      settled = true;
+      clearInterval(idleTimer);
+      resolve({ id: received.id, key: received.key, originalName: received.originalName, ...(transcript ? { transcript } : {}) });
+    };
+
+    // Hand-written because Node's socket timeout also fires while *we* hold the client back (a slow
+    // disk or S3 part pauses the request): idle time counts only while the request is flowing.
+    let lastActivity = Date.now();
+    req.on('data', () => (lastActivity = Date.now()));
+    const idleTimer = setInterval(
+      () => {
+        // Paused: we hold the client back; ended: it has sent everything (the store may still be finishing).
+        if (req.isPaused() || req.readableEnded) lastActivity = Date.now();
+        else if (Date.now() - lastActivity >= idleTimeoutMs) {
+          fail(idle(idleTimeoutMs));
+          // The client is silent: it may never read an answer, so the connection goes once it is sent (or soon anyway).
+          res.once('finish', () => req.socket.destroy());
+          setTimeout(() => req.socket.destroy(), 2000).unref();
+        }
+      },
+      Math.max(50, Math.min(1000, idleTimeoutMs / 4)),
+    );
+    idleTimer.unref();
 
     const fail = (error: HttpError | Error): void => {
       if (settled) return;
       settled = true;
+      clearInterval(idleTimer);
       req.unpipe(parser);
       parser.destroy();
       // The client may still be sending: read and drop the rest, and close the connection after answering.
@@ -136,6 +255,22 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
     };
 
     parser.on('file', (name, file, info) => {
+      const transcriptLimit = options.transcripts?.maxBytes;
+      if (name === TRANSCRIPT_FIELD && transcriptLimit !== undefined && !transcript && !settled) {
+        const parts: Buffer[] = [];
+        let bytes = 0;
+        file.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > transcriptLimit) {
+            file.resume();
+            setImmediate(() => fail(transcriptTooLarge(transcriptLimit)));
+          } else parts.push(chunk);
+        });
+        file.on('end', () => {
+          if (bytes <= transcriptLimit) transcript = { name: cleanFileName(info.filename), content: Buffer.concat(parts) };
+        });
+        return;
+      }
       if (name !== UPLOAD_FIELD || received || settled) {
         file.resume();
         return;
@@ -147,16 +282,24 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
       received = { id, key, originalName, writer };
       // Deferred: busboy still touches the file stream after emitting 'limit', so it must not be destroyed inside the listener.
       file.once('limit', () => setImmediate(() => fail(tooLarge(maxBytes))));
+      if ((options.transcripts?.maxBytes ?? 0) > maxBytes) {
+        // busboy's part limit is then the transcript's; the recording's own limit is checked here.
+        let fileBytes = 0;
+        file.on('data', (chunk: Buffer) => {
+          fileBytes += chunk.length;
+          if (fileBytes > maxBytes) setImmediate(() => fail(tooLarge(maxBytes)));
+        });
+      }
       pipeline(file, writer).then(
         () => {
-          if (settled) return;
-          settled = true;
-          resolve({ id, key, originalName });
+          fileStored = true;
+          finishIfDone();
         },
         (err: Error) => {
           if (err instanceof HttpError) fail(err);
           else if (/Unexpected end/.test(err.message)) fail(incomplete('the multipart body ended early'));
-          else fail(err); // a disk error: answered 500 by the error middleware
+          else if ((err as NodeJS.ErrnoException).code === 'ENOSPC') fail(diskFull());
+          else fail(err); // another disk error: answered 500 by the error middleware
         },
       );
     });
@@ -165,7 +308,8 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
     });
     parser.on('error', (err: Error) => fail(incomplete(err.message)));
     parser.on('close', () => {
-      if (received || settled) return; // the file's pipeline settles the promise
+      parserClosed = true;
+      if (received || settled) return finishIfDone(); // else the file's pipeline settles the promise
       fail(
         new HttpError(
           400,
@@ -183,82 +327,130 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
   });
 }
 
+async function writeBlob(blobs: BlobStore, key: string, content: Buffer): Promise<void> {
+  await pipeline(Readable.from([content]), blobs.createWriteStream(key));
+}
+
 /** Replaces the server-side path in a probe message with the name the client knows. */
 function clientMessage(err: AppError, absolutePath: string, originalName: string): string {
   return err.message.split(absolutePath).join(originalName);
 }
 
 /**
- * The `POST /uploads` handler. Answers 201 `{ "id": "..." }`; errors (JSON `{ error: { code, message } }`):
- * 400 NOT_MULTIPART / MISSING_FILE / EMPTY_UPLOAD / UPLOAD_INCOMPLETE, 413 UPLOAD_TOO_LARGE,
- * 415 NOT_AUDIO (with ffprobe's reason); onUploaded's errors go to the error middleware.
+ * The `POST /uploads` handler. Answers 201 `{ "id": "..." }` (plus `transcriptFormat` when a transcript came); errors (JSON `{ error: { code, message } }`):
+ * 400 NOT_MULTIPART / MISSING_FILE / EMPTY_UPLOAD / UPLOAD_INCOMPLETE, 408 UPLOAD_IDLE_TIMEOUT,
+ * 413 UPLOAD_TOO_LARGE, 415 NOT_AUDIO (with ffprobe's reason), 429 TOO_MANY_UPLOADS (with
+ * Retry-After), 507 INSUFFICIENT_STORAGE, 400 INVALID_TRANSCRIPT (the optional `transcript` part, with
+ * the line or field at fault); onUploaded's errors go to the error middleware.
  */
 export function createUploadHandler(options: UploadHandlerOptions): RequestHandler {
-  const { blobs, maxBytes, onUploaded } = options;
+  const { maxBytes } = options;
   if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0))
     throw new InvalidArgumentError(`maxBytes must be a positive whole number of bytes, received ${String(maxBytes)}.`);
+  const maxConcurrent = options.maxConcurrent ?? Infinity;
+  let active = 0;
+
+  /** Answers before reading a byte of the body (read and dropped, then the connection closes). */
+  const refuse = (req: Request, res: Response, err: HttpError): void => {
+    res.set('Connection', 'close');
+    req.resume();
+    sendError(res, err.status, err.code, err.message);
+  };
 
   return async (req, res, next) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes + MULTIPART_OVERHEAD_BYTES) {
-      // Certainly too large: answer before reading a byte.
-      res.set('Connection', 'close');
-      req.resume();
-      const err = tooLarge(maxBytes);
-      sendError(res, err.status, err.code, err.message);
+      refuse(req, res, tooLarge(maxBytes)); // certainly too large
       return;
     }
-
-    let received: Received;
+    if (active >= maxConcurrent) {
+      res.set('Retry-After', String(BUSY_RETRY_AFTER_S));
+      refuse(req, res, busy(maxConcurrent));
+      return;
+    }
+    active += 1;
     try {
-      received = await receiveFile(req, res, options);
+      if (options.minFreeBytes && options.freeSpaceDir) {
+        const full = await checkFreeSpace(options.freeSpaceDir, options.minFreeBytes, Number.isFinite(declared) ? declared : 0);
+        if (full) {
+          refuse(req, res, full);
+          return;
+        }
+      }
+      await receiveAndRegister(req, res, next, options);
+    } finally {
+      active -= 1;
+    }
+  };
+}
+
+/** Streams, checks and registers one upload, answering 201 or an error. */
+async function receiveAndRegister(req: Request, res: Response, next: NextFunction, options: UploadHandlerOptions): Promise<void> {
+  const { blobs, onUploaded } = options;
+  let received: Received;
+  try {
+    received = await receiveFile(req, res, options);
+  } catch (err) {
+    if (err instanceof HttpError) sendError(res, err.status, err.code, err.message);
+    else next(err);
+    return;
+  }
+
+  const { id, key, originalName } = received;
+  try {
+    const stat = await blobs.stat(key);
+    const bytes = stat?.bytes ?? 0;
+    if (bytes === 0) {
+      await blobs.removePrefix(`uploads/${id}`);
+      sendError(res, 400, 'EMPTY_UPLOAD', `"${originalName}" is empty (0 bytes). Choose the recording again and upload it.`);
+      return;
+    }
+    let absolute = ''; // the file probed, named in ffprobe's messages (replaced by the client's file name)
+    let info;
+    try {
+      info = await blobs.withLocalFile(key, (file) => {
+        absolute = file;
+        return probeAudio(file);
+      });
     } catch (err) {
-      if (err instanceof HttpError) sendError(res, err.status, err.code, err.message);
-      else next(err);
-      return;
-    }
-
-    const { id, key, originalName } = received;
-    try {
-      const stat = await blobs.stat(key);
-      const bytes = stat?.bytes ?? 0;
-      if (bytes === 0) {
-        await blobs.removePrefix(`uploads/${id}`);
-        sendError(res, 400, 'EMPTY_UPLOAD', `"${originalName}" is empty (0 bytes). Choose the recording again and upload it.`);
+      await blobs.removePrefix(`uploads/${id}`);
+      if (err instanceof AppError && (err.code === 'INVALID_AUDIO' || err.code === 'NO_AUDIO_STREAM')) {
+        sendError(res, 415, 'NOT_AUDIO', clientMessage(err, absolute, originalName));
         return;
       }
-      let absolute = ''; // the file probed, named in ffprobe's messages (replaced by the client's file name)
-      let info;
+      throw err;
+    }
+    let transcriptFormat: string | undefined;
+    if (received.transcript && options.transcripts) {
       try {
-        info = await blobs.withLocalFile(key, (file) => {
-          absolute = file;
-          return probeAudio(file);
-        });
+        transcriptFormat = options.transcripts.check(received.transcript.content.toString('utf8'), received.transcript.name, info.durationSec);
+        await writeBlob(blobs, uploadTranscriptKey(id), received.transcript.content);
       } catch (err) {
         await blobs.removePrefix(`uploads/${id}`);
-        if (err instanceof AppError && (err.code === 'INVALID_AUDIO' || err.code === 'NO_AUDIO_STREAM')) {
-          sendError(res, 415, 'NOT_AUDIO', clientMessage(err, absolute, originalName));
+        if (err instanceof AppError && err.code === 'INVALID_ARGUMENT') {
+          sendError(res, 400, 'INVALID_TRANSCRIPT', `"${received.transcript.name}": ${err.message} Nothing was stored; fix the transcript and upload again.`);
           return;
         }
         throw err;
       }
-      const upload: UploadedFile = {
-        id,
-        originalName,
-        key,
-        bytes,
-        format: info.formatName,
-        ...(info.durationSec !== undefined ? { durationSec: info.durationSec } : {}),
-      };
-      try {
-        await onUploaded(upload);
-      } catch (err) {
-        await blobs.removePrefix(`uploads/${id}`);
-        throw err;
-      }
-      res.status(201).json({ id });
-    } catch (err) {
-      next(err);
     }
-  };
+    const upload: UploadedFile = {
+      id,
+      originalName,
+      key,
+      bytes,
+      format: info.formatName,
+      ...(info.durationSec !== undefined ? { durationSec: info.durationSec } : {}),
+      ...(transcriptFormat ? { transcriptFormat } : {}),
+    };
+    try {
+      await onUploaded(upload);
+    } catch (err) {
+      await blobs.removePrefix(`uploads/${id}`);
+      throw err;
+    }
+    res.status(201).json(transcriptFormat ? { id, transcriptFormat } : { id });
+  } catch (err) {
+    next(err);
+  }
 }

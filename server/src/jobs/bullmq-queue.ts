@@ -2,6 +2,7 @@ import { Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
 import { AbortedError, AppError, InvalidArgumentError } from '../common/errors';
+import { ConcurrencyLimiter } from './concurrency-limiter';
 import { JOB_KINDS, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
 
@@ -21,6 +22,8 @@ export interface BullMqQueueOptions {
   lockDurationMs: number;
   /** How many times a job may be taken back from a dead worker (BullMQ's stalled count). */
   maxAttempts: number;
+  /** This process's engine slots, shared with clip tasks (jobs/clip-tasks.ts); a job runs in one. */
+  limiter?: ConcurrencyLimiter;
   log: (line: string) => void;
 }
 
@@ -147,6 +150,16 @@ export class BullMqQueue implements JobQueue {
   }
 
   private async process(bull: Job, handlers: JobHandlers, events: JobEvents): Promise<void> {
+    // A clip task may hold the slot for a few seconds; the job waits for it (BullMQ keeps renewing the lock).
+    const release = await this.options.limiter?.acquire();
+    try {
+      await this.runInSlot(bull, handlers, events);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async runInSlot(bull: Job, handlers: JobHandlers, events: JobEvents): Promise<void> {
     const job: QueuedJob = { id: bull.id!, name: bull.name as QueuedJob['name'], payload: bull.data as QueuedJob['payload'] };
     const claim = await events.onStart(job);
     if (claim && !claim.proceed) return; // cancelled, finished or out of attempts: nothing to run

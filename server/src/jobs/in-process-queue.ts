@@ -1,17 +1,23 @@
 import { AbortedError, InvalidArgumentError } from '../common/errors';
+import { ConcurrencyLimiter } from './concurrency-limiter';
 import { JOB_KINDS, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
 
-/** FIFO queue in this process with a concurrency limit: the embedded default. */
+/**
+ * FIFO queue in this process: the embedded default. Its jobs take the slots of `limiter`
+ * (JOB_CONCURRENCY), which the clip embeddings of requests share; a waiting clip goes first.
+ */
 export class InProcessQueue implements JobQueue {
   private readonly waiting: QueuedJob[] = [];
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private handlers?: JobHandlers;
   private events?: JobEvents;
   private closed = false;
+  readonly limiter: ConcurrencyLimiter;
 
-  constructor(private readonly concurrency = 1) {
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError(`Job concurrency must be a positive integer; got ${concurrency}.`);
+  constructor(concurrency: number | ConcurrencyLimiter = 1) {
+    this.limiter = typeof concurrency === 'number' ? new ConcurrencyLimiter(concurrency) : concurrency;
+    this.limiter.onFreed(() => this.pump());
   }
 
   start(handlers: JobHandlers, events: JobEvents): void {
@@ -54,12 +60,14 @@ export class InProcessQueue implements JobQueue {
 
   private pump(): void {
     if (!this.handlers || !this.events || this.closed) return;
-    while (this.running.size < this.concurrency && this.waiting.length > 0) {
+    while (this.waiting.length > 0) {
+      const release = this.limiter.tryAcquire();
+      if (!release) return;
       const job = this.waiting.shift()!;
       const controller = new AbortController();
       const done = this.run(job, controller).finally(() => {
         this.running.delete(job.id);
-        this.pump();
+        release(); // pumps again through onFreed when nobody else waits for the slot
       });
       this.running.set(job.id, { controller, done });
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AppError, InvalidArgumentError, NotFoundError } from '../common/errors';
+import { sanitizeForClients } from '../common/redact';
 import { BatchRecord, JobKind, JobRecord, Store } from '../store/types';
 import { JobClaim, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
@@ -210,10 +211,8 @@ export class JobService {
         });
         this.lastWrite.delete(queued.id);
         this.lastPublish.delete(queued.id);
-        if (outcome.state === 'FAILED')
-          this.log(
-            `job ${queued.id} (${queued.name}) failed: ${describe(outcome.error).message}${isAppError(outcome.error) ? '' : `\n${stack(outcome.error)}`}`,
-          );
+        // The full text (paths, driver messages, stack) goes to the log only; the row gets describe()'s.
+        if (outcome.state === 'FAILED') this.log(`job ${queued.id} (${queued.name}) failed: ${fullText(outcome.error)}`);
         if (updated) this.emit(updated);
         this.jobMeta.delete(queued.id);
       },
@@ -325,16 +324,41 @@ function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
 
-/** A reason a person can act on; unexpected errors keep their message but not their stack. */
+/** Codes whose messages name infrastructure (hosts, files, driver text): clients get a fixed text instead. */
+const INFRASTRUCTURE_MESSAGES: Partial<Record<string, string>> = {
+  DATABASE_UNAVAILABLE: 'The database could not be reached while the job ran. Retry the job once the server is healthy again; the server log has the details.',
+  QUEUE_UNAVAILABLE: 'The job queue could not be reached while the job ran. Retry the job once the server is healthy again; the server log has the details.',
+  INTERNAL: 'An internal error stopped the job. The server log has the details; retry the job, and report it if it fails again.',
+};
+
+/**
+ * What a job's READ viewers and webhook receivers are told: the code, and a reason a person can
+ * act on without server paths, addresses or driver internals. Unexpected errors (not AppErrors)
+ * say only their system error code (e.g. ENOSPC); the log has the full text (fullText).
+ */
 export function describe(error: unknown): { code: string; message: string } {
-  if (isAppError(error)) return { code: error.code, message: error.message };
-  const message = error instanceof Error ? error.message : String(error);
+  if (isAppError(error)) return { code: error.code, message: INFRASTRUCTURE_MESSAGES[error.code] ?? sanitizeForClients(error.message) };
+  const system = systemErrorCode(error);
   return {
     code: 'INTERNAL',
-    message: `Unexpected error while processing: ${message}. The server log has the details; retry the job, and report it if it fails again.`,
+    message: `Unexpected error while processing${system ? ` (${system})` : ''}. The server log has the details; retry the job, and report it if it fails again.`,
   };
 }
 
-function stack(error: unknown): string {
-  return error instanceof Error && error.stack ? error.stack : String(error);
+/** `ENOSPC`, `ECONNREFUSED`, …: safe to show (no address), and it tells an operator where to look. */
+function systemErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9_]{2,30}$/.test(code) ? code : undefined;
+}
+
+/** The error for the server log: code, message, causes, and the stack of unexpected errors. */
+function fullText(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 4; depth++) {
+    if (isAppError(current)) parts.push(`[${current.code}] ${current.message}`);
+    else parts.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join('\ncaused by: ');
 }

@@ -59,6 +59,8 @@ const segmentationEntry = z.object({
   bytes: z.number().int().positive().optional(),
   url: z.string().url().optional(),
   archiveMember: z.string().optional(),
+  /** Built by `npm run models:build` (models/toolchain/dequantize.py): `float` = the shipped INT8's weights in float. */
+  variants: z.record(z.string(), z.object({ file: z.string(), recipe: z.looseObject({ method: z.literal('dequantize') }) })).optional(),
 });
 
 const manifestSchema = z.object({

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { DependencyMissingError } from '../common/errors';
-import { repoRoot } from '../common/paths';
+import { devDataDir, repoRoot } from '../common/paths';
 import { modelCacheDir, modelSearchDirs } from './resolve';
 
 export const toolchainDir = path.join(repoRoot, 'models');
@@ -39,7 +39,14 @@ export function runToolchain(module: string, args: readonly string[]): Promise<v
   });
 }
 
-/** Arguments that tell the toolchain where the manifest, the cache and the search folders are. */
+/** Arguments that tell the toolchain where the manifest, the cache, the search folders and the dev set (segmentation parity) are. */
 export function toolchainLocationArgs(): string[] {
-  return ['--manifest', path.join(toolchainDir, 'manifest.json'), '--cache', modelCacheDir(), ...modelSearchDirs().flatMap((d) => ['--search-dir', d])];
+  return [
+    '--manifest',
+    path.join(toolchainDir, 'manifest.json'),
+    '--cache',
+    modelCacheDir(),
+    ...modelSearchDirs().flatMap((d) => ['--search-dir', d]),
+    ...(existsSync(devDataDir) ? ['--dev-data', devDataDir] : []),
+  ];
 }

@@ -78,7 +78,7 @@ export function readBuildRecord(modelPath: string): BuildRecord | undefined {
 }
 
 /** Why a variant file cannot be used, or undefined when it can. */
-function variantProblem(file: string, expectedSourceSha: string | undefined, recipe: unknown, label: string): string | undefined {
+export function variantProblem(file: string, expectedSourceSha: string | undefined, recipe: unknown, label: string): string | undefined {
   const record = readBuildRecord(file);
   if (!record) return `${label} (${file}) has no build record ${path.basename(buildRecordPath(file))}`;
   if (record.recipeHash !== recipeHash(recipe)) return `${label} was built with another recipe than the manifest's (stale)`;

@@ -1,4 +1,48 @@
-import { decodePowerset } from './segmenter';
+import path from 'node:path';
+
+import { devDataDir } from '../common/paths';
+import { decodeToArray } from '../audio';
+import { resolveSegmentationModel } from '../models/resolve';
+import { decodePowerset, DIGITAL_SILENCE_PEAK, isDigitalSilence, Segmenter } from './segmenter';
+
+describe('isDigitalSilence', () => {
+  it('takes zeros and ±1 LSB of 16-bit audio as silence, and anything louder as not', () => {
+    expect(isDigitalSilence(new Float32Array(1000))).toBe(true);
+    expect(isDigitalSilence(new Float32Array(1000).fill(1 / 32768))).toBe(true);
+    const click = new Float32Array(1000);
+    click[500] = -3 / 32768;
+    expect(isDigitalSilence(click)).toBe(false);
+    expect(isDigitalSilence(new Float32Array([0, DIGITAL_SILENCE_PEAK * 1.01]))).toBe(false);
+  });
+});
+
+describe('Segmenter on digital silence', () => {
+  let segmenter: Segmenter;
+  let speech: Float32Array;
+  beforeAll(async () => {
+    segmenter = await Segmenter.load(resolveSegmentationModel(), { intraOpThreads: 1 });
+    const samples = await decodeToArray(path.join(devDataDir, 'diarization', 'pyannote_sample.wav'));
+    speech = samples.slice(0, segmenter.windowSamples);
+  });
+  afterAll(() => segmenter.release());
+
+  it('the shipped model calls all-zero input no speech, so skipping it changes no answer', () => {
+    expect(segmenter.silenceIsNoSpeech).toBe(true);
+  });
+
+  it('answers silent chunks without the model and the others exactly as alone', async () => {
+    const zeros = new Float32Array(segmenter.windowSamples);
+    const hiss = new Float32Array(segmenter.windowSamples).map((_, i) => (i % 2 ? 1 : -1) / 32768);
+    const before = segmenter.silentChunks;
+    const [a, b, c] = await segmenter.segment([zeros, speech, hiss]);
+    expect(segmenter.silentChunks - before).toBe(2);
+    expect(a.every((x) => x === 0)).toBe(true);
+    expect(c.every((x) => x === 0)).toBe(true);
+    const [alone] = await segmenter.segment([speech]);
+    expect(Array.from(b)).toEqual(Array.from(alone));
+    expect(b.some((x) => x === 1)).toBe(true); // the clip has speech in its first 10 s
+  });
+});
 
 /** One frame's 7 log-probabilities (no speech, speakers 0-2, pairs 01, 02, 12) from probabilities. */
 function frame(probabilities: number[]): number[] {

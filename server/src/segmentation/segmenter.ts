@@ -2,6 +2,7 @@ import { ModelMismatchError } from '../common/errors';
 import { ExecutionProvider, InferenceModel, loadModel } from '../inference/onnx-session';
 import { readOnnxMetadata } from '../models/onnx-metadata';
 import { ResolvedSegmentationModel } from '../models/resolve';
+import type { SegmentationVariant } from '../models/segmentation-variants';
 
 /**
  * pyannote segmentation-3.0 (powerset): 10 s of raw 16 kHz samples in, per-frame log-probabilities
@@ -15,6 +16,20 @@ export interface SegmenterOptions {
   /** Run the model on its own worker thread (see onnx-session.ts). */
   inWorker?: boolean;
   log?: (line: string) => void;
+  /** Which file this is (models/segmentation-variants.ts), for reports; default int8, the shipped one. */
+  variant?: SegmentationVariant;
+}
+
+/**
+ * Peak below which a chunk counts as digital silence: 2 LSB of 16-bit audio, so muted stretches, zero
+ * padding and dither-free fades pass, while room noise (the quietest dev clip's floor is far above) does not.
+ */
+export const DIGITAL_SILENCE_PEAK = 2 / 32768;
+
+/** True when every sample's magnitude is at most DIGITAL_SILENCE_PEAK. */
+export function isDigitalSilence(samples: Float32Array, peak = DIGITAL_SILENCE_PEAK): boolean {
+  for (let i = 0; i < samples.length; i++) if (samples[i] > peak || samples[i] < -peak) return false;
+  return true;
 }
 
 /** How per-frame powerset probabilities become local-speaker activity (see `Segmenter.segment`). */
@@ -27,6 +42,9 @@ export interface PowersetDecoding {
 }
 
 export class Segmenter {
+  /** Chunks answered as silence without the model (for benchmarks and tests). */
+  silentChunks = 0;
+
   private constructor(
     private readonly model: InferenceModel,
     /** Samples per chunk (160000 = 10 s). */
@@ -38,6 +56,9 @@ export class Segmenter {
     readonly numLocalSpeakers: number,
     /** Output frames per chunk (589 for 10 s). */
     readonly framesPerChunk: number,
+    readonly variant: SegmentationVariant,
+    /** The model decodes all-zero input as no speech, so digital silence may skip it. */
+    readonly silenceIsNoSpeech: boolean,
   ) {}
 
   static async load(resolved: ResolvedSegmentationModel, options: SegmenterOptions = {}): Promise<Segmenter> {
@@ -64,20 +85,37 @@ export class Segmenter {
     const shift = Number(metadata.receptive_field_shift);
     const field = Number(metadata.receptive_field_size);
     const probe = await model.run(new Float32Array(windowSamples), [1, 1, windowSamples]);
-    return new Segmenter(model, windowSamples, shift, field, 3, probe.dims[1]);
+    // Skipping silence must not change an answer: only when the model itself calls all-zero input no speech.
+    const classes = POWERSET_3_SPEAKERS_MAX_2.length;
+    let silenceIsNoSpeech = true;
+    for (let f = 0; f < probe.dims[1] && silenceIsNoSpeech; f++) {
+      const row = probe.data.subarray(f * classes, (f + 1) * classes);
+      silenceIsNoSpeech = row.every((x) => x <= row[0]);
+    }
+    return new Segmenter(model, windowSamples, shift, field, 3, probe.dims[1], options.variant ?? 'int8', silenceIsNoSpeech);
   }
 
   /**
    * Segments a batch of chunks (each exactly windowSamples long, zero-padded at the end of a file).
    * Returns per chunk the local-speaker activity: Uint8Array [framesPerChunk, 3] row-major, 0/1,
-   * from the most likely powerset class of each frame (pyannote's hard decoding), or as `decoding` says.
+   * from the most likely powerset class of each frame (pyannote's hard decoding), or as `decoding` says. A chunk
+   * of digital silence (isDigitalSilence) is all zeros without running the model.
    */
   async segment(chunks: readonly Float32Array[], decoding: PowersetDecoding = {}): Promise<Uint8Array[]> {
-    const n = chunks.length;
+    // Digital silence (muted or padded stretches) is no speech: skip the model for those chunks. The rest
+    // may move by a frame: dynamic INT8 takes one activation scale per batch, so batch mates matter a little.
+    const out: Uint8Array[] = chunks.map(() => new Uint8Array(this.framesPerChunk * 3));
+    const voiced = chunks.flatMap((c, i) => (this.silenceIsNoSpeech && isDigitalSilence(c.subarray(0, this.windowSamples)) ? [] : [i]));
+    this.silentChunks += chunks.length - voiced.length;
+    if (voiced.length === 0) return out;
+    const n = voiced.length;
     const input = new Float32Array(n * this.windowSamples); // [n, 1, windowSamples]
-    chunks.forEach((c, i) => input.set(c.subarray(0, this.windowSamples), i * this.windowSamples));
+    voiced.forEach((c, i) => input.set(chunks[c].subarray(0, this.windowSamples), i * this.windowSamples));
     const { data } = await this.model.run(input, [n, 1, this.windowSamples]);
-    return Array.from({ length: n }, (_, c) => decodePowerset(data, c * this.framesPerChunk, this.framesPerChunk, decoding));
+    voiced.forEach((chunkIndex, c) => {
+      out[chunkIndex] = decodePowerset(data, c * this.framesPerChunk, this.framesPerChunk, decoding);
+    });
+    return out;
   }
 
   async release(): Promise<void> {

@@ -6,6 +6,7 @@ import { JobContext } from '../jobs/job-types';
 import { createProgressMapper, INGEST_SPAN, STORE_SPAN } from '../jobs/progress-weights';
 import { carryOverManualWork } from '../speakers/carry-over-store';
 import { MeetingRecord, MeetingSpeakerInsert, Store } from '../store/types';
+import { realignTranscript } from './transcript.service';
 
 /** Makes the browser-playable copy and the waveform peaks of a meeting's recording. */
 export interface MediaPreparer {
@@ -96,7 +97,8 @@ export class DiarizationService {
     });
     const turns = result.turns.map((t) => ({ meetingId, speakerId: speakerIds.get(t.speaker)!, startSec: t.startSec, endSec: t.endSec }));
     // One transaction, written only while this run still owns the job: the new speakers and turns,
-    // the names and person assignments carried over from the previous run, and the batch notes about
+    // the names and person assignments carried over from the previous run, the transcript realigned
+    // to the new turns, and the batch notes about
     // what could not be carried. A late write of a worker that lost the job changes nothing, and no
     // meeting is ever seen with its new speakers but without its manual work.
     const batchId = await store.transaction(async (tx) => {
@@ -106,6 +108,8 @@ export class DiarizationService {
       const previousTurns = previous.length > 0 ? (await tx.turnsOfMeeting(meetingId)).items : [];
       await tx.writeDiarization({ meetingId, durationSec: result.durationSec, speakers, turns });
       const notes = previous.length > 0 ? await carryOverManualWork(tx, meetingId, previous, previousTurns) : [];
+      // The transcript (attached before or after an earlier run) follows the new turns in the same commit.
+      await realignTranscript(tx, meetingId);
       const job = await tx.getJob(ctx.jobId);
       if (job?.batchId && notes.length > 0)
         await tx.addBatchNotes(

@@ -7,6 +7,8 @@ import { BlobStore } from '../storage/blob-store';
 import { MeetingRecord, MeetingSpeakerRecord, Store } from '../store/types';
 import { parseSpeakerCounts, SpeakerCounts } from '../clustering/speaker-counts';
 import { splitSpans, totalSec, unionOfSpans } from './turn-edits';
+import { attributedSegments, parseForMeeting, realignTranscript } from './transcript.service';
+import { readBlobText, uploadTranscriptKey } from './upload.service';
 
 export interface NewMeeting extends SpeakerCounts {
   uploadId: string;
@@ -27,6 +29,7 @@ export class MeetingService {
     private readonly blobs: BlobStore,
     private readonly jobs: JobService,
     private readonly index: SpeakerIndexSync,
+    private readonly maxTranscriptBytes = 10 * 1024 * 1024,
   ) {}
 
   async create(input: NewMeeting): Promise<MeetingRecord> {
@@ -35,10 +38,15 @@ export class MeetingService {
     if (!title) throw new InvalidArgumentError('A meeting needs a title.');
     const upload = await this.store.getUpload(input.uploadId);
     if (!upload) throw new NotFoundError('upload', input.uploadId);
+    // A transcript sent with the recording (checked at upload) comes with the meeting; aligned when diarized.
+    const transcriptFormat = upload.transcriptFormat;
+    const cues = transcriptFormat
+      ? parseForMeeting(transcriptFormat, await readBlobText(this.blobs, uploadTranscriptKey(upload.id)), upload.durationSec, this.maxTranscriptBytes)
+      : undefined;
     const meeting = await this.store.transaction(async (tx) => {
       const used = await tx.meetingOfUpload(upload.id);
       if (used) throw new ConflictError(`Upload ${upload.id} already belongs to meeting ${used.id}; upload the file again for a second meeting.`);
-      return tx.insertMeeting({
+      const made = await tx.insertMeeting({
         id: randomUUID(),
         title,
         tags: normaliseTags(input.tags),
@@ -47,6 +55,8 @@ export class MeetingService {
         durationSec: upload.durationSec,
         ...counts,
       });
+      if (transcriptFormat && cues) await tx.replaceTranscript(made.id, { format: transcriptFormat, cues, segments: attributedSegments(cues, []) });
+      return made;
     });
     const job = await this.jobs.submit('diarize', meeting.id);
     return { ...meeting, latestJobId: job.id };
@@ -106,6 +116,7 @@ export class MeetingService {
       await tx.editTurns(meetingId, { deleteIds: turns.map((t) => t.id), insert: joined.map((s) => ({ meetingId, speakerId: keepId, ...s })) });
       await tx.updateSpeaker(keepId, { talkTimeSec: round3(totalSec(joined)), centroid });
       await tx.deleteSpeaker(mergeId);
+      await realignTranscript(tx, meetingId);
     });
     await this.index.indexMeetingSpeakers(meetingId);
   }
@@ -137,6 +148,7 @@ export class MeetingService {
         insert: [...outside.map((s) => ({ meetingId, speakerId, ...s })), ...inside.map((s) => ({ meetingId, speakerId: newId, ...s }))],
       });
       await tx.updateSpeaker(speakerId, { talkTimeSec: round3(totalSec(outside)) });
+      await realignTranscript(tx, meetingId);
     });
     await this.index.indexMeetingSpeakers(meetingId);
     return newId;
@@ -154,6 +166,7 @@ export class MeetingService {
       await tx.editTurns(turn.meetingId, { move: { turnId, toSpeakerId } });
       await tx.updateSpeaker(source.id, { talkTimeSec: round3(Math.max(0, source.talkTimeSec - length)) });
       await tx.updateSpeaker(target.id, { talkTimeSec: round3(target.talkTimeSec + length) });
+      await realignTranscript(tx, turn.meetingId);
     });
     return turn.meetingId;
   }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
 import { InvalidArgumentError, NotFoundError } from '../common/errors';
-import { Engine } from '../diarization/engine';
-import { BlobStore } from '../storage/blob-store';
+import type { ModelIdentity } from '../diarization/engine';
 import { EnrollmentRecord, PersonRecord, Store } from '../store/types';
+import { ClipEmbedder } from './clip-embedder';
 
 /** What enrollment needs from speakers/ (the directory keeps the HNSW index in step with the rows). */
 export interface EnrollmentIndex {
@@ -22,8 +22,10 @@ export interface PersonInput {
 export class PeopleService {
   constructor(
     private readonly store: Store,
-    private readonly blobs: BlobStore,
-    private readonly engine: Engine,
+    /** Embeds uploaded clips: here in the job slots, or on a worker (REDIS_URL). */
+    private readonly clips: ClipEmbedder,
+    /** The model this process matches with (enrollments of other models wait for re-embedding). */
+    private readonly model: ModelIdentity,
     private readonly index: EnrollmentIndex,
   ) {}
 
@@ -54,9 +56,11 @@ export class PeopleService {
         return upload;
       }),
     );
+    // Every clip's length is checked before the first one is embedded: a long one refuses the lot.
+    for (const upload of uploads) this.clips.check(upload);
     const out: EnrollmentRecord[] = [];
     for (const upload of uploads) {
-      const { embedding, speechSec } = await this.blobs.withLocalFile(upload.path, (file) => this.engine.embedClip(file));
+      const { embedding, speechSec, model } = await this.clips.embed(upload);
       out.push(
         await this.index.enroll({
           id: randomUUID(),
@@ -65,8 +69,8 @@ export class PeopleService {
           uploadId: upload.id,
           speechSec,
           embedding,
-          modelName: this.engine.model.name,
-          modelHash: this.engine.model.hash,
+          modelName: model.name,
+          modelHash: model.hash,
         }),
       );
     }
@@ -118,7 +122,7 @@ export class PeopleService {
   private migration: Promise<void> = Promise.resolve();
 
   private async reembedNow(): Promise<string[]> {
-    const current = this.engine.model;
+    const current = this.model;
     const pending: string[] = [];
     for (const old of await this.store.enrollmentsNotOfModel(current.hash)) {
       const person = await this.store.getPerson(old.personId);
@@ -126,7 +130,11 @@ export class PeopleService {
       let replacement: { embedding: Float32Array; speechSec: number; uploadId?: string; meetingSpeakerId?: string } | undefined;
       if (old.source === 'clip' && old.uploadId) {
         const upload = await this.store.getUpload(old.uploadId);
-        if (upload) replacement = { ...(await this.blobs.withLocalFile(upload.path, (file) => this.engine.embedClip(file))), uploadId: upload.id };
+        // Runs inside the job that asked for it, which already holds an engine slot.
+        if (upload) {
+          const { embedding, speechSec } = await this.clips.embed(upload, { inJob: true });
+          replacement = { embedding, speechSec, uploadId: upload.id };
+        }
       } else {
         const voices = (await this.store.speakersOfPerson(old.personId)).filter((s) => s.modelHash === current.hash);
         if (voices.length > 0) {

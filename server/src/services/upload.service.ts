@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { probeAudio } from '../audio';
 import { BlobStore } from '../storage/blob-store';
 import { Store, UploadRecord } from '../store/types';
+import type { TranscriptFormat } from '../transcripts/types';
 
 /** A recording already in the blob store and checked by ffprobe, not yet registered. */
 export interface StoredRecording {
@@ -19,6 +20,19 @@ export interface StoredRecording {
   format: string;
   /** Absent when the container does not say; computing peaks later gives the exact figure. */
   durationSec?: number;
+  /** A checked transcript came with it (blob uploadTranscriptKey(id)). */
+  transcriptFormat?: string;
+}
+
+/** Where a transcript sent with the recording waits for its meeting (removed with the upload's folder). */
+export function uploadTranscriptKey(uploadId: string): string {
+  return `uploads/${uploadId}/transcript`;
+}
+
+export async function readBlobText(blobs: BlobStore, key: string): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of blobs.createReadStream(key)) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
 }
 
 export function uploadKey(uploadId: string, originalName: string): string {
@@ -50,6 +64,7 @@ export class UploadService {
       format: file.format,
       durationSec: file.durationSec ?? 0,
       createdAt: new Date().toISOString(),
+      ...(file.transcriptFormat ? { transcriptFormat: file.transcriptFormat as TranscriptFormat } : {}),
     };
     await this.store.insertUpload(upload);
     return upload;

@@ -4,7 +4,7 @@
  * disk; tools that need a file use `withLocalFile`, which object stores (s3-blob-store.ts) implement.
  */
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable, type Readable } from 'node:stream';
@@ -42,6 +42,13 @@ export interface BlobStore {
   remove(key: string): Promise<void>;
   /** Removes every blob under the folder `prefix` (e.g. `uploads/<id>`); no error when there is none. */
   removePrefix(prefix: string): Promise<void>;
+  /** Every stored blob under the folder `prefix` (not writes in progress); [] when there is none. */
+  list(prefix: string): Promise<Array<BlobStat & { key: string }>>;
+  /**
+   * Removes writes under `prefix` that were abandoned (a killed process) and untouched since
+   * `olderThan`: partial files on disk, unfinished multipart uploads on S3. Returns how many.
+   */
+  removeStalePartials(prefix: string, olderThan: Date): Promise<number>;
 }
 
 /** Suffix of the temporary file a write goes to before it is renamed into place. */
@@ -118,8 +125,54 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async removePrefix(prefix: string): Promise<void> {
+    await rm(this.folderOf(prefix), { recursive: true, force: true });
+  }
+
+  async list(prefix: string): Promise<Array<BlobStat & { key: string }>> {
+    const found: Array<BlobStat & { key: string }> = [];
+    for (const { file, relative } of await this.filesUnder(prefix)) {
+      if (relative.includes(PARTIAL_SUFFIX + '-')) continue;
+      const s = await stat(file).catch(() => undefined); // removed meanwhile
+      if (s?.isFile()) found.push({ key: relative, bytes: s.size, modifiedAt: s.mtime });
+    }
+    return found;
+  }
+
+  async removeStalePartials(prefix: string, olderThan: Date): Promise<number> {
+    let removed = 0;
+    for (const { file, relative } of await this.filesUnder(prefix)) {
+      if (!path.posix.basename(relative).includes(PARTIAL_SUFFIX + '-')) continue;
+      const s = await stat(file).catch(() => undefined);
+      if (!s || s.mtime >= olderThan) continue; // still being written (every write moves mtime)
+      await unlink(file).catch(() => undefined);
+      removed += 1;
+      // The folder of an upload that never finished holds nothing else: drop it too (fails harmlessly if not empty).
+      await rmdir(path.dirname(file)).catch(() => undefined);
+    }
+    return removed;
+  }
+
+  private folderOf(prefix: string): string {
     const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-    await rm(path.join(this.rootDir, ...checkKey(folder, 'prefix')), { recursive: true, force: true });
+    return path.join(this.rootDir, ...checkKey(folder, 'prefix'));
+  }
+
+  /** Every file below the prefix's folder, with its key (slash-separated, relative to the store). */
+  private async filesUnder(prefix: string): Promise<Array<{ file: string; relative: string }>> {
+    const folder = this.folderOf(prefix);
+    let entries;
+    try {
+      entries = await readdir(folder, { recursive: true, withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
+    }
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => {
+        const file = path.join(e.parentPath ?? e.path, e.name);
+        return { file, relative: path.relative(this.rootDir, file).split(path.sep).join('/') };
+      });
   }
 }
 

@@ -14,10 +14,12 @@ import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
   type S3ClientConfig,
@@ -148,6 +150,42 @@ export class S3BlobStore implements BlobStore {
       if (keys.length > 0) await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  async list(prefix: string): Promise<Array<BlobStat & { key: string }>> {
+    const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+    const objectPrefix = `${this.location.prefix}${checkKey(folder, 'prefix').join('/')}/`;
+    const found: Array<BlobStat & { key: string }> = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: objectPrefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? [])
+        found.push({ key: o.Key!.slice(this.location.prefix.length), bytes: o.Size ?? 0, modifiedAt: o.LastModified ?? new Date(0) });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return found;
+  }
+
+  /** Multipart uploads a killed process left open (S3 keeps, and bills, their parts until aborted). */
+  async removeStalePartials(prefix: string, olderThan: Date): Promise<number> {
+    const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+    const objectPrefix = `${this.location.prefix}${checkKey(folder, 'prefix').join('/')}/`;
+    let removed = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: objectPrefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+      );
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated >= olderThan) continue;
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
+        removed += 1;
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    return removed;
   }
 
   /** Every object key under the store's prefix (tests, migration checks). */

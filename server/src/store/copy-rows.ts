@@ -22,6 +22,9 @@ export const TABLES_IN_ORDER = [
   'enrollments',
   'api_tokens',
   'webhook_deliveries',
+  'transcripts',
+  // The SQLite source's FTS5 index is not a table to copy: PostgreSQL's tsvector column is generated.
+  'transcript_segments',
 ] as const satisfies ReadonlyArray<keyof Database>;
 
 const PAGE_ROWS = 500;
@@ -60,6 +63,9 @@ export async function copyAllRows(source: Kysely<Database>, target: Kysely<Datab
     if (targetKind === 'postgres') {
       // Explicit seq values do not advance PostgreSQL's serial sequence; move it past the copied ones.
       await sql`SELECT setval(pg_get_serial_sequence('batch_notes', 'seq'), COALESCE((SELECT MAX(seq) FROM batch_notes), 0) + 1, false)`.execute(trx);
+      await sql`SELECT setval(pg_get_serial_sequence('transcript_segments', 'id'), COALESCE((SELECT MAX(id) FROM transcript_segments), 0) + 1, false)`.execute(
+        trx,
+      );
     }
   });
   return counts;

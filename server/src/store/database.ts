@@ -156,8 +156,17 @@ async function openPostgres(databaseUrl: string, schemaOverride: string | undefi
 
 /** Drops a schema made for an isolated test run, with everything in it. */
 export async function dropPostgresSchema(databaseUrl: string, schema: string): Promise<void> {
-  assertSchemaName(schema);
   if (schema === 'public') throw new InvalidArgumentError('Refusing to drop the public schema.');
+  await inPostgresSchema(databaseUrl, schema, `drop schema if exists "${schema}" cascade`);
+}
+
+/** Refreshes the planner's statistics of a schema's tables (what autovacuum does some time after a bulk load). */
+export async function analyzePostgresSchema(databaseUrl: string, schema: string): Promise<void> {
+  await inPostgresSchema(databaseUrl, schema, `set search_path to "${schema}"; analyze`);
+}
+
+async function inPostgresSchema(databaseUrl: string, schema: string, statement: string): Promise<void> {
+  assertSchemaName(schema);
   const { target, connectionString } = parsePostgresUrl(databaseUrl);
   const client = new Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   try {
@@ -166,7 +175,7 @@ export async function dropPostgresSchema(databaseUrl: string, schema: string): P
     throw postgresConnectionError(target, error);
   }
   try {
-    await client.query(`drop schema if exists "${schema}" cascade`);
+    await client.query(statement);
   } finally {
     await client.end();
   }

@@ -14,6 +14,7 @@ import { PersonRepository } from './repositories/person-repository';
 import { RepositoryContext } from './repositories/shared';
 import { SpeakerRepository } from './repositories/speaker-repository';
 import { TokenRepository } from './repositories/token-repository';
+import { TranscriptRepository } from './repositories/transcript-repository';
 import { WebhookDeliveryRepository } from './repositories/webhook-delivery-repository';
 import { Database } from './rows';
 import type { Store } from './types';
@@ -28,6 +29,7 @@ export class KyselyStore implements Store {
   private readonly people: PersonRepository;
   private readonly tokens: TokenRepository;
   private readonly webhookDeliveries: WebhookDeliveryRepository;
+  private readonly transcripts: TranscriptRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -42,6 +44,7 @@ export class KyselyStore implements Store {
     this.people = new PersonRepository(this.context);
     this.tokens = new TokenRepository(this.context);
     this.webhookDeliveries = new WebhookDeliveryRepository(this.context);
+    this.transcripts = new TranscriptRepository(this.context);
   }
 
   // ---- lifecycle
@@ -60,6 +63,8 @@ export class KyselyStore implements Store {
       provider: { getMigrations: async () => migrations(this.kind) },
       // Pinned, or Kysely would find another schema's kysely_migration table and skip ours.
       migrationTableSchema: this.pgSchema,
+      // 0003 (transcripts) landed after 0004 on some databases; the steps touch different tables.
+      allowUnorderedMigrations: true,
     });
     const { error } = await migrator.migrateToLatest();
     if (error instanceof AppError) throw error;
@@ -89,6 +94,9 @@ export class KyselyStore implements Store {
   readonly insertUpload: MeetingRepository['insertUpload'] = (...args) => this.meetings.insertUpload(...args);
   readonly getUpload: MeetingRepository['getUpload'] = (...args) => this.meetings.getUpload(...args);
   readonly deleteUpload: MeetingRepository['deleteUpload'] = (...args) => this.meetings.deleteUpload(...args);
+  readonly unreferencedUploads: MeetingRepository['unreferencedUploads'] = (...args) => this.meetings.unreferencedUploads(...args);
+  readonly deleteUploadIfUnreferenced: MeetingRepository['deleteUploadIfUnreferenced'] = (...args) => this.meetings.deleteUploadIfUnreferenced(...args);
+  readonly existingUploadIds: MeetingRepository['existingUploadIds'] = (...args) => this.meetings.existingUploadIds(...args);
   readonly insertMeeting: MeetingRepository['insertMeeting'] = (...args) => this.meetings.insertMeeting(...args);
   readonly getMeeting: MeetingRepository['getMeeting'] = (...args) => this.meetings.getMeeting(...args);
   readonly getMeetings: MeetingRepository['getMeetings'] = (...args) => this.meetings.getMeetings(...args);
@@ -149,6 +157,16 @@ export class KyselyStore implements Store {
   readonly tokenByHash: TokenRepository['tokenByHash'] = (...args) => this.tokens.tokenByHash(...args);
   readonly listTokens: TokenRepository['listTokens'] = (...args) => this.tokens.listTokens(...args);
   readonly revokeToken: TokenRepository['revokeToken'] = (...args) => this.tokens.revokeToken(...args);
+
+  // ---- transcripts (transcript-repository.ts)
+  readonly replaceTranscript: TranscriptRepository['replaceTranscript'] = (...args) => this.transcripts.replaceTranscript(...args);
+  readonly writeTranscriptSegments: TranscriptRepository['writeTranscriptSegments'] = (...args) => this.transcripts.writeTranscriptSegments(...args);
+  readonly getTranscript: TranscriptRepository['getTranscript'] = (...args) => this.transcripts.getTranscript(...args);
+  readonly transcriptCues: TranscriptRepository['transcriptCues'] = (...args) => this.transcripts.transcriptCues(...args);
+  readonly transcriptSegments: TranscriptRepository['transcriptSegments'] = (...args) => this.transcripts.transcriptSegments(...args);
+  readonly deleteTranscript: TranscriptRepository['deleteTranscript'] = (...args) => this.transcripts.deleteTranscript(...args);
+  readonly searchTranscripts: TranscriptRepository['searchTranscripts'] = (...args) => this.transcripts.searchTranscripts(...args);
+  readonly transcriptWordsBySpeaker: TranscriptRepository['transcriptWordsBySpeaker'] = (...args) => this.transcripts.transcriptWordsBySpeaker(...args);
 
   // ---- webhook deliveries (webhook-delivery-repository.ts)
   readonly insertWebhookDelivery: WebhookDeliveryRepository['insertWebhookDelivery'] = (...args) => this.webhookDeliveries.insertWebhookDelivery(...args);

@@ -203,11 +203,66 @@ async function webhookDeliveries(db: Kysely<unknown>, kind: DialectKind): Promis
   await db.schema.createIndex('webhook_deliveries_job_idx').on('webhook_deliveries').column('job_id').execute();
 }
 
+/**
+ * A meeting's one current transcript: the imported cues (JSON, kept so alignment can rerun after
+ * every speaker edit), and the attributed segments with their full-text index: FTS5 over the
+ * segments' text on SQLite (kept in step by triggers), a generated tsvector with a GIN index on
+ * PostgreSQL. The 'simple' configuration on both sides: words match as written, in any language.
+ */
+async function transcripts(db: Kysely<unknown>, kind: DialectKind): Promise<void> {
+  const t = columnTypes(kind);
+  await db.schema.alterTable('uploads').addColumn('transcript_format', 'text').execute();
+  await db.schema
+    .createTable('transcripts')
+    .addColumn('meeting_id', t.key, (c) => c.primaryKey().references('meetings.id').onDelete('cascade'))
+    .addColumn('format', 'text', (c) => c.notNull())
+    .addColumn('cues', 'text', (c) => c.notNull())
+    .addColumn('cue_count', 'integer', (c) => c.notNull())
+    .addColumn('word_count', 'integer', (c) => c.notNull())
+    .addColumn('created_at', t.key, (c) => c.notNull())
+    .addColumn('aligned_at', t.key, (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('transcript_segments')
+    // An integer key: FTS5 refers to its rows by rowid.
+    .addColumn('id', kind === 'postgres' ? 'bigserial' : 'integer', (c) => (kind === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+    .addColumn('meeting_id', t.key, (c) => c.notNull().references('transcripts.meeting_id').onDelete('cascade'))
+    .addColumn('position', 'integer', (c) => c.notNull())
+    .addColumn('start_sec', t.double, (c) => c.notNull())
+    .addColumn('end_sec', t.double, (c) => c.notNull())
+    .addColumn('text', 'text', (c) => c.notNull())
+    // Set null when a speaker goes (merge, re-diarization); the realignment in the same transaction sets it again.
+    .addColumn('speaker_id', t.key, (c) => c.references('meeting_speakers.id').onDelete('set null'))
+    .addColumn('overlap', 'integer', (c) => c.notNull())
+    .addColumn('words', 'text')
+    .addColumn('word_count', 'integer', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('transcript_segments_position_idx').on('transcript_segments').columns(['meeting_id', 'position']).unique().execute();
+  await db.schema.createIndex('transcript_segments_speaker_idx').on('transcript_segments').column('speaker_id').execute();
+  if (kind === 'postgres') {
+    await sql`alter table transcript_segments add column search tsvector generated always as (to_tsvector('simple', text)) stored`.execute(db);
+    await sql`create index transcript_segments_search_idx on transcript_segments using gin (search)`.execute(db);
+    return;
+  }
+  await sql`create virtual table transcript_fts using fts5(text, content='transcript_segments', content_rowid='id', tokenize='unicode61 remove_diacritics 2')`.execute(
+    db,
+  );
+  await sql`create trigger transcript_segments_ai after insert on transcript_segments begin
+    insert into transcript_fts(rowid, text) values (new.id, new.text); end`.execute(db);
+  await sql`create trigger transcript_segments_ad after delete on transcript_segments begin
+    insert into transcript_fts(transcript_fts, rowid, text) values ('delete', old.id, old.text); end`.execute(db);
+  await sql`create trigger transcript_segments_au after update of text on transcript_segments begin
+    insert into transcript_fts(transcript_fts, rowid, text) values ('delete', old.id, old.text);
+    insert into transcript_fts(rowid, text) values (new.id, new.text); end`.execute(db);
+}
+
 export function migrations(kind: DialectKind): Record<string, Migration> {
   return {
     '0001_initial': { up: (db) => initial(db, kind) },
     // Webhooks are signed with a secret of their own (the token secret itself is never stored).
     '0002_webhook_secret': { up: (db) => db.schema.alterTable('api_tokens').addColumn('webhook_secret', 'text').execute() },
+    // Speaker-attributed transcripts and their full-text search (and an upload's transcript, until its meeting exists).
+    '0003_transcripts': { up: (db) => transcripts(db, kind) },
     // What happened to each webhook call (who was told what, when, and why it failed).
     '0004_webhook_deliveries': { up: (db) => webhookDeliveries(db, kind) },
   };

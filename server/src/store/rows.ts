@@ -9,6 +9,7 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
 import { AppError } from '../common/errors';
+import type { TranscriptCue, TranscriptFormat, TranscriptWord } from '../transcripts/types';
 import type {
   ApiTokenRecord,
   BatchNote,
@@ -21,6 +22,8 @@ import type {
   MeetingSpeakerRecord,
   PersonRecord,
   TokenScope,
+  TranscriptRecord,
+  TranscriptSegmentRecord,
   TurnRecord,
   UploadRecord,
   WebhookDeliveryRecord,
@@ -38,6 +41,8 @@ export interface UploadsTable {
   format: string;
   duration_sec: number;
   created_at: string;
+  /** Set when a transcript file came with the recording (kept under uploads/<id>/transcript). */
+  transcript_format: string | null;
 }
 
 export interface MeetingsTable {
@@ -165,6 +170,40 @@ export interface WebhookDeliveriesTable {
   finished_at: string | null;
 }
 
+export interface TranscriptsTable {
+  meeting_id: string;
+  format: string;
+  /** JSON array of the imported cues (TranscriptCue[]), sorted by start. */
+  cues: string;
+  cue_count: number;
+  word_count: number;
+  created_at: string;
+  aligned_at: string;
+}
+
+/** PostgreSQL adds a generated `search` tsvector column (never selected, so not typed here). */
+export interface TranscriptSegmentsTable {
+  id: Generated<number | string>;
+  meeting_id: string;
+  position: number;
+  start_sec: number;
+  end_sec: number;
+  text: string;
+  speaker_id: string | null;
+  /** 0/1: SQLite has no boolean. */
+  overlap: number;
+  /** JSON array of TranscriptWord, or null when the file had no word times. */
+  words: string | null;
+  word_count: number;
+}
+
+/** SQLite only: the FTS5 index over transcript_segments.text (the hidden column named like the table takes MATCH). */
+export interface TranscriptFtsTable {
+  rowid: number;
+  text: string;
+  transcript_fts: string;
+}
+
 export interface Database {
   uploads: UploadsTable;
   meetings: MeetingsTable;
@@ -178,6 +217,9 @@ export interface Database {
   enrollments: EnrollmentsTable;
   api_tokens: ApiTokensTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  transcripts: TranscriptsTable;
+  transcript_segments: TranscriptSegmentsTable;
+  transcript_fts: TranscriptFtsTable;
 }
 
 /** The key that case-insensitive search and ordering use. */
@@ -223,6 +265,7 @@ export function toUpload(row: Selectable<UploadsTable>): UploadRecord {
     format: row.format,
     durationSec: row.duration_sec,
     createdAt: row.created_at,
+    ...(row.transcript_format ? { transcriptFormat: row.transcript_format as TranscriptFormat } : {}),
   };
 }
 
@@ -340,5 +383,34 @@ export function toWebhookDelivery(row: Selectable<WebhookDeliveriesTable>): Webh
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: opt(row.finished_at),
+  };
+}
+
+export function toTranscript(row: Omit<Selectable<TranscriptsTable>, 'cues'>): TranscriptRecord {
+  return {
+    meetingId: row.meeting_id,
+    format: row.format as TranscriptFormat,
+    cueCount: row.cue_count,
+    wordCount: row.word_count,
+    createdAt: row.created_at,
+    alignedAt: row.aligned_at,
+  };
+}
+
+export function decodeCues(json: string): TranscriptCue[] {
+  return JSON.parse(json) as TranscriptCue[];
+}
+
+export function toTranscriptSegment(row: Selectable<TranscriptSegmentsTable>): TranscriptSegmentRecord {
+  return {
+    meetingId: row.meeting_id,
+    position: row.position,
+    startSec: row.start_sec,
+    endSec: row.end_sec,
+    text: row.text,
+    ...(row.speaker_id ? { speakerId: row.speaker_id } : {}),
+    overlap: Boolean(row.overlap),
+    ...(row.words ? { words: JSON.parse(row.words) as TranscriptWord[] } : {}),
+    wordCount: row.word_count,
   };
 }

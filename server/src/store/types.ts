@@ -6,6 +6,7 @@
  * (floats) for media positions and ISO-8601 strings for wall-clock instants. Embeddings are
  * Float32Array (stored as little-endian float32 blobs).
  */
+import type { TranscriptCue, TranscriptFormat, TranscriptWord } from '../transcripts/types';
 
 export type JobState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 export const JOB_STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -23,6 +24,8 @@ export interface UploadRecord {
   format: string;
   durationSec: number;
   createdAt: string;
+  /** A transcript file came with the recording (blob `uploads/<id>/transcript`), attached when its meeting is made. */
+  transcriptFormat?: TranscriptFormat;
 }
 
 export interface MeetingRecord {
@@ -182,6 +185,52 @@ export interface WebhookDeliveryUpdate {
   finished?: boolean;
 }
 
+/** A meeting's current transcript (the cues themselves are read with transcriptCues). */
+export interface TranscriptRecord {
+  meetingId: string;
+  format: TranscriptFormat;
+  cueCount: number;
+  wordCount: number;
+  createdAt: string;
+  /** When the segments were last attributed to the meeting's speakers. */
+  alignedAt: string;
+}
+
+/** One attributed line: a cue, or the part of one where its words change speaker. */
+export interface TranscriptSegmentRecord {
+  meetingId: string;
+  /** 0-based order in the transcript. */
+  position: number;
+  startSec: number;
+  endSec: number;
+  text: string;
+  /** Absent only while the meeting has no speakers (not diarized yet). */
+  speakerId?: string;
+  overlap: boolean;
+  words?: TranscriptWord[];
+  wordCount: number;
+}
+
+export type TranscriptSegmentInsert = Omit<TranscriptSegmentRecord, 'meetingId' | 'position' | 'wordCount'>;
+
+export interface TranscriptSearch {
+  /** Words must all occur in the segment; "double-quoted" parts as a phrase. */
+  text: string;
+  filter: MeetingFilter;
+  personId?: string;
+  speakerId?: string;
+}
+
+export interface TranscriptHit {
+  meetingId: string;
+  speakerId?: string;
+  position: number;
+  startSec: number;
+  endSec: number;
+  /** The segment's text around the match, matched words between <mark> and </mark> (plain text, not HTML-escaped). */
+  snippet: string;
+}
+
 export interface MeetingFilter {
   /** Case-insensitive substring of the title. */
   text?: string;
@@ -240,6 +289,12 @@ export interface Store {
   insertUpload(upload: UploadRecord): Promise<void>;
   getUpload(id: string): Promise<UploadRecord | undefined>;
   deleteUpload(id: string): Promise<void>;
+  /** Uploads created before `createdBefore` (ISO) that no meeting and no enrollment uses (the upload sweep). */
+  unreferencedUploads(createdBefore: string, limit: number): Promise<UploadRecord[]>;
+  /** Deletes the upload only if nothing uses it at that moment; true when it was deleted. */
+  deleteUploadIfUnreferenced(id: string): Promise<boolean>;
+  /** Which of `ids` have an uploads row. */
+  existingUploadIds(ids: readonly string[]): Promise<Set<string>>;
 
   // meetings
   insertMeeting(meeting: MeetingInsert): Promise<MeetingRecord>;
@@ -258,7 +313,7 @@ export interface Store {
   allTags(): Promise<string[]>;
   /** Every meeting id matching the filter (batch reprocessing, aggregate analytics). */
   meetingIds(filter: MeetingFilter): Promise<string[]>;
-  /** Deletes the meeting with its jobs, speakers and turns; returns it (for file cleanup) or undefined. */
+  /** Deletes the meeting with its jobs, speakers, turns and transcript (search entries too); returns it (for file cleanup) or undefined. */
   deleteMeeting(id: string): Promise<MeetingRecord | undefined>;
 
   // jobs and batches
@@ -340,6 +395,24 @@ export interface Store {
   tokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
   listTokens(): Promise<ApiTokenRecord[]>;
   revokeToken(id: string): Promise<ApiTokenRecord | undefined>;
+
+  // transcripts (one current transcript per meeting)
+  /** Replaces the meeting's transcript (cues and segments) in one transaction. */
+  replaceTranscript(
+    meetingId: string,
+    transcript: { format: TranscriptFormat; cues: TranscriptCue[]; segments: TranscriptSegmentInsert[] },
+  ): Promise<TranscriptRecord>;
+  /** Replaces only the segments (a realignment after speaker edits); false when the meeting has no transcript. */
+  writeTranscriptSegments(meetingId: string, segments: TranscriptSegmentInsert[]): Promise<boolean>;
+  getTranscript(meetingId: string): Promise<TranscriptRecord | undefined>;
+  transcriptCues(meetingId: string): Promise<TranscriptCue[] | undefined>;
+  /** Segments in transcript order; every one without `first`. */
+  transcriptSegments(meetingId: string, first?: number, after?: string): Promise<Page<TranscriptSegmentRecord>>;
+  deleteTranscript(meetingId: string): Promise<boolean>;
+  /** Best matches first; `after` is the endCursor of the previous page of the same search. */
+  searchTranscripts(search: TranscriptSearch, first: number, after?: string): Promise<Omit<Page<TranscriptHit>, 'totalCount'>>;
+  /** Words per speaker over the meetings' transcripts (speakers without a transcript are absent). */
+  transcriptWordsBySpeaker(meetingIds: readonly string[]): Promise<Array<{ meetingId: string; speakerId: string; words: number }>>;
 
   // webhook deliveries
   insertWebhookDelivery(delivery: Pick<WebhookDeliveryRecord, 'id' | 'tokenId' | 'jobId' | 'event' | 'url'>): Promise<WebhookDeliveryRecord>;

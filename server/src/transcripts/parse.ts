@@ -58,10 +58,34 @@ const parsers: Record<TranscriptFormat, (content: string) => TranscriptCue[]> = 
   WHISPER_JSON: whisperCues,
 };
 
+const TIMESTAMP = String.raw`(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}`;
+const TIMING_LINE = new RegExp(String.raw`^\s*${TIMESTAMP}\s*-->\s*${TIMESTAMP}(?:\s.*)?$`);
+/** Something meant as a timing line: an arrow, or a line that starts with a time and a dash. */
+const LOOKS_LIKE_TIMING = new RegExp(String.raw`-->|^\s*${TIMESTAMP}\s*-`);
+
+/**
+ * The library reads a broken timing line after the first cue as text of the cue before it; this
+ * hand-written pass names such a line instead of letting it slip into a transcript.
+ */
+function checkTimingLines(lines: string[], format: 'VTT' | 'SRT'): void {
+  lines.forEach((line, index) => {
+    if (LOOKS_LIKE_TIMING.test(line) && !TIMING_LINE.test(line))
+      throw new InvalidArgumentError(
+        `The ${format} transcript is malformed on line ${index + 1}: "${line.slice(0, 80)}" is not a cue timing (expected e.g. ${example(format)}).`,
+      );
+  });
+  if (!lines.some((line) => TIMING_LINE.test(line)))
+    throw new InvalidArgumentError(`The ${format} transcript has no cues (no line like ${example(format)}); attach a file with at least one cue.`);
+}
+
+const example = (format: 'VTT' | 'SRT') => (format === 'VTT' ? '00:00:01.000 --> 00:00:02.500' : '00:00:01,000 --> 00:00:02,500');
+
 function subtitleCues(content: string, format: 'VTT' | 'SRT'): TranscriptCue[] {
   let nodes: NodeList;
+  const normalised = content.replace(/\r\n?/g, '\n');
+  checkTimingLines(normalised.split('\n'), format);
   try {
-    nodes = parseSync(content.replace(/\r\n?/g, '\n'));
+    nodes = parseSync(normalised);
   } catch (error) {
     // The library says "at row N" (1-based); messages elsewhere say "line".
     const message = (error as Error).message.replace(/at row (\d+)/, (_, row: string) => `on line ${row}`);

@@ -7,6 +7,7 @@ import { useSession } from './token-context';
 const NAV = [
   { href: '/', label: 'Upload', admin: true },
   { href: '/meetings', label: 'Meetings', admin: false },
+  { href: '/search', label: 'Search', admin: false },
   { href: '/people', label: 'People', admin: false },
   { href: '/reprocess', label: 'Reprocess', admin: true },
   { href: '/analytics', label: 'Analytics', admin: false },

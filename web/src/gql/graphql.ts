@@ -54,7 +54,8 @@ export type ReprocessInput = {
 /** READ: queries (analytics tools); ADMIN: also mutations and uploads */
 export type TokenScope = 'ADMIN' | 'READ';
 
-export type TurnExportFormat = 'CSV' | 'JSON' | 'RTTM';
+/** RTTM, JSON (with the transcript when there is one) and CSV: the turns; VTT, SRT and TXT: the transcript with speakers (NO_TRANSCRIPT without one) */
+export type TurnExportFormat = 'CSV' | 'JSON' | 'RTTM' | 'SRT' | 'TXT' | 'VTT';
 
 export type AnalyticsQueryVariables = Exact<{
   filter?: MeetingFilter | null | undefined;
@@ -362,6 +363,41 @@ export type ExportTurnsQueryVariables = Exact<{
 }>;
 
 export type ExportTurnsQuery = { meeting: { id: string; export: string } | null };
+
+export type MeetingTranscriptQueryVariables = Exact<{
+  id: string | number;
+  after?: string | null | undefined;
+}>;
+
+export type MeetingTranscriptQuery = {
+  meeting: {
+    id: string;
+    transcript: {
+      totalCount: number;
+      pageInfo: { endCursor: string | null; hasNextPage: boolean };
+      nodes: Array<{ start: number; end: number; text: string; overlap: boolean; speaker: { id: string } | null }>;
+    };
+  } | null;
+};
+
+export type SearchTranscriptsQueryVariables = Exact<{
+  query: string;
+  personId?: string | number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+export type SearchTranscriptsQuery = {
+  searchTranscripts: {
+    nodes: Array<{
+      start: number;
+      end: number;
+      snippet: string;
+      meeting: { id: string; title: string };
+      speaker: { id: string; label: string; colorIndex: number; person: { name: string } | null } | null;
+    }>;
+    pageInfo: { endCursor: string | null; hasNextPage: boolean };
+  };
+};
 
 export type CreateMeetingMutationVariables = Exact<{
   input: CreateMeetingInput;

@@ -6,15 +6,16 @@ export interface UploadHandle {
 }
 
 /**
- * Sends one file to /api/uploads (streamed through to the server) and resolves with the upload id.
+ * Sends one file (and its optional transcript) to /api/uploads (streamed through to the server) and
+ * resolves with the upload id.
  * XMLHttpRequest, because fetch reports no upload progress.
  */
-export function uploadFile(file: File, onProgress: (sent: number, total: number) => void): UploadHandle {
+export function uploadFile(file: File, onProgress: (sent: number, total: number) => void, transcript?: File): UploadHandle {
   const xhr = new XMLHttpRequest();
   const promise = new Promise<string>((resolve, reject) => {
     xhr.open('POST', '/api/uploads');
     for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
-    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size + (transcript?.size ?? 0));
     xhr.onerror = () => reject(new ApiError('The upload was interrupted (network error). Check the connection and retry.', 'NETWORK'));
     xhr.onabort = () => reject(new ApiError('Upload cancelled.', 'CANCELLED'));
     xhr.onload = () => {
@@ -29,6 +30,8 @@ export function uploadFile(file: File, onProgress: (sent: number, total: number)
       else reject(new ApiError(`The server answered HTTP ${xhr.status} to the upload.`, 'HTTP_ERROR', xhr.status));
     };
     const form = new FormData();
+    // The transcript first: it is small, and the server checks it against the recording after both arrive.
+    if (transcript) form.append('transcript', transcript, transcript.name);
     form.append('file', file, file.name);
     xhr.send(form);
   });

@@ -17,13 +17,15 @@ import { clampView, TimelineCanvas, zoomView, type SelectedTurn, type View } fro
 import { exportTurnsOp, meetingTimelineOp, meetingTurnsOp, moveTurnOp } from './timeline.operations';
 import { loadAllTurnPages, type TurnNode } from './turn-pages';
 import { TurnList, type TurnRow } from './turn-list';
+import { TranscriptPanel } from '../transcript/transcript-panel';
 
 type Meeting = NonNullable<MeetingTimelineQuery['meeting']>;
 
-export function MeetingView({ id }: { id: string }) {
+/** `startAt`: seconds to open the meeting at (a search result's `?t=`). */
+export function MeetingView({ id, startAt }: { id: string; startAt?: number }) {
   return (
     <RequireToken>
-      <MeetingLoader id={id} />
+      <MeetingLoader id={id} startAt={startAt} />
     </RequireToken>
   );
 }
@@ -36,7 +38,7 @@ interface Loaded {
   complete: boolean;
 }
 
-function MeetingLoader({ id }: { id: string }) {
+function MeetingLoader({ id, startAt }: { id: string; startAt?: number }) {
   const [loaded, setLoaded] = useState<Loaded | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const loading = useRef<AbortController | null>(null);
@@ -125,7 +127,7 @@ function MeetingLoader({ id }: { id: string }) {
         No meeting with id {id}. <Link href="/meetings">Back to the list</Link>.
       </p>
     );
-  return <MeetingTimeline meeting={loaded.meeting} turnNodes={loaded.turns} complete={loaded.complete} reload={load} />;
+  return <MeetingTimeline meeting={loaded.meeting} turnNodes={loaded.turns} complete={loaded.complete} reload={load} startAt={startAt} />;
 }
 
 function MeetingTimeline({
@@ -133,11 +135,13 @@ function MeetingTimeline({
   turnNodes,
   complete,
   reload,
+  startAt,
 }: {
   meeting: Meeting;
   turnNodes: TurnNode[];
   complete: boolean;
   reload: () => Promise<void>;
+  startAt?: number;
 }) {
   const { isAdmin } = useSession();
   const audio = useRef<HTMLAudioElement>(null);
@@ -151,6 +155,9 @@ function MeetingTimeline({
   const [people, setPeople] = useState<{ id: string; name: string }[]>([]);
   const [message, setMessage] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  // Bumped by speaker edits: the transcript is read again with its new speakers.
+  const [edits, setEdits] = useState(0);
+  const [transcriptLines, setTranscriptLines] = useState(0);
 
   const lanes = useMemo(() => buildLanes(meeting.speakers, turnNodes, speakerColor), [meeting.speakers, turnNodes]);
   const turns = useMemo<TurnRow[]>(
@@ -193,6 +200,19 @@ function MeetingTimeline({
     },
     [duration],
   );
+
+  // Opened from a search result: start at that moment (once the audio knows its length).
+  const openedAt = useRef(false);
+  useEffect(() => {
+    const el = audio.current;
+    if (openedAt.current || startAt === undefined || !Number.isFinite(startAt) || !el) return;
+    openedAt.current = true;
+    const t = Math.max(0, Math.min(startAt, duration || startAt));
+    setClock(t);
+    setView((v) => clampView({ start: t - v.span * 0.1, span: v.span }, duration));
+    if (el.readyState >= 1) el.currentTime = t;
+    else el.addEventListener('loadedmetadata', () => (el.currentTime = t), { once: true });
+  }, [startAt, duration]);
 
   const togglePlay = useCallback(() => {
     const el = audio.current;
@@ -252,6 +272,7 @@ function MeetingTimeline({
       setMessage(msg);
       setActionError(null);
       setSelected(null);
+      setEdits((n) => n + 1);
       void reload();
       loadPeople();
     },
@@ -406,6 +427,20 @@ function MeetingTimeline({
         )}
       </div>
 
+      <section className="card" aria-labelledby="transcript-heading" data-testid="transcript-panel">
+        <h2 id="transcript-heading" style={{ marginTop: 0 }}>
+          Transcript
+        </h2>
+        <TranscriptPanel
+          meetingId={meeting.id}
+          version={edits + (ready ? 1000 : 0)}
+          speakers={speakerNames}
+          clock={clock}
+          onPlay={playFrom}
+          onLoaded={setTranscriptLines}
+        />
+      </section>
+
       <div className="two-col">
         <div>
           <SpeakerPanel meetingId={meeting.id} speakers={meeting.speakers} people={people} canEdit={isAdmin} onChanged={onChanged} />
@@ -429,7 +464,7 @@ function MeetingTimeline({
               Export turns
             </h2>
             <div className="row">
-              {(['RTTM', 'JSON', 'CSV'] as const).map((f) => (
+              {(transcriptLines > 0 ? (['RTTM', 'JSON', 'CSV', 'VTT', 'SRT', 'TXT'] as const) : (['RTTM', 'JSON', 'CSV'] as const)).map((f) => (
                 <button key={f} type="button" onClick={() => void download(f)}>
                   {f}
                 </button>

@@ -16,7 +16,7 @@ export function UploadView() {
 }
 
 function Uploader() {
-  const { items, addFiles, start, cancel, retry, remove, edit } = useUploadsContext();
+  const { items, addFiles, start, cancel, retry, remove, edit, setTranscript } = useUploadsContext();
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
@@ -79,6 +79,7 @@ function Uploader() {
                 key={item.key}
                 item={item}
                 onEdit={(field, value) => edit(item.key, field, value)}
+                onTranscript={(file) => setTranscript(item.key, file)}
                 onStart={() => void start(item)}
                 onCancel={() => void cancel(item)}
                 onRetry={() => void retry(item)}
@@ -95,6 +96,7 @@ function Uploader() {
 function UploadRow(props: {
   item: UploadItem;
   onEdit: (field: EditableField, value: string) => void;
+  onTranscript: (file: File | undefined) => void;
   onStart: () => void;
   onCancel: () => void;
   onRetry: () => void;
@@ -153,6 +155,16 @@ function UploadRow(props: {
             value={item.maxSpeakers}
             disabled={!editable || exact}
             onChange={(e) => props.onEdit('maxSpeakers', e.target.value)}
+          />
+        </div>
+        <div className="field wide">
+          <label htmlFor={id('transcript')}>Transcript (optional: .vtt, .srt, Whisper .json)</label>
+          <input
+            id={id('transcript')}
+            type="file"
+            accept=".vtt,.srt,.json,text/vtt,application/json"
+            disabled={!editable}
+            onChange={(e) => props.onTranscript(e.target.files?.[0] ?? undefined)}
           />
         </div>
       </div>

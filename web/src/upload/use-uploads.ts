@@ -12,6 +12,8 @@ export type Phase = 'ready' | 'uploading' | 'creating' | 'processing' | 'done' |
 export interface UploadItem {
   key: string;
   file: File;
+  /** Optional transcript (VTT, SRT or Whisper JSON) sent beside the recording. */
+  transcript?: File;
   title: string;
   tags: string;
   numSpeakers: string;
@@ -144,7 +146,7 @@ export function useUploads() {
       try {
         let uploadId = item.uploadId;
         if (!uploadId) {
-          const handle = uploadFile(item.file, (sent, total) => patch(item.key, { sent, total }));
+          const handle = uploadFile(item.file, (sent, total) => patch(item.key, { sent, total }), item.transcript);
           aborts.current.set(item.key, handle.abort);
           uploadId = await handle.promise;
           aborts.current.delete(item.key);
@@ -212,6 +214,7 @@ export function useUploads() {
   }, []);
 
   const edit = useCallback((key: string, field: EditableField, value: string) => patch(key, { [field]: value }), [patch]);
+  const setTranscript = useCallback((key: string, transcript: File | undefined) => patch(key, { transcript }), [patch]);
 
-  return { items, addFiles, start, cancel, retry, remove, edit };
+  return { items, addFiles, start, cancel, retry, remove, edit, setTranscript };
 }

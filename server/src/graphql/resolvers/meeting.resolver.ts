@@ -9,7 +9,7 @@ import { JobStateGql, MeetingOrderField, OrderDirection, TurnExportFormat } from
 import { Job } from '../types/job.type';
 import { CreateMeetingInput, ImportInput, Meeting, MeetingConnection, MeetingFilter, MeetingOrder, Speaker, TurnConnection } from '../types/meeting.type';
 import { TurnPageCache, turnPageKey } from '../turn-page-cache';
-import { exportTurns } from './turn-export';
+import { exportTurns, exportUsesTranscript } from './turn-export';
 
 /** Pages of turns hold at most this many; without `first` every turn comes back. */
 export const MAX_TURN_PAGE = 1000;
@@ -123,10 +123,16 @@ export class MeetingResolver {
     return meeting.peaksPath ? `/media/${meeting.id}/peaks` : undefined;
   }
 
-  @FieldResolver(() => String, { description: 'All turns as RTTM, JSON or CSV text' })
+  @FieldResolver(() => String, { description: 'All turns as RTTM, JSON or CSV text; the transcript with speakers as VTT, SRT or TXT' })
   async export(@Root() meeting: Meeting, @Ctx() ctx: GraphQLContext, @Arg('format', () => TurnExportFormat) format: TurnExportFormat): Promise<string> {
-    const [page, speakers] = await Promise.all([ctx.platform.store.turnsOfMeeting(meeting.id), meetingSpeakers(ctx, meeting.id)]);
-    return exportTurns(format, meeting, page.items, speakers);
+    const { store } = ctx.platform;
+    const segments = async () => ((await store.getTranscript(meeting.id)) ? (await store.transcriptSegments(meeting.id)).items : undefined);
+    const [page, speakers, lines] = await Promise.all([
+      store.turnsOfMeeting(meeting.id),
+      meetingSpeakers(ctx, meeting.id),
+      exportUsesTranscript(format) ? segments() : undefined,
+    ]);
+    return exportTurns(format, meeting, page.items, speakers, lines);
   }
 
   @Authorized()

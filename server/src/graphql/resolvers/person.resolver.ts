@@ -105,10 +105,11 @@ export class PersonResolver {
     @Arg('first', () => Int, { defaultValue: 10 }) first = 10,
   ): Promise<SpeakerMatch[]> {
     if (first < 1 || first > 100) throw new InvalidArgumentError(`first must be between 1 and 100; got ${first}.`);
-    const { store, engine, blobs, identity } = ctx.platform;
+    const { store, clips, identity } = ctx.platform;
     const upload = await store.getUpload(uploadId);
     if (!upload) throw new NotFoundError('upload', uploadId);
-    const { embedding } = await blobs.withLocalFile(upload.path, (file) => engine.embedClip(file));
+    // Length checked before decoding; the engine run takes a job slot (or a worker, with REDIS_URL).
+    const { embedding } = await clips.embed(upload);
     const hits = await identity.findSpeaker(embedding, first);
     const out: SpeakerMatch[] = [];
     for (const hit of hits) {

@@ -13,13 +13,27 @@ import { toStoreFilter } from './meeting.resolver';
 const MAX_AGGREGATE_MEETINGS = 5000;
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Words and words per minute, or nothing when no transcript covers the voice. */
+function wordFigures(words: number | undefined, talkSec: number): { words?: number; wordsPerMinute?: number } {
+  if (words === undefined) return {};
+  return { words, wordsPerMinute: talkSec > 0 ? r1(words / (talkSec / 60)) : 0 };
+}
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
 @Resolver(() => Meeting)
 export class StatsResolver {
   @FieldResolver(() => MeetingStats, { description: 'Talk time, turns, interruptions, overlap and silence' })
   async stats(@Root() meeting: Meeting, @Ctx() ctx: GraphQLContext): Promise<MeetingStats> {
-    const [page, speakers] = await Promise.all([ctx.platform.store.turnsOfMeeting(meeting.id), meetingSpeakers(ctx, meeting.id)]);
+    const { store } = ctx.platform;
+    const [page, speakers, transcript, words] = await Promise.all([
+      store.turnsOfMeeting(meeting.id),
+      meetingSpeakers(ctx, meeting.id),
+      store.getTranscript(meeting.id),
+      store.transcriptWordsBySpeaker([meeting.id]),
+    ]);
+    const wordsOf = new Map(words.map((w) => [w.speakerId, w.words]));
     const turns = page.items.map((t) => ({ speakerId: t.speakerId, start: t.startSec, end: t.endSec }));
     const stats = meetingStats(turns, meeting.durationSeconds);
     const byId = new Map(speakers.map((s) => [s.id, s]));
@@ -40,6 +54,7 @@ export class StatsResolver {
           meanTurnSeconds: r3(s.meanTurnSec),
           longestTurnSeconds: r3(s.longestTurnSec),
           interruptions: s.interruptions,
+          ...wordFigures(transcript ? (wordsOf.get(s.speakerId) ?? 0) : undefined, s.talkTimeSec),
         })),
     };
   }
@@ -64,6 +79,23 @@ export class StatsResolver {
       }),
     );
     const agg = aggregateStats(inputs);
+    // Words per person over the meetings with a transcript, and the talk time of those meetings.
+    const words = await store.transcriptWordsBySpeaker(ids);
+    const withTranscript = new Set(words.map((w) => w.meetingId));
+    const personKey = (personId: string | undefined) => personId ?? '';
+    const wordsByPerson = new Map<string, { words: number; talkSec: number }>();
+    const speakerRecords = new Map(
+      (await Promise.all(meetings.filter((m) => withTranscript.has(m.id)).map((m) => ctx.speakersOf(m.id)))).flat().map((s) => [s.id, s]),
+    );
+    for (const speaker of speakerRecords.values()) {
+      const entry = wordsByPerson.get(personKey(speaker.personId)) ?? { words: 0, talkSec: 0 };
+      entry.talkSec += speaker.talkTimeSec;
+      wordsByPerson.set(personKey(speaker.personId), entry);
+    }
+    for (const w of words) {
+      const speaker = speakerRecords.get(w.speakerId);
+      if (speaker) wordsByPerson.get(personKey(speaker.personId))!.words += w.words;
+    }
     const people = await Promise.all(
       agg.people.map(async (p) => {
         const person = p.personId ? await ctx.person(p.personId) : undefined;
@@ -77,6 +109,9 @@ export class StatsResolver {
           meanTurnSeconds: r3(p.meanTurnSec),
           longestTurnSeconds: r3(p.longestTurnSec),
           interruptions: p.interruptions,
+          ...(wordsByPerson.has(personKey(p.personId))
+            ? wordFigures(wordsByPerson.get(personKey(p.personId))!.words, wordsByPerson.get(personKey(p.personId))!.talkSec)
+            : {}),
         };
       }),
     );

@@ -38,8 +38,15 @@ export enum TurnExportFormat {
   RTTM = 'rttm',
   JSON = 'json',
   CSV = 'csv',
+  VTT = 'vtt',
+  SRT = 'srt',
+  TXT = 'txt',
 }
-registerEnumType(TurnExportFormat, { name: 'TurnExportFormat' });
+registerEnumType(TurnExportFormat, {
+  name: 'TurnExportFormat',
+  description:
+    'RTTM, JSON (with the transcript when there is one) and CSV: the turns; VTT, SRT and TXT: the transcript with speakers (NO_TRANSCRIPT without one)',
+});
 
 export enum WebhookDeliveryStatusGql {
   PENDING = 'PENDING',

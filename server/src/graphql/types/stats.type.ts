@@ -23,6 +23,12 @@ abstract class TalkFigures {
 
   @Field(() => Int, { description: 'Turns started while another speaker was talking' })
   interruptions!: number;
+
+  @Field(() => Int, { nullable: true, description: 'Words in the transcript lines attributed to this voice; null without a transcript' })
+  words?: number;
+
+  @Field(() => Float, { nullable: true, description: 'words / talk time in minutes, over the meetings with a transcript; null without one' })
+  wordsPerMinute?: number;
 }
 
 /** Time figures of one meeting or of many together. */

@@ -37,6 +37,41 @@ describeStore('meeting repository', (fx) => {
     expect(await fx.store.getUpload(meeting.uploadId)).toBeDefined();
   });
 
+  it('finds old uploads that no meeting or enrollment uses, and deletes one only while still unused', async () => {
+    // Created in 2000: no other test's rows are that old.
+    const old = '2000-01-01T00:00:00.000Z';
+    const insert = async (createdAt: string) => {
+      const id = randomUUID();
+      await fx.store.insertUpload({ id, originalName: 'a.wav', path: `uploads/${id}/a.wav`, bytes: 1, format: 'wav', durationSec: 1, createdAt });
+      return id;
+    };
+    const orphan = await insert(old);
+    const forMeeting = await insert(old);
+    const forEnrollment = await insert(old);
+    const recent = await insert('2000-06-01T00:00:00.000Z');
+    await fx.store.insertMeeting({ id: randomUUID(), title: 'Kept', tags: [], uploadId: forMeeting, audioPath: 'x', durationSec: 1 });
+    const person = await newPerson('Clip owner');
+    await fx.store.insertEnrollment({
+      id: randomUUID(),
+      personId: person.id,
+      source: 'clip',
+      uploadId: forEnrollment,
+      speechSec: 3,
+      embedding: vector(1),
+      modelName: 'm',
+      modelHash: 'h',
+    });
+
+    const found = (await fx.store.unreferencedUploads('2000-01-02T00:00:00.000Z', 100)).map((u) => u.id);
+    expect(found).toEqual([orphan]);
+    expect(await fx.store.existingUploadIds([orphan, recent, 'no-such-upload'])).toEqual(new Set([orphan, recent]));
+    expect(await fx.store.deleteUploadIfUnreferenced(forMeeting)).toBe(false);
+    expect(await fx.store.deleteUploadIfUnreferenced(forEnrollment)).toBe(false);
+    expect(await fx.store.getUpload(forEnrollment)).toBeDefined();
+    expect(await fx.store.deleteUploadIfUnreferenced(orphan)).toBe(true);
+    expect(await fx.store.getUpload(orphan)).toBeUndefined();
+  });
+
   // ---- meetings
 
   it('round-trips meetings, updates them and answers undefined for unknown ids', async () => {

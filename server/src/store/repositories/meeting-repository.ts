@@ -34,6 +34,7 @@ export class MeetingRepository {
             format: upload.format,
             duration_sec: upload.durationSec,
             created_at: upload.createdAt,
+            transcript_format: upload.transcriptFormat ?? null,
           })
           .execute(),
       { unique: () => new ConflictError(`An upload with id "${upload.id}" already exists.`) },
@@ -49,6 +50,44 @@ export class MeetingRepository {
     await this.ctx.guard(() => this.ctx.db.deleteFrom('uploads').where('id', '=', id).execute(), {
       foreignKey: () => new ConflictError(`Upload "${id}" is still used by a meeting; delete the meeting first.`),
     });
+  }
+
+  /** Uploads created before `createdBefore` (ISO) that no meeting and no enrollment uses, oldest first. */
+  async unreferencedUploads(createdBefore: string, limit: number): Promise<UploadRecord[]> {
+    const rows = await this.ctx.db
+      .selectFrom('uploads')
+      .selectAll()
+      .where('created_at', '<', createdBefore)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('meetings').select('meetings.id').whereRef('meetings.upload_id', '=', 'uploads.id'))))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('enrollments').select('enrollments.id').whereRef('enrollments.upload_id', '=', 'uploads.id'))))
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toUpload);
+  }
+
+  /**
+   * Deletes the upload only if, at that moment, no meeting and no enrollment uses it (one
+   * statement, so a meeting made meanwhile keeps it). True when it was deleted.
+   */
+  async deleteUploadIfUnreferenced(id: string): Promise<boolean> {
+    const result = await this.ctx.guard(
+      () =>
+        this.ctx.db
+          .deleteFrom('uploads')
+          .where('id', '=', id)
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('meetings').select('meetings.id').whereRef('meetings.upload_id', '=', 'uploads.id'))))
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('enrollments').select('enrollments.id').whereRef('enrollments.upload_id', '=', 'uploads.id'))))
+          .executeTakeFirst(),
+      { foreignKey: () => new ConflictError(`Upload "${id}" is still used by a meeting.`) },
+    );
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Which of `ids` have an uploads row. */
+  async existingUploadIds(ids: readonly string[]): Promise<Set<string>> {
+    const rows = await chunked(ids, (chunk) => this.ctx.db.selectFrom('uploads').select('id').where('id', 'in', chunk).execute());
+    return new Set(rows.map((r) => r.id));
   }
 
   async insertMeeting(meeting: MeetingInsert): Promise<MeetingRecord> {
@@ -161,7 +200,7 @@ export class MeetingRepository {
   }
 
   async deleteMeeting(id: string): Promise<MeetingRecord | undefined> {
-    // Jobs, tags, speakers and turns go by ON DELETE CASCADE; enrollments keep their voice (speaker link set null).
+    // Jobs, tags, speakers, turns and the transcript (its FTS5 entries by trigger) go by ON DELETE CASCADE; enrollments keep their voice (speaker link set null).
     const row = await this.ctx.db.deleteFrom('meetings').where('id', '=', id).returningAll().executeTakeFirst();
     return row && toMeeting(row);
   }

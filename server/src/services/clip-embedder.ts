@@ -1,0 +1,100 @@
+import { probeAudio } from '../audio';
+import { AppError, ClipTooLongError } from '../common/errors';
+import type { Engine, ModelIdentity } from '../diarization/engine';
+import type { ConcurrencyLimiter } from '../jobs/concurrency-limiter';
+import type { BlobStore } from '../storage/blob-store';
+import type { UploadRecord } from '../store/types';
+
+/** One voice's embedding from an uploaded clip, tagged with the model that made it. */
+export interface ClipEmbedding {
+  embedding: Float32Array;
+  speechSec: number;
+  model: ModelIdentity;
+}
+
+export interface EmbedClipRequest {
+  /** Inside a job that already holds an engine slot (re-embedding after a model switch): take no other. */
+  inJob?: boolean;
+  /** Epoch ms after which nobody waits for the answer any more (a worker's task deadline). */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Embeds the clip of an upload for findSpeaker and enrollFromUploads. The embedded default runs the
+ * engine here, in the job concurrency's slots (InProcessClipEmbedder); with REDIS_URL an API process
+ * sends it to a worker as a queue task (jobs/clip-tasks.ts). Both refuse a clip longer than
+ * MAX_CLIP_SEC before any decoding.
+ */
+export interface ClipEmbedder {
+  /** Refuses (ClipTooLongError) a clip whose duration, probed at upload, is over MAX_CLIP_SEC. */
+  check(upload: UploadRecord): void;
+  embed(upload: UploadRecord, request?: EmbedClipRequest): Promise<ClipEmbedding>;
+}
+
+/** The engine could not take the clip in time: every slot stayed busy, or no worker answered. */
+export class ClipTaskTimeoutError extends AppError {
+  constructor(seconds: number, where: 'here' | 'worker') {
+    super(
+      'CLIP_TASK_TIMEOUT',
+      where === 'here'
+        ? `The engine was busy with other jobs for ${seconds} s (CLIP_TASK_TIMEOUT_S), so the clip was not embedded. Retry later, or raise JOB_CONCURRENCY.`
+        : `No worker answered within ${seconds} s (CLIP_TASK_TIMEOUT_S): the workers are busy or down. Retry later, or start more workers (npm run worker).`,
+    );
+  }
+}
+
+/** Refuses a clip by the duration ffprobe gave at upload time (0 = the container did not say). */
+export function assertStoredClipDuration(upload: UploadRecord, maxClipSec: number): void {
+  if (upload.durationSec > maxClipSec) throw new ClipTooLongError(upload.durationSec, maxClipSec);
+}
+
+export interface InProcessClipEmbedderOptions {
+  engine: Engine;
+  blobs: BlobStore;
+  /** The job concurrency's slots: a clip's decode and embedding is one engine run. */
+  limiter: ConcurrencyLimiter;
+  maxClipSec: number;
+  /** How long a request waits for a free slot. */
+  waitTimeoutMs: number;
+}
+
+/** Runs the engine in this process: the embedded default, and what a worker runs for a clip task. */
+export class InProcessClipEmbedder implements ClipEmbedder {
+  constructor(private readonly options: InProcessClipEmbedderOptions) {}
+
+  check(upload: UploadRecord): void {
+    assertStoredClipDuration(upload, this.options.maxClipSec);
+  }
+
+  async embed(upload: UploadRecord, request: EmbedClipRequest = {}): Promise<ClipEmbedding> {
+    const { blobs, maxClipSec } = this.options;
+    assertStoredClipDuration(upload, maxClipSec);
+    return blobs.withLocalFile(upload.path, (file) =>
+      this.embedFile(file, upload, request).catch((error: unknown) => Promise.reject(clientError(error, file, upload))),
+    );
+  }
+
+  private async embedFile(file: string, upload: UploadRecord, request: EmbedClipRequest): Promise<ClipEmbedding> {
+    const { engine, limiter, maxClipSec, waitTimeoutMs } = this.options;
+    // The file itself is probed again (the stored row may predate a limit change or name no
+    // duration); an over-long clip never reaches a decoder or waits for a slot.
+    const info = await probeAudio(file);
+    if (info.durationSec !== undefined && info.durationSec > maxClipSec) throw new ClipTooLongError(info.durationSec, maxClipSec);
+    const run = () => engine.embedClip(file, { info, maxClipSec, signal: request.signal });
+    if (request.inJob) return { ...(await run()), model: engine.model };
+    const timeoutMs = Math.max(0, Math.min(waitTimeoutMs, (request.deadline ?? Infinity) - Date.now()));
+    const result = await limiter.run(run, {
+      timeoutMs,
+      onTimeout: () => new ClipTaskTimeoutError(Math.round(waitTimeoutMs / 1000), 'here'),
+      signal: request.signal,
+    });
+    return { ...result, model: engine.model };
+  }
+}
+
+/** The error with the server's file path replaced by the upload the client knows (no server paths in answers). */
+function clientError(error: unknown, file: string, upload: UploadRecord): unknown {
+  if (!(error instanceof AppError) || !error.message.includes(file)) return error;
+  return new AppError(error.code, error.message.split(file).join(`upload ${upload.id} (${upload.originalName})`), { cause: error });
+}

@@ -1,0 +1,5 @@
+import { SearchView } from '../../src/transcript/search-view';
+
+export default function SearchPage() {
+  return <SearchView />;
+}
