@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -36,6 +36,24 @@ describe('command-line tools', () => {
     await expect(run(tsx, [cli('diarize'), path.join(media.dir, 'nope.wav')])).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/FILE_NOT_FOUND.*nope\.wav/),
+    });
+  });
+
+  it('eval:der --set scores with the given settings, names them in the header, and refuses unknown ones', async () => {
+    const set = path.join(media.dir, 'one-file-set');
+    mkdirSync(set, { recursive: true });
+    for (const ext of ['wav', 'rttm']) copyFileSync(path.join(devDataDir, `diarization/pyannote_sample.${ext}`), path.join(set, `pyannote_sample.${ext}`));
+    const settings = '{"turns":{"minDurationOffSec":0.3}}';
+    const { stdout } = await run(tsx, [cli('eval-der'), set, '--strategy', 'windows', '--threads', '2', '--set', settings]);
+    expect(stdout).toContain(`--set ${settings}`);
+    expect(stdout).toMatch(/all 1 files, collar 0\.25: DER \d+\.\d+ %/);
+    await expect(run(tsx, [cli('eval-der'), set, '--set', '{"turns":{"minDurationOff":0.3}}'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/INVALID_ARGUMENT.*unknown settings: turns\.minDurationOff/),
+    });
+    await expect(run(tsx, [cli('eval-der'), set, '--set', 'not json'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/--set expects a JSON object/),
     });
   });
 

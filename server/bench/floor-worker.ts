@@ -7,7 +7,7 @@
  *   node --import tsx server/bench/floor-worker.ts '{"file": "dense.wav", "threads": 2}'
  */
 import { decodeToArray, TARGET_SAMPLE_RATE } from '../src/audio';
-import { parseDiarizationConfig } from '../src/diarization/config';
+import { chunkStepSecFor, parseDiarizationConfig } from '../src/diarization/config';
 import { FrameMapper, SpeakerCountAggregator } from '../src/diarization/frames';
 import { chunkAudio, type AudioChunk } from '../src/diarization/stream';
 import { FrameWindow, SpeakerEmbedder } from '../src/embedding/embedder';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const segmenter = await Segmenter.load(segmentation.model, { intraOpThreads: args.threads, log, variant: segmentation.variant });
   const samples = await decodeToArray(args.file);
   const frames = new FrameMapper(segmenter, embedder.frontEnd.recipe);
-  const stepSamples = Math.max(1, Math.round((config.segmentation.chunkStepSec * TARGET_SAMPLE_RATE) / frames.segShift)) * frames.segShift;
+  const stepSamples = Math.max(1, Math.round((chunkStepSecFor(config) * TARGET_SAMPLE_RATE) / frames.segShift)) * frames.segShift;
 
   // Segmentation: the same chunks and batches as the pipeline.
   const counts = new SpeakerCountAggregator();

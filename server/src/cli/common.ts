@@ -1,8 +1,9 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 
-import { AppError } from '../common/errors';
+import { AppError, InvalidArgumentError } from '../common/errors';
 import { ProgressCallback } from '../common/progress';
+import { unknownSettings } from '../diarization/config';
 import { SEGMENTATION_VARIANT_CHOICES } from '../models/segmentation-variants';
 import { VARIANT_CHOICES } from '../models/variants';
 
@@ -67,5 +68,24 @@ export function addEngineOptions(command: Command, strategyHelp = 'engine strate
     .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
     .option('--chunk-step <sec>', 'segmentation chunk step in seconds', Number)
     .option('--threshold <cosine>', 'clustering threshold', Number)
-    .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']));
+    .addOption(new Option('--cluster <method>', 'clustering method').choices(['ahc', 'spectral']))
+    .option('--set <json>', 'further diarization settings as JSON, merged over the flags (e.g. \'{"turns":{"minDurationOffSec":0.3}}\')', parseSettingsJson);
+}
+
+/** `--set` value → a settings object; the pipeline's schema checks the fields themselves. */
+export function parseSettingsJson(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidArgumentError(
+      `--set expects a JSON object of diarization settings, e.g. '{"turns":{"minDurationOffSec":0.3}}'; got ${JSON.stringify(text.slice(0, 80))}.`,
+    );
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError('--set expects a JSON object of diarization settings.');
+  const unknown = unknownSettings(value as Record<string, unknown>);
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`--set names unknown settings: ${unknown.join(', ')}; see server/src/diarization/config.ts for the known ones.`);
+  }
+  return value as Record<string, unknown>;
 }

@@ -63,11 +63,13 @@ interface DiarizeFlags {
   transcript?: string;
   out?: string;
   stats?: string;
+  /** --set: settings as JSON, merged over the other flags (eval tools). */
+  set?: Record<string, unknown>;
 }
 
 /** CLI flags → pipeline configuration (shared with eval:der). */
 export function configFromFlags(flags: Partial<DiarizeFlags>): DiarizationConfigInput {
-  return {
+  const fromFlags: DiarizationConfigInput = {
     strategy: flags.strategy,
     channels: flags.channels,
     embeddingModel: flags.embeddingModel,
@@ -86,6 +88,18 @@ export function configFromFlags(flags: Partial<DiarizeFlags>): DiarizationConfig
       maxSpeakers: flags.maxSpeakers,
     },
   };
+  if (!flags.set) return fromFlags;
+  // Settings are two levels deep (section → field): merge each section.
+  const merged: Record<string, unknown> = { ...fromFlags };
+  for (const [key, value] of Object.entries(flags.set)) {
+    const current = merged[key];
+    merged[key] = isPlainObject(value) && isPlainObject(current) ? { ...current, ...value } : value;
+  }
+  return merged as DiarizationConfigInput;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 async function main(): Promise<void> {

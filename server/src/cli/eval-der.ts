@@ -42,6 +42,7 @@ interface EvalFlags {
   chunkStep?: number;
   threshold?: number;
   cluster?: 'ahc' | 'spectral';
+  set?: Record<string, unknown>;
   numSpeakersFromRef: boolean;
 }
 
@@ -64,9 +65,10 @@ async function main(): Promise<void> {
     runs.push({ name: `hypotheses from ${hypDir}`, hypothesis: (item) => readHypothesisDir(hypDir, item.fileId) });
   } else {
     const diarizer = await Diarizer.create(configFromFlags(flags), { log });
+    const settings = flags.set ? `, --set ${JSON.stringify(flags.set)}` : '';
     const model =
       `embedding ${diarizer.embedder.name} variant ${diarizer.embedder.variant} (--variant ${flags.variant ?? diarizer.config.embedding.variant}), ` +
-      `segmentation variant ${diarizer.segmenter.variant} (--segmentation-variant ${flags.segmentationVariant ?? diarizer.config.segmentation.variant})`;
+      `segmentation variant ${diarizer.segmenter.variant} (--segmentation-variant ${flags.segmentationVariant ?? diarizer.config.segmentation.variant})${settings}`;
     for (const strategy of flags.strategy ? [flags.strategy] : (['segmentation', 'windows'] as const)) {
       runs.push({
         name: `engine, strategy ${strategy}, ${model}`,

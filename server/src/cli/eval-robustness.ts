@@ -48,6 +48,7 @@ interface RobustnessFlags {
   chunkStep?: number;
   threshold?: number;
   cluster?: 'ahc' | 'spectral';
+  set?: Record<string, unknown>;
   keep?: string;
 }
 

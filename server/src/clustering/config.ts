@@ -42,6 +42,11 @@ export const clusteringSettingsShape = {
    * the search range (10 speakers for one); the calibrated threshold rules that out.
    */
   spectralCapByAhc: z.boolean().default(false),
+  /**
+   * The capping AHC runs at thresholdCosine + this: the cap only has to rule out absurd eigengap counts, so it
+   * errs towards more clusters (fewer merges) than the calibrated threshold (figures in README).
+   */
+  spectralCapMarginCosine: z.number().min(0).max(1).default(0.05),
   /** Seed of the k-means restarts in spectral clustering. */
   seed: z.number().int().default(0),
 };

@@ -130,6 +130,16 @@ describe('clusterEmbeddings', () => {
     expect(clusterEmbeddings(three, { ...spectral, spectralCapByAhc: true, thresholdCosine: -1, numSpeakers: 3 }).numClusters).toBe(3);
   });
 
+  it('runs the capping AHC at the threshold plus spectralCapMarginCosine', () => {
+    const three = noisyGroups({ sizes: [40, 30, 30], dim: 32, noise: 0.6, seed: 4, order: 'shuffled' });
+    const capped = config({ method: 'spectral', mergeThresholdCosine: 1, spectralCapByAhc: true, thresholdCosine: -1 });
+    expect(clusterEmbeddings(three, capped).numClusters).toBe(1);
+    // The same threshold with no margin caps the count at 1 …
+    expect(clusterEmbeddings(three, { ...capped, thresholdCosine: -0.6 }).numClusters).toBe(1);
+    // … and with a margin of 1 the cap AHC runs at 0.4, finds the 3 groups, and the eigengap's 3 stands.
+    expect(clusterEmbeddings(three, { ...capped, thresholdCosine: -0.6, spectralCapMarginCosine: 1 }).numClusters).toBe(3);
+  });
+
   it('reports progress for the reduction and honours an aborted signal', () => {
     const big = noisyGroups({ sizes: [1500, 1500], dim: 16, noise: 0.5, seed: 8 });
     const events: ProgressEvent[] = [];

@@ -68,7 +68,8 @@ const spectral: Clusterer = (input, config) => {
   let maxSpeakers = config.maxSpeakers ?? Math.max(config.minSpeakers ?? 1, config.spectralMaxSpeakers);
   if (config.spectralCapByAhc && config.numSpeakers === undefined && config.maxSpeakers === undefined) {
     // The eigengap never counts more speakers than AHC at the calibrated threshold finds (see config).
-    maxSpeakers = Math.max(config.minSpeakers ?? 1, new Set(ahc(input, config)).size);
+    const capThreshold = Math.min(1, config.thresholdCosine + config.spectralCapMarginCosine);
+    maxSpeakers = Math.max(config.minSpeakers ?? 1, new Set(ahc(input, { ...config, thresholdCosine: capThreshold })).size);
   }
   const bounds = clusterCountBounds({ ...config, maxSpeakers }, n);
   return spectralCluster(

@@ -72,4 +72,15 @@ describe('SpeakerCountAggregator', () => {
     agg.add(5, Uint8Array.from([1, 1, 1]), 1, 3);
     expect(agg.countAt(5)).toBe(2);
   });
+
+  it('half-up rounding: 1 of 2 chunks saying speech is speech, and one overlap vote of two makes 2', () => {
+    const agg = new SpeakerCountAggregator('half-up');
+    agg.add(0, Uint8Array.from([1, 0, 1, 1]), 2, 2); // frame 0: one speaker; frame 1: two
+    agg.add(0, Uint8Array.from([0, 0, 1, 0]), 2, 2); // frame 0: silence; frame 1: one speaker
+    expect(agg.countAt(0)).toBe(1); // 0.5 → 1
+    expect(agg.countAt(1)).toBe(2); // 1.5 → 2
+    agg.add(4, Uint8Array.from([1, 0]), 1, 2);
+    for (let i = 0; i < 3; i++) agg.add(4, Uint8Array.from([0, 0]), 1, 2);
+    expect(agg.countAt(4)).toBe(0); // 1 of 4 (step 2.5 s) stays silence
+  });
 });

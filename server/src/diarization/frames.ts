@@ -84,6 +84,8 @@ export class SpeakerCountAggregator {
   readonly coverage = new FrameBytes();
   readonly activeSum = new FrameBytes();
 
+  constructor(private readonly rounding: 'half-even' | 'half-up' = 'half-even') {}
+
   add(firstFrame: number, activity: Uint8Array, numFrames: number, numLocalSpeakers: number): void {
     for (let j = 0; j < numFrames; j++) {
       let active = 0;
@@ -96,7 +98,9 @@ export class SpeakerCountAggregator {
   /** Estimated number of simultaneous speakers at global frame g (0, 1 or 2). */
   countAt(g: number): number {
     const c = this.coverage.get(g);
-    return c === 0 ? 0 : Math.min(2, roundHalfToEven(this.activeSum.get(g) / c));
+    if (c === 0) return 0;
+    const mean = this.activeSum.get(g) / c;
+    return Math.min(2, this.rounding === 'half-up' ? Math.round(mean) : roundHalfToEven(mean));
   }
 }
 

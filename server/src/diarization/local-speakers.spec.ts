@@ -47,4 +47,17 @@ describe('local speakers mapped to global clusters (pyannote reconstruct)', () =
     const split = chunk(0, 50, { 0: [[0, 30]], 1: [[30, 50]] });
     expect(Array.from(mapLocalSpeakers(split, NUM_LOCAL, 2, () => 0))).toEqual([0, -1, -1]);
   });
+
+  it('sums the votes of chunks that overlap in time (the 5 s step): both views of an overlap count', () => {
+    // Chunk at 0 and chunk at 50 (frames 50-149) cover frames 50-99 twice, with their own local numbering.
+    // Truth: A alone 0-60, A+B 60-70, B alone 70-150.
+    const overlapping = [chunk(0, 100, { 1: [[0, 70]], 0: [[60, 100]] }), chunk(50, 100, { 2: [[0, 20]], 0: [[10, 100]] })];
+    const label = (g: number): number => (g < 70 ? 0 : 1); // first speaker: A until B takes over
+    expect(Array.from(mapLocalSpeakers(overlapping[1], NUM_LOCAL, 2, label))).toEqual([1, -1, 0]);
+    const votes = mappedClusterVotes(overlapping, NUM_LOCAL, 2, 150, label);
+    expect([votes[65 * 2], votes[65 * 2 + 1]]).toEqual([2, 2]); // both chunks see A and B at frame 65
+    expect(topTwoAt(votes, 2, 65)).toBeDefined();
+    expect([votes[80 * 2], votes[80 * 2 + 1]]).toEqual([0, 2]); // B alone, seen by both
+    expect(topTwoAt(votes, 2, 80)).toBeUndefined();
+  });
 });

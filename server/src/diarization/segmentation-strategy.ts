@@ -43,12 +43,23 @@ interface GatheredFrames {
 export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): Promise<StrategyOutput> {
   const { segmenter, config, timer } = ctx;
   const { chunks, fbank, frames, stepSamples, expectedChunks } = streamChunks(blocks, ctx);
-  const run: SegmentationRun = { activities: [], chunkStarts: [], owners: [], embeddingRows: [], counts: new SpeakerCountAggregator() };
+  const run: SegmentationRun = {
+    activities: [],
+    chunkStarts: [],
+    owners: [],
+    embeddingRows: [],
+    counts: new SpeakerCountAggregator(config.segmentation.countRounding),
+  };
   const embedding = new EmbeddingPipeline();
 
   const processBatch = async (batch: AudioChunk[]): Promise<void> => {
     throwIfAborted(ctx.signal, 'diarization');
-    const acts = await timer.time('segmentation', () => segmenter.segment(batch.map((c) => c.samples)));
+    const acts = await timer.time('segmentation', () =>
+      segmenter.segment(
+        batch.map((c) => c.samples),
+        config.segmentation,
+      ),
+    );
     const gathered = gatherLocalSpeakerFrames(batch, acts, run, fbank, frames, ctx);
     if (gathered) await embedLocalSpeakers(gathered, run, embedding, ctx);
     // Frames before the next chunk's start are no longer needed.

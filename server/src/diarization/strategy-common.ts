@@ -2,7 +2,7 @@
 import { TARGET_SAMPLE_RATE } from '../audio/sample-rate';
 import { clusterEmbeddings, ClusteringInput, ClusteringResult } from '../clustering';
 import { OnlineFbank } from '../features/fbank';
-import { clusteringMethodFor } from './config';
+import { chunkStepSecFor, clusteringMethodFor } from './config';
 import { StrategyContext, StrategyOutput } from './context';
 import { FrameMapper } from './frames';
 import { AudioChunk, chunkAudio, FbankTimeline } from './stream';
@@ -24,7 +24,7 @@ export function streamChunks(blocks: AsyncIterable<Float32Array>, ctx: StrategyC
   const recipe = embedder.frontEnd.recipe;
   const frames = new FrameMapper(segmenter, recipe);
   const windowSamples = segmenter.windowSamples;
-  const stepSamples = Math.max(1, Math.round((config.segmentation.chunkStepSec * TARGET_SAMPLE_RATE) / frames.segShift)) * frames.segShift;
+  const stepSamples = Math.max(1, Math.round((chunkStepSecFor(config) * TARGET_SAMPLE_RATE) / frames.segShift)) * frames.segShift;
   const expectedChunks = ctx.expectedDurationSec ? Math.max(1, Math.ceil((ctx.expectedDurationSec * TARGET_SAMPLE_RATE - windowSamples) / stepSamples) + 1) : 0;
   const fbank = new FbankTimeline(new OnlineFbank(recipe), recipe.numMelBins);
   const chunks = chunkAudio(timer.timeStream(blocks), {

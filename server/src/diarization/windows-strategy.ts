@@ -29,7 +29,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   const numLocal = segmenter.numLocalSpeakers;
   const maxRegionFrames = Math.round((MAX_REGION_SEC * TARGET_SAMPLE_RATE) / frames.segShift);
 
-  const counts = new SpeakerCountAggregator();
+  const counts = new SpeakerCountAggregator(config.segmentation.countRounding);
   const regions: [number, number][] = []; // [startFrame, endFrame) on the segmentation grid
   const placed: PlacedWindow[] = [];
   const embeddingChunks: Float32Array[] = [];
@@ -91,7 +91,12 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
 
   const processBatch = async (batch: AudioChunk[]): Promise<void> => {
     throwIfAborted(ctx.signal, 'diarization');
-    const acts = await timer.time('segmentation', () => segmenter.segment(batch.map((c) => c.samples)));
+    const acts = await timer.time('segmentation', () =>
+      segmenter.segment(
+        batch.map((c) => c.samples),
+        config.segmentation,
+      ),
+    );
     batch.forEach((chunk, i) => {
       const validFrames = Math.min(segmenter.framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift));
       counts.add(chunk.startSample / frames.segShift, acts[i], validFrames, numLocal);

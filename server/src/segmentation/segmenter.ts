@@ -32,6 +32,15 @@ export function isDigitalSilence(samples: Float32Array, peak = DIGITAL_SILENCE_P
   return true;
 }
 
+/** How per-frame powerset probabilities become local-speaker activity (see `Segmenter.segment`). */
+export interface PowersetDecoding {
+  /**
+   * A frame is speech when the non-speech class's probability is below this; its speakers are then the
+   * most likely speech class. Undefined: the most likely of all 7 classes (pyannote's hard decoding).
+   */
+  maxNonSpeechProbability?: number;
+}
+
 export class Segmenter {
   /** Chunks answered as silence without the model (for benchmarks and tests). */
   silentChunks = 0;
@@ -89,10 +98,10 @@ export class Segmenter {
   /**
    * Segments a batch of chunks (each exactly windowSamples long, zero-padded at the end of a file).
    * Returns per chunk the local-speaker activity: Uint8Array [framesPerChunk, 3] row-major, 0/1,
-   * from the most likely powerset class of each frame (pyannote's hard decoding). A chunk of digital
+   * from the most likely powerset class of each frame (pyannote's hard decoding), or as `decoding` says. A chunk of digital
    * silence (isDigitalSilence) is all zeros without running the model.
    */
-  async segment(chunks: readonly Float32Array[]): Promise<Uint8Array[]> {
+  async segment(chunks: readonly Float32Array[], decoding: PowersetDecoding = {}): Promise<Uint8Array[]> {
     // Digital silence (muted or padded stretches) is no speech: skip the model for those chunks. The rest
     // may move by a frame: dynamic INT8 takes one activation scale per batch, so batch mates matter a little.
     const out: Uint8Array[] = chunks.map(() => new Uint8Array(this.framesPerChunk * 3));
@@ -103,21 +112,43 @@ export class Segmenter {
     const input = new Float32Array(n * this.windowSamples); // [n, 1, windowSamples]
     voiced.forEach((c, i) => input.set(chunks[c].subarray(0, this.windowSamples), i * this.windowSamples));
     const { data } = await this.model.run(input, [n, 1, this.windowSamples]);
-    const frames = this.framesPerChunk;
-    const classes = POWERSET_3_SPEAKERS_MAX_2.length;
-    voiced.forEach((chunkIndex, c) => {
-      const activity = out[chunkIndex];
-      for (let f = 0; f < frames; f++) {
-        const base = (c * frames + f) * classes;
-        let best = 0;
-        for (let k = 1; k < classes; k++) if (data[base + k] > data[base + best]) best = k;
-        for (const speaker of POWERSET_3_SPEAKERS_MAX_2[best]) activity[f * 3 + speaker] = 1;
-      }
-    });
+    voiced.forEach((chunkIndex, c) => (out[chunkIndex] = decodePowerset(data, c * this.framesPerChunk, this.framesPerChunk, decoding)));
     return out;
   }
 
   async release(): Promise<void> {
     await this.model.release();
   }
+}
+
+/**
+ * Frames [firstFrame, firstFrame + numFrames) of the model's [frames, 7] output → local-speaker activity
+ * [numFrames, 3], 0/1 row-major.
+ */
+export function decodePowerset(data: Float32Array, firstFrame: number, numFrames: number, decoding: PowersetDecoding = {}): Uint8Array {
+  const classes = POWERSET_3_SPEAKERS_MAX_2.length;
+  const activity = new Uint8Array(numFrames * 3);
+  for (let f = 0; f < numFrames; f++) {
+    const base = (firstFrame + f) * classes;
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (data[base + k] > data[base + best]) best = k;
+    if (best === 0 && decoding.maxNonSpeechProbability !== undefined) best = speechClassBelow(data, base, classes, decoding.maxNonSpeechProbability);
+    for (const speaker of POWERSET_3_SPEAKERS_MAX_2[best]) activity[f * 3 + speaker] = 1;
+  }
+  return activity;
+}
+
+/**
+ * The most likely speech class of a frame whose non-speech probability is below `maxNonSpeech`, else 0.
+ * The model's outputs are log-probabilities; a softmax over them also covers an export that emits logits.
+ */
+function speechClassBelow(data: Float32Array, base: number, classes: number, maxNonSpeech: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < classes; k++) max = Math.max(max, data[base + k]);
+  let sum = 0;
+  for (let k = 0; k < classes; k++) sum += Math.exp(data[base + k] - max);
+  if (Math.exp(data[base] - max) / sum >= maxNonSpeech) return 0;
+  let best = 1;
+  for (let k = 2; k < classes; k++) if (data[base + k] > data[base + best]) best = k;
+  return best;
 }
