@@ -42,6 +42,8 @@ export const diarizationConfigSchema = z.object({
       chunkStepSec: z.number().positive().max(10).optional(),
       /** Chunks per ONNX Runtime call. */
       batchSize: z.number().int().positive().default(4),
+      /** The shipped INT8 file or its float copy (models:build); auto = INT8 (see DEFAULT_SEGMENTATION_VARIANT). */
+      variant: z.enum(SEGMENTATION_VARIANT_CHOICES).default(DEFAULT_SEGMENTATION_VARIANT),
       /**
        * A frame is speech when the powerset's non-speech probability is below this (its speakers: the most
        * likely speech class); unset: the most likely of the 7 classes, pyannote's hard decoding.
@@ -54,8 +56,6 @@ export const diarizationConfigSchema = z.object({
        * 15.94 %, with half-up 12.38 %).
        */
       countRounding: z.enum(['half-even', 'half-up']).default('half-up'),
-      /** The shipped INT8 file or its float copy (models:build); auto = INT8 (see DEFAULT_SEGMENTATION_VARIANT). */
-      variant: z.enum(SEGMENTATION_VARIANT_CHOICES).default(DEFAULT_SEGMENTATION_VARIANT),
     })
     .prefault({}),
   embedding: z

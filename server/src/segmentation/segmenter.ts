@@ -98,8 +98,8 @@ export class Segmenter {
   /**
    * Segments a batch of chunks (each exactly windowSamples long, zero-padded at the end of a file).
    * Returns per chunk the local-speaker activity: Uint8Array [framesPerChunk, 3] row-major, 0/1,
-   * from the most likely powerset class of each frame (pyannote's hard decoding), or as `decoding` says. A chunk
-   * of digital silence (isDigitalSilence) is all zeros without running the model.
+   * from the most likely powerset class of each frame (pyannote's hard decoding), or as `decoding` says. A chunk of digital
+   * silence (isDigitalSilence) is all zeros without running the model.
    */
   async segment(chunks: readonly Float32Array[], decoding: PowersetDecoding = {}): Promise<Uint8Array[]> {
     // Digital silence (muted or padded stretches) is no speech: skip the model for those chunks. The rest
@@ -112,9 +112,7 @@ export class Segmenter {
     const input = new Float32Array(n * this.windowSamples); // [n, 1, windowSamples]
     voiced.forEach((c, i) => input.set(chunks[c].subarray(0, this.windowSamples), i * this.windowSamples));
     const { data } = await this.model.run(input, [n, 1, this.windowSamples]);
-    voiced.forEach((chunkIndex, c) => {
-      out[chunkIndex] = decodePowerset(data, c * this.framesPerChunk, this.framesPerChunk, decoding);
-    });
+    voiced.forEach((chunkIndex, c) => (out[chunkIndex] = decodePowerset(data, c * this.framesPerChunk, this.framesPerChunk, decoding)));
     return out;
   }
 
