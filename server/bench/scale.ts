@@ -4,8 +4,8 @@
  *  1. turns: `meeting(id){ turns(first: 500) … }` on an hour-long meeting under N concurrent clients,
  *     served by 1 and by 2 API processes (API_PROCESSES, node:cluster on one port), interleaved over
  *     --rounds, best round of each reported: p50/p99 and requests per second;
- *  2. jobs: --jobs diarizations of real dense speech  (the dev verification utterances and diarization clips back to back, repeated to
- *     --dense-minutes; continuous talk, no pauses to flatter the pipeline) drained by 1 worker with
+ *  2. jobs: --jobs diarizations of real dense speech (bench:pipeline's dense file: the dev utterances and
+ *     clips back to back, --dense-minutes long; no pauses to flatter the pipeline) drained by 1 worker with
  *     ENGINE_THREADS=2 and by 2 workers with ENGINE_THREADS=1 each: jobs per hour, audio hours per
  *     hour, and per job the Redis commands, PostgreSQL rows written and object bytes the capacity model
  *     in docs/capacity.md scales up.
@@ -28,15 +28,13 @@ import { InvalidArgumentError } from '../src/common/errors';
 import { repoRoot } from '../src/common/paths';
 import { dropPostgresSchema } from '../src/store/database';
 import { fixed, formatTable, lastJsonLine, machineSummary, numberArg, runTsScript, scratchDir } from './common';
+import { buildDenseSpeech } from './dense-speech';
 import { graphql, startServer, streamUpload, type BenchServer } from './server-process';
 import type { LoadResult } from './server-load';
 import { seedHourMeeting } from './server-seed';
 
 const PARTS = ['turns', 'jobs'] as const;
 type Part = (typeof PARTS)[number];
-const DEV_DATA = path.join(repoRoot, '..', 'shared', 'data', 'dev');
-const DEV_CLIPS = path.join(DEV_DATA, 'diarization');
-const VERIFICATION_WAVS = path.join(DEV_DATA, 'verification', 'wav');
 const JOB_TIMEOUT_MS = 60 * 60 * 1000;
 
 interface Options {
@@ -190,45 +188,6 @@ async function waitForAllApiProcesses(server: BenchServer, count: number): Promi
 // ---------------------------------------------------------------------------------------------------------
 // 2. Jobs per hour with 1 and 2 workers, on dense real speech
 
-/**
- * Real continuous speech: the dev verification utterances taken round-robin across their speakers (a
- * speaker change at every utterance), then the diarization clips, back to back and repeated to
- * `minutes`, as one 16 kHz mono WAV (all sources are 16 kHz mono PCM).
- */
-function denseSpeech(scratch: string, minutes: number): { file: string; durationSec: number } {
-  const bySpeaker = readdirSync(VERIFICATION_WAVS, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort()
-    .map((dir) =>
-      readdirSync(path.join(VERIFICATION_WAVS, dir))
-        .filter((f) => f.endsWith('.wav'))
-        .sort()
-        .map((f) => path.join(VERIFICATION_WAVS, dir, f)),
-    );
-  const roundRobin: string[] = [];
-  for (let i = 0; bySpeaker.some((files) => i < files.length); i++) for (const files of bySpeaker) if (i < files.length) roundRobin.push(files[i]);
-  const clips = [
-    ...roundRobin,
-    ...readdirSync(DEV_CLIPS)
-      .filter((f) => f.endsWith('.wav'))
-      .sort()
-      .map((f) => path.join(DEV_CLIPS, f)),
-  ];
-  if (clips.length === 0) throw new InvalidArgumentError(`no .wav files under ${path.relative(repoRoot, DEV_DATA)}`);
-  const list = path.join(scratch, 'dense.txt');
-  writeFileSync(list, clips.map((c) => `file '${c.replace(/'/g, "'\\''")}'`).join('\n') + '\n');
-  const file = path.join(scratch, 'dense.wav');
-  // -stream_loop repeats the concatenation; -t cuts it at the wanted length.
-  const ffmpeg = spawnSync(
-    'ffmpeg',
-    ['-v', 'error', '-y', '-stream_loop', '-1', '-f', 'concat', '-safe', '0', '-i', list, '-t', String(minutes * 60), '-ac', '1', '-ar', '16000', file],
-    { encoding: 'utf8' },
-  );
-  if (ffmpeg.status !== 0) throw new Error(`ffmpeg could not build the dense-speech file: ${ffmpeg.stderr}`);
-  return { file, durationSec: minutes * 60 };
-}
-
 interface JobsRun {
   workers: number;
   engineThreads: number;
@@ -243,8 +202,9 @@ interface JobsRun {
 }
 
 async function benchJobs(scratch: string, options: Options, redis: Awaited<ReturnType<typeof startRedis>>): Promise<JobsRun[]> {
-  const dense = denseSpeech(scratch, options.denseMinutes);
-  console.log(`jobs: dense speech ${fixed(dense.durationSec / 60, 1)} min (dev utterances and clips back to back); ${options.jobs} jobs per configuration`);
+  // bench:pipeline's dense speech (dev utterances and clips back to back, reshuffled and re-gained per seed).
+  const dense = buildDenseSpeech({ minutes: options.denseMinutes, seed: 1, dir: scratch });
+  console.log(`jobs: dense speech ${fixed(dense.durationSec / 60, 1)} min, ${dense.numSpeakers} voices; ${options.jobs} jobs per configuration`);
   const runs: JobsRun[] = [];
   // Interleaved rounds (1, 2, 1, 2 …): a busy spell on the machine hits both configurations alike.
   for (let round = 1; round <= options.rounds; round++)
@@ -255,9 +215,9 @@ async function benchJobs(scratch: string, options: Options, redis: Awaited<Retur
       const started: BenchServer[] = [];
       try {
         const uploads: string[] = [];
-        const bytes = statSync(dense.file).size;
+        const bytes = statSync(dense.wavPath).size;
         for (let i = 0; i < options.jobs; i++) {
-          const upload = await streamUpload(api, { name: `dense-${i}.wav`, bytes, chunks: createReadStream(dense.file) as AsyncIterable<Buffer> });
+          const upload = await streamUpload(api, { name: `dense-${i}.wav`, bytes, chunks: createReadStream(dense.wavPath) as AsyncIterable<Buffer> });
           uploads.push(upload.id);
         }
         for (let i = 0; i < workers; i++)

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
+import { seededRandom } from '../src/clustering/random';
 import { analyzePostgresSchema, dropPostgresSchema, openStore } from '../src/store/database';
 import type { Store, TranscriptSegmentInsert } from '../src/store/types';
 import { fixed, formatTable, machineSummary, numberArg, scratchDir } from './common';
@@ -56,18 +57,6 @@ function parseOptions(): Options {
   };
 }
 
-/** Deterministic PRNG (mulberry32), so both dialects hold the same text and answer the same queries. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SYLLABLES = ['ka', 'lo', 'mi', 're', 'tu', 'sa', 'ne', 'vi', 'do', 'pa', 'ri', 'go', 'be', 'zu', 'fe', 'ha', 'ju', 'ty', 'wo', 'xe'];
 /** Word of rank r: distinct pseudo-words, short ones for frequent ranks. */
 function word(rank: number): string {
@@ -106,7 +95,7 @@ interface Seeded {
 }
 
 async function seed(store: Store, meetings: number): Promise<Seeded> {
-  const rand = random(42);
+  const rand = seededRandom(42); // the same text and queries on both dialects
   const nextRank = zipfSampler(rand);
   const personId = randomUUID();
   await store.insertPerson({ id: personId, name: 'Ada', metadata: {} });
@@ -154,7 +143,7 @@ async function seed(store: Store, meetings: number): Promise<Seeded> {
 }
 
 function queries(count: number, seeded: Seeded): Array<{ kind: QueryKind; text: string; personId?: string }> {
-  const rand = random(7);
+  const rand = seededRandom(7);
   const pick = <T>(items: readonly T[]) => items[Math.floor(rand() * items.length)];
   const phraseOf = () => {
     const words = pick(seeded.sampleLines).split(' ');
