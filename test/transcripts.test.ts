@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Engine } from '../server/src/diarization/engine';
 import { parseTranscript } from '../server/src/transcripts/parse';
 import { startTestServer, TestServer, uploadFile, waitFor } from './support/platform';
+import { vttTimestamp, webVtt } from './support/webvtt';
 
 const SAMPLE = path.resolve(__dirname, '../../shared/data/dev/diarization/pyannote_sample.wav');
 /** Over the limit the test server is given (MAX_TRANSCRIPT_MB ≈ 0.05). */
@@ -23,19 +24,13 @@ afterAll(async () => {
   await engine.release();
 });
 
-const stamp = (sec: number) => {
-  const ms = Math.round(sec * 1000);
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}.${pad(ms % 1000, 3)}`;
-};
-
 /** 14 cues of 2 s over the 30 s sample; cue 5 speaks about the refund policy. */
 const CUES = Array.from({ length: 14 }, (_, i) => ({
   start: 1 + i * 2,
   end: 2.8 + i * 2,
   text: i === 5 ? 'The refund policy changed last spring' : `Line ${i + 1} of the weekly call`,
 }));
-const VTT = `WEBVTT\n\n${CUES.map((c) => `${stamp(c.start)} --> ${stamp(c.end)}\n${c.text}\n`).join('\n')}`;
+const VTT = webVtt(CUES);
 
 interface Segment {
   start: number;
@@ -311,7 +306,7 @@ describe.each(['sqlite', 'postgres'] as const)('transcripts on %s', (backend) =>
       return { status: res.status, body: (await res.json()) as { id?: string; transcriptFormat?: string; error?: { code: string; message: string } } };
     };
     const audio = new Blob([readFileSync(SAMPLE)]);
-    const srt = CUES.map((c, i) => `${i + 1}\n${stamp(c.start).replace('.', ',')} --> ${stamp(c.end).replace('.', ',')}\n${c.text}\n`).join('\n');
+    const srt = CUES.map((c, i) => `${i + 1}\n${vttTimestamp(c.start).replace('.', ',')} --> ${vttTimestamp(c.end).replace('.', ',')}\n${c.text}\n`).join('\n');
     const uploaded = await post([
       ['transcript', new Blob([srt]), 'call.srt'],
       ['file', audio, 'call.wav'],

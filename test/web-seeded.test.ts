@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { seedMeetings, type SeededMeeting, type SeedSpec } from './support/browser-seed';
-import { ARTIFACTS, ROOT, startStack, type Stack } from './support/browser';
+import { ARTIFACTS, ROOT, startStack, type Stack, graphqlAt } from './support/browser';
 
 const ADMIN_TOKEN = 'web-seeded-admin-token-0123456789';
 const SMALL: SeedSpec = { title: 'Seeded planning meeting', tags: ['seeded'], durationSec: 120, speakers: 3, turns: 40 };
@@ -32,16 +32,7 @@ interface ApiTurn {
   speaker: { id: string };
 }
 
-async function api<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${apiPort}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
-  return body.data as T;
-}
+const api = <T>(query: string, variables: Record<string, unknown> = {}) => graphqlAt<T>(apiPort, ADMIN_TOKEN, query, variables);
 
 async function smallMeeting(): Promise<{ speakers: { id: string; label: string }[]; turns: ApiTurn[] }> {
   const { meeting } = await api<{ meeting: { speakers: { id: string; label: string }[]; turns: { nodes: ApiTurn[] } } }>(

@@ -6,24 +6,20 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, ROOT, startStack, type Stack } from './support/browser';
+import { ARTIFACTS, ROOT, startStack, type Stack, graphqlAt } from './support/browser';
+import { webVtt } from './support/webvtt';
 
 const RECORDING = path.resolve(ROOT, '../shared/data/dev/diarization/pyannote_sample.wav');
 const ADMIN_TOKEN = 'web-transcripts-admin-token-0123456789';
 const PROCESSING_MS = 8 * 60_000;
 
-const stamp = (sec: number) => {
-  const ms = Math.round(sec * 1000);
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}.${pad(ms % 1000, 3)}`;
-};
 /** 14 lines of 2 s; line 6 (at 11 s) speaks about the refund policy. */
 const CUES = Array.from({ length: 14 }, (_, i) => ({
   start: 1 + i * 2,
   end: 3 + i * 2,
   text: i === 5 ? 'The refund policy changed last spring' : `Line ${i + 1} of the weekly call`,
 }));
-const VTT = `WEBVTT\n\n${CUES.map((c) => `${stamp(c.start)} --> ${stamp(c.end)}\n${c.text}\n`).join('\n')}`;
+const VTT = webVtt(CUES);
 
 let stack: Stack | undefined;
 let apiPort: number;
@@ -31,16 +27,7 @@ let webUrl: string;
 let page: Page;
 let meetingId: string;
 
-async function api<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${apiPort}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
-  return body.data as T;
-}
+const api = <T>(query: string, variables: Record<string, unknown> = {}) => graphqlAt<T>(apiPort, ADMIN_TOKEN, query, variables);
 
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 const clock = async () => Number(await page.getByTestId('clock').getAttribute('data-time'));

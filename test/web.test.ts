@@ -4,7 +4,7 @@
 // person named on the timeline. Screenshots of each main page go to test/artifacts/.
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ARTIFACTS, ROOT, startStack, type Stack } from './support/browser';
+import { ARTIFACTS, ROOT, startStack, type Stack, graphqlAt } from './support/browser';
 
 const RECORDING = path.resolve(ROOT, '../shared/data/dev/diarization/pyannote_sample.wav');
 const ADMIN_TOKEN = 'web-test-admin-token-0123456789';
@@ -24,16 +24,7 @@ interface TimelineMeeting {
   turns: { nodes: { id: string; start: number; end: number; speaker: { id: string } }[] };
 }
 
-async function api<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${apiPort}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
-  return body.data as T;
-}
+const api = <T>(query: string, variables: Record<string, unknown> = {}) => graphqlAt<T>(apiPort, ADMIN_TOKEN, query, variables);
 
 async function timelineMeeting(): Promise<TimelineMeeting> {
   const data = await api<{ meeting: TimelineMeeting }>(

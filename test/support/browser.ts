@@ -181,3 +181,15 @@ export async function startStack(options: {
     throw error;
   }
 }
+
+/** One GraphQL request to the API on `apiPort`; GraphQL errors become a thrown Error (tests set data up with it). */
+export async function graphqlAt<T>(apiPort: number, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${apiPort}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+  if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
+  return body.data as T;
+}
