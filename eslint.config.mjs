@@ -44,6 +44,34 @@ ownerRules.push({
     ],
   },
 });
+// The web app bundles one server module, the transcript format detection; it stays free of server imports.
+ownerRules.push(
+  {
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '/server/src/(?!transcripts/detect$)',
+              message: 'The web app imports only server/src/transcripts/detect.ts from the server (it goes into the browser bundle).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['server/src/transcripts/detect.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!\\./types$)', message: 'detect.ts is bundled into the web app: import nothing but ./types.' }] },
+      ],
+    },
+  },
+);
 // --- end of heavy-dependency owners
 
 export default tseslint.config(

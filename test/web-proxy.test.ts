@@ -83,3 +83,24 @@ it('keeps serving after a refusal', async () => {
   await expectRefused(await POST(post('x'.repeat(1024 * 1024 + 1))));
   expect((await POST(post('{"query":"{ tags }"}'))).status).toBe(200);
 });
+
+it('by default takes what the API takes, 2 MB plus twice MAX_TRANSCRIPT_MB, so an attached transcript gets through', async () => {
+  delete process.env.WEB_PROXY_MAX_BODY_MB;
+  process.env.MAX_TRANSCRIPT_MB = '1';
+  try {
+    const fits = JSON.stringify({
+      query: 'mutation($c: String!) { attachTranscript(meetingId: "m", format: VTT, content: $c) { cueCount } }',
+      variables: { c: 'x'.repeat(3.5 * 1024 * 1024) },
+    });
+    const res = await POST(post(fits));
+    expect(res.status).toBe(200);
+    expect(received).toEqual([Buffer.byteLength(fits)]);
+    const over = 'x'.repeat(4 * 1024 * 1024 + 1);
+    const refused = await POST(post(over));
+    expect(refused.status).toBe(413);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/limit of 4 MB \(WEB_PROXY_MAX_BODY_MB\)/);
+  } finally {
+    delete process.env.MAX_TRANSCRIPT_MB;
+    process.env.WEB_PROXY_MAX_BODY_MB = '1';
+  }
+});

@@ -11,6 +11,9 @@ const config: NextConfig = {
   poweredByHeader: false,
   turbopack: { root },
   outputFileTracingRoot: root,
+  // The browser detects a transcript's format with the server's own dependency-free module
+  // (server/src/transcripts/detect.ts) rather than a copy of it.
+  experimental: { externalDir: true },
 };
 
 export default config;

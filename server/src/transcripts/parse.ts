@@ -5,7 +5,8 @@
  */
 import { parseSync, type NodeList } from 'subtitle';
 import { InvalidArgumentError } from '../common/errors';
-import { TRANSCRIPT_FORMATS, type TranscriptCue, type TranscriptFormat, type TranscriptWord } from './types';
+import { guessTranscriptFormat, unknownTranscriptFormatMessage } from './detect';
+import { type TranscriptCue, type TranscriptFormat, type TranscriptWord } from './types';
 
 export interface ParseTranscriptOptions {
   /** Length of the recording; cues ending after it (beyond a small tolerance) are rejected. */
@@ -35,16 +36,9 @@ export function parseTranscript(format: TranscriptFormat, content: string, optio
 
 /** Format from the file name's extension, else from the content; throws when neither tells. */
 export function detectTranscriptFormat(content: string, fileName?: string): TranscriptFormat {
-  const extension = fileName?.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
-  const byExtension: Record<string, TranscriptFormat> = { vtt: 'VTT', webvtt: 'VTT', srt: 'SRT', json: 'WHISPER_JSON' };
-  if (extension && byExtension[extension]) return byExtension[extension];
-  const head = content.replace(/^\uFEFF/, '').trimStart();
-  if (head.startsWith('WEBVTT')) return 'VTT';
-  if (head.startsWith('{')) return 'WHISPER_JSON';
-  if (/^\d+\s*\r?\n\d{1,2}:\d{2}:\d{2},\d{3}\s*-->/.test(head)) return 'SRT';
-  throw new InvalidArgumentError(
-    `Cannot tell the transcript format of ${fileName ? `"${fileName}"` : 'the content'}; use a .vtt, .srt or .json file (one of ${TRANSCRIPT_FORMATS.join(', ')}).`,
-  );
+  const format = guessTranscriptFormat(content, fileName);
+  if (!format) throw new InvalidArgumentError(unknownTranscriptFormatMessage(fileName));
+  return format;
 }
 
 const parsers: Record<TranscriptFormat, (content: string) => TranscriptCue[]> = {

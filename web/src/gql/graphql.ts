@@ -54,6 +54,9 @@ export type ReprocessInput = {
 /** READ: queries (analytics tools); ADMIN: also mutations and uploads */
 export type TokenScope = 'ADMIN' | 'READ';
 
+/** WebVTT, SubRip, or Whisper JSON (openai-whisper, faster-whisper, whisper.cpp; word times used when present) */
+export type TranscriptFormat = 'SRT' | 'VTT' | 'WHISPER_JSON';
+
 /** RTTM, JSON (with the transcript when there is one) and CSV: the turns; VTT, SRT and TXT: the transcript with speakers (NO_TRANSCRIPT without one) */
 export type TurnExportFormat = 'CSV' | 'JSON' | 'RTTM' | 'SRT' | 'TXT' | 'VTT';
 
@@ -398,6 +401,20 @@ export type SearchTranscriptsQuery = {
     pageInfo: { endCursor: string | null; hasNextPage: boolean };
   };
 };
+
+export type AttachTranscriptMutationVariables = Exact<{
+  meetingId: string | number;
+  format: TranscriptFormat;
+  content: string;
+}>;
+
+export type AttachTranscriptMutation = { attachTranscript: { meetingId: string; format: TranscriptFormat; cueCount: number; wordCount: number } };
+
+export type DeleteTranscriptMutationVariables = Exact<{
+  meetingId: string | number;
+}>;
+
+export type DeleteTranscriptMutation = { deleteTranscript: boolean };
 
 export type CreateMeetingMutationVariables = Exact<{
   input: CreateMeetingInput;

@@ -2,13 +2,26 @@
 // refused after `maxBytes` instead of being buffered whole. Hand-written: Next.js route handlers
 // have no body limit of their own, and req.text() reads everything.
 
-/** The API's own GraphQL body limit is 2 MB (express.json in server/src/app/http-app.ts): the same by default. */
-const DEFAULT_MAX_BODY_MB = 2;
+/** The server's MAX_TRANSCRIPT_MB default (server/src/config/server-config.ts). */
+const DEFAULT_MAX_TRANSCRIPT_MB = 10;
+
+const positive = (value: string | undefined): number | undefined => {
+  const n = Number(value);
+  return value !== undefined && value !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
+};
+
+/**
+ * By default the API's own GraphQL body limit (express.json in server/src/app/http-app.ts): 2 MB
+ * plus twice MAX_TRANSCRIPT_MB, so a transcript the API would take (attached from the meeting page)
+ * gets through, and one over MAX_TRANSCRIPT_MB reaches the API and is refused with its message.
+ */
+function defaultMaxBodyMb(): number {
+  return 2 + 2 * (positive(process.env.MAX_TRANSCRIPT_MB) ?? DEFAULT_MAX_TRANSCRIPT_MB);
+}
 
 /** WEB_PROXY_MAX_BODY_MB, read per request (nothing baked in at build time). */
 export function proxyMaxBodyBytes(): number {
-  const mb = Number(process.env.WEB_PROXY_MAX_BODY_MB ?? DEFAULT_MAX_BODY_MB);
-  return Math.round((Number.isFinite(mb) && mb > 0 ? mb : DEFAULT_MAX_BODY_MB) * 1024 * 1024);
+  return Math.round((positive(process.env.WEB_PROXY_MAX_BODY_MB) ?? defaultMaxBodyMb()) * 1024 * 1024);
 }
 
 export function bodyTooLarge(maxBytes: number): Response {
@@ -17,7 +30,7 @@ export function bodyTooLarge(maxBytes: number): Response {
     {
       error: {
         code: 'BODY_TOO_LARGE',
-        message: `The request body is larger than the web app's limit of ${mb} MB (WEB_PROXY_MAX_BODY_MB). Send a smaller query (large transcripts: split them over several requests).`,
+        message: `The request body is larger than the web app's limit of ${mb} MB (WEB_PROXY_MAX_BODY_MB). Send a smaller query or transcript, or raise WEB_PROXY_MAX_BODY_MB with the API's MAX_TRANSCRIPT_MB.`,
       },
     },
     { status: 413, headers: { connection: 'close' } },

@@ -438,6 +438,7 @@ function MeetingTimeline({
           clock={clock}
           onPlay={playFrom}
           onLoaded={setTranscriptLines}
+          canEdit={isAdmin}
         />
       </section>
 

@@ -54,5 +54,26 @@ export const SEARCH_TRANSCRIPTS = /* GraphQL */ `
   }
 `;
 
+/** Attaches (or replaces) the meeting's transcript; ADMIN. */
+export const ATTACH_TRANSCRIPT = /* GraphQL */ `
+  mutation AttachTranscript($meetingId: ID!, $format: TranscriptFormat!, $content: String!) {
+    attachTranscript(meetingId: $meetingId, format: $format, content: $content) {
+      meetingId
+      format
+      cueCount
+      wordCount
+    }
+  }
+`;
+
+/** Removes the meeting's transcript and its search entries; ADMIN. */
+export const DELETE_TRANSCRIPT = /* GraphQL */ `
+  mutation DeleteTranscript($meetingId: ID!) {
+    deleteTranscript(meetingId: $meetingId)
+  }
+`;
+
 export const meetingTranscriptOp = op<G.MeetingTranscriptQuery, G.MeetingTranscriptQueryVariables>(MEETING_TRANSCRIPT);
 export const searchTranscriptsOp = op<G.SearchTranscriptsQuery, G.SearchTranscriptsQueryVariables>(SEARCH_TRANSCRIPTS);
+export const attachTranscriptOp = op<G.AttachTranscriptMutation, G.AttachTranscriptMutationVariables>(ATTACH_TRANSCRIPT);
+export const deleteTranscriptOp = op<G.DeleteTranscriptMutation, G.DeleteTranscriptMutationVariables>(DELETE_TRANSCRIPT);
