@@ -27,7 +27,10 @@ async function main(): Promise<void> {
   const store = platform.store.kind === 'postgres' ? 'PostgreSQL' : 'SQLite';
   const token = platform.admin.created ? `admin token created in ${platform.admin.source}` : `admin token in ${platform.admin.source}`;
   // Tests and benchmarks wait for this text in the line's msg.
-  log.info({ port, store: platform.store.kind }, `meeting-diarization server on http://${config.host}:${port}/graphql · data ${config.dataDir} (${store}) · ${token}`);
+  log.info(
+    { port, store: platform.store.kind },
+    `meeting-diarization server on http://${config.host}:${port}/graphql · data ${config.dataDir} (${store}) · ${token}`,
+  );
   if (platform.recoveredJobs > 0) log.info(`re-queued ${platform.recoveredJobs} unfinished job(s) from the previous run`);
 
   let stopping = false;

@@ -20,7 +20,7 @@ const envSchema = z.object({
   /** Prometheus /metrics on this port (never the API port); unset: no metrics server. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** JSON log lines on stdout at this level and above (`silent`: none). */
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v), z.enum(LOG_LEVELS).default('info')),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   IMPORT_DIR: z.string().optional(),
   /** Jobs that run at once; each diarization uses ENGINE_THREADS cores. */

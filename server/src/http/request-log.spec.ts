@@ -94,7 +94,11 @@ describe('requestLogging', () => {
     expect(raw.join('')).not.toContain('s3cr3t-token');
     const byRequest = (id: string) => lines().filter((l) => l.requestId === id);
     expect(byRequest('req-500')).toEqual([
-      expect.objectContaining({ level: 'error', msg: 'GET /bug failed:', err: expect.objectContaining({ message: 'Bearer [redacted] was not expected here' }) }),
+      expect.objectContaining({
+        level: 'error',
+        msg: 'GET /bug failed:',
+        err: expect.objectContaining({ message: 'Bearer [redacted] was not expected here' }),
+      }),
       expect.objectContaining({ level: 'error', method: 'GET', url: '/bug', status: 500, msg: 'GET /bug 500' }),
     ]);
     expect(byRequest('req-404')).toEqual([

@@ -108,7 +108,7 @@ describe('request and job scopes', () => {
     expect(outside).not.toHaveProperty('requestId');
   });
 
-  it('currentLogger() is the scope\'s child inside and the process logger outside', () => {
+  it("currentLogger() is the scope's child inside and the process logger outside", () => {
     const child = rootLogger().child({ jobId: 'j1', attempt: 2, meetingId: 'm1' });
     withLogger(child, () => currentLogger().info('decoding'));
     expect(currentLogger()).toBe(rootLogger());
