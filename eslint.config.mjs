@@ -13,6 +13,8 @@ const OWNED_PACKAGES = {
   kysely: 'server/src/store',
   pg: 'server/src/store',
   'better-sqlite3': 'server/src/store',
+  // JSON log lines, their redaction and the request/job scopes: one logger for the whole server.
+  pino: 'server/src/logging',
 };
 const messageFor = (name, owner) =>
   owner === 'server/src/store' ? STORE_MESSAGE : `Only ${owner}/ imports ${name}; use what that module exports.`;

@@ -14,7 +14,7 @@ import { wavHeaderMono16 } from './wav';
 const ENTRY = { api: 'server/src/app/main.ts', worker: 'server/src/jobs/worker-main.ts' } as const;
 const BANNER = {
   api: /meeting-diarization server on http:\/\/([^/\s]+)\/graphql/,
-  worker: /meeting-diarization worker .*\/healthz on http:\/\/([^/\s]+)/,
+  worker: /meeting-diarization worker .*\/healthz on http:\/\/([^/\s"]+)/,
 } as const;
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;

@@ -25,8 +25,10 @@ export interface Child {
   process: ChildProcess;
   port: number;
   url: string;
-  /** Everything it printed so far. */
+  /** Everything it printed so far (stdout and stderr). */
   output(): string;
+  /** What it printed on stdout alone. */
+  stdout(): string;
   /** Resolves with the first output line matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -34,11 +36,13 @@ export interface Child {
 
 function watch(child: ChildProcess, port: number): Child {
   let text = '';
+  let stdout = '';
   const waiters: Array<() => void> = [];
   const onData = (chunk: Buffer) => {
     text += chunk.toString();
     for (const w of waiters.splice(0)) w();
   };
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = new Promise<void>((resolve) =>
@@ -52,6 +56,7 @@ function watch(child: ChildProcess, port: number): Child {
     port,
     url: `http://127.0.0.1:${port}`,
     output: () => text,
+    stdout: () => stdout,
     waitForLine(pattern, timeoutMs = 120_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${text.slice(-3000)}`)), timeoutMs);
@@ -87,16 +92,21 @@ export async function startRedis(port?: number): Promise<Child> {
   return child;
 }
 
-/** `npm run serve` (kind api) or `npm run worker`, with `env` on top of this process's environment. */
-export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<string, string>): Promise<Child> {
+/**
+ * `npm run serve` (kind api) or `npm run worker`, with `env` on top of this process's environment:
+ * their entry point under tsx with NODE_ENV=production, or (`viaNpm`) the npm script itself, which
+ * keeps jest's NODE_ENV=test.
+ */
+export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<string, string>, options: { viaNpm?: boolean } = {}): Promise<Child> {
   const port = await freePort();
   const script = kind === 'api' ? 'server/src/app/main.ts' : 'server/src/jobs/worker-main.ts';
+  const [command, args] = options.viaNpm ? ['npm', ['run', '-s', kind === 'api' ? 'serve' : 'worker']] : [process.execPath, [tsxCli, script]];
   const child = watch(
-    spawn(process.execPath, [tsxCli, script], {
+    spawn(command, args, {
       cwd: repoRoot,
       stdio: 'pipe',
       detached: true,
-      env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ...env },
+      env: { ...process.env, ...(options.viaNpm ? {} : { NODE_ENV: 'production' }), HOST: '127.0.0.1', PORT: String(port), ...env },
     }),
     port,
   );

@@ -22,6 +22,7 @@ import { jitGateway } from '../graphql/jit-gateway';
 import { buildPlatformSchema } from '../graphql/schema';
 import { errorMiddleware, notFoundHandler, sendAppError } from '../http/errors';
 import { createMediaRouter } from '../http/media';
+import { requestLogging } from '../http/request-log';
 import { createRateLimiter, rateLimitMiddleware } from '../http/rate-limit';
 import { parseForMeeting } from '../services/transcript.service';
 import { detectTranscriptFormat } from '../transcripts/parse';
@@ -48,6 +49,8 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   const httpServer = createServer(app);
   // Node cuts requests after 300 s by default: a 1 GB upload on a slow link needs longer.
   httpServer.requestTimeout = 0;
+  // First: every later handler logs inside the request's scope (its requestId on each line).
+  app.use(requestLogging());
   app.use(httpMetrics());
   // The usual security headers; no Referer, so a media URL with ?token= never leaks to another site.
   // The API serves no HTML (no CSP needed), and the web app on another origin plays its media.
@@ -127,7 +130,7 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
     maxAliases: config.graphqlMaxAliases,
     maxDocumentBytes: config.graphqlMaxDocumentBytes,
   };
-  const formatError = createErrorFormatter(log);
+  const formatError = createErrorFormatter((line) => log(line, 'error'));
   // maxPayload: a larger frame closes the socket with 1009 before it is buffered, token or not.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.wsMaxMessageBytes });
   // Open sockets per token in this process (a token's holder cannot pin every connection slot).
@@ -250,7 +253,7 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
 
   app.use(notFoundHandler());
   // The error itself goes to the log too (stack included), with any token in it redacted.
-  app.use(errorMiddleware((message, err) => log(redactUrl(`${message} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`))));
+  app.use(errorMiddleware((message, err) => log(redactUrl(`${message} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`), 'error')));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 
 import { loadServerConfig } from '../config/server-config';
 import { AppError } from '../common/errors';
+import { configureLogging, Logger, rootLogger } from '../logging/logger';
 import { startMetricsServer } from '../metrics/metrics';
 import { createHttpServer } from './http-app';
 import { createPlatform } from './platform';
@@ -13,25 +14,30 @@ import { createPlatform } from './platform';
  */
 async function main(): Promise<void> {
   const config = loadServerConfig();
+  const log = configureLogging({ service: config.redisUrl ? 'api' : 'server', level: config.logLevel });
   if (config.apiProcesses > 1 && !config.redisUrl)
     throw new AppError('INVALID_ARGUMENT', 'API_PROCESSES > 1 needs REDIS_URL (shared queue and live updates) and a postgres:// DATABASE_URL.');
   // One metrics server per machine: the cluster primary's aggregates its API processes.
   if (config.metricsPort !== undefined && cluster.isPrimary) await startMetricsServer(config.metricsPort, config.host);
-  if (config.apiProcesses > 1 && cluster.isPrimary) return runCluster(config.apiProcesses);
+  if (config.apiProcesses > 1 && cluster.isPrimary) return runCluster(config.apiProcesses, log);
   const platform = await createPlatform(config);
   const http = await createHttpServer(platform);
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const store = platform.store.kind === 'postgres' ? 'PostgreSQL' : 'SQLite';
   const token = platform.admin.created ? `admin token created in ${platform.admin.source}` : `admin token in ${platform.admin.source}`;
-  console.log(`meeting-diarization server on http://${config.host}:${port}/graphql · data ${config.dataDir} (${store}) · ${token}`);
-  if (platform.recoveredJobs > 0) console.log(`re-queued ${platform.recoveredJobs} unfinished job(s) from the previous run`);
+  // Tests and benchmarks wait for this text in the line's msg.
+  log.info(
+    { port, store: platform.store.kind },
+    `meeting-diarization server on http://${config.host}:${port}/graphql · data ${config.dataDir} (${store}) · ${token}`,
+  );
+  if (platform.recoveredJobs > 0) log.info(`re-queued ${platform.recoveredJobs} unfinished job(s) from the previous run`);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: stopping (running jobs go back to the queue)`);
+    log.info(`${signal}: stopping (running jobs go back to the queue)`);
     await http.close();
     await platform.close();
     process.exit(0);
@@ -41,12 +47,12 @@ async function main(): Promise<void> {
 }
 
 /** The primary only forks and restarts API processes; each one listens on the shared port. */
-function runCluster(count: number): void {
+function runCluster(count: number, log: Logger): void {
   let stopping = false;
   for (let i = 0; i < count; i++) cluster.fork();
   cluster.on('exit', (worker, code) => {
     if (stopping) return;
-    console.error(`API process ${worker.process.pid} exited (code ${code}); starting another`);
+    log.error({ exitedPid: worker.process.pid, code }, `API process ${worker.process.pid} exited (code ${code}); starting another`);
     cluster.fork();
   });
   const stop = () => {
@@ -58,7 +64,8 @@ function runCluster(count: number): void {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof AppError) console.error(`error [${error.code}]: ${error.message}`);
-  else console.error(error);
+  // An invalid configuration fails before configureLogging: the process's default logger says why.
+  if (error instanceof AppError) rootLogger().fatal({ code: error.code }, `error [${error.code}]: ${error.message}`);
+  else rootLogger().fatal({ err: error }, 'the server failed to start');
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import { BlobStore } from '../storage/blob-store';
 import { Store } from '../store/types';
 import { Engine, ModelIdentity } from '../diarization/engine';
 import { ClipEmbedder } from '../services/clip-embedder';
+import { LineLevel } from '../logging/logger';
 
 /** Voice search over meeting speakers (speakers/ implements it). */
 export interface VoiceSearch {
@@ -37,5 +38,6 @@ export interface Platform {
   tokens: TokenAuthenticator;
   /** Subscribers of job progress (graphql-ws). */
   subscribeProgress(listener: (event: JobProgressEvent) => void): () => void;
-  log(line: string): void;
+  /** The server log (JSON lines through logging/logger unless a test collects them); info unless told. */
+  log(line: string, level?: LineLevel): void;
 }

@@ -31,6 +31,7 @@ import { openBlobStore } from '../storage/open-blob-store';
 import { createMediaDerivatives } from '../storage/media-derivatives';
 import { openStore } from '../store/database';
 import { Engine } from '../diarization/engine';
+import { LogLine, logLine } from '../logging/logger';
 import { Platform, VoiceSearch } from './platform-types';
 
 export interface RunningPlatform extends Platform {
@@ -45,7 +46,8 @@ export interface RunningPlatform extends Platform {
 }
 
 export interface PlatformOptions {
-  log?: (line: string) => void;
+  /** Default: the process's JSON log (logging/logger), with the request's or job's ids on each line. */
+  log?: LogLine;
   /** An engine already loaded (tests share one across servers). */
   engine?: Engine;
   /**
@@ -63,7 +65,7 @@ interface VoiceIndexInvalidation {
 
 /** Builds every part of the server from its configuration: store, files, engine, index, jobs. */
 export async function createPlatform(config: ServerConfig, options: PlatformOptions = {}): Promise<RunningPlatform> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const log = options.log ?? logLine();
   mkdirSync(config.dataDir, { recursive: true });
   const role = options.role ?? (config.redisUrl ? 'api' : 'embedded');
   if (role !== 'embedded' && !config.redisUrl) throw new AppError('INVALID_ARGUMENT', `A separate ${role} process needs REDIS_URL (the shared queue).`);

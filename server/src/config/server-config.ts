@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import { InvalidArgumentError } from '../common/errors';
+import { LOG_LEVELS, LogLevel } from '../logging/logger';
 
 /**
  * The server's settings, from the environment, with defaults in one place. The embedded defaults
@@ -18,6 +19,8 @@ const envSchema = z.object({
   STORAGE_URL: z.string().optional(),
   /** Prometheus /metrics on this port (never the API port); unset: no metrics server. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** JSON log lines on stdout at this level and above (`silent`: none). */
+  LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v), z.enum(LOG_LEVELS).default('info')),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   IMPORT_DIR: z.string().optional(),
   /** Jobs that run at once; each diarization uses ENGINE_THREADS cores. */
@@ -91,6 +94,7 @@ export interface ServerConfig {
   databaseUrl?: string;
   storageUrl?: string;
   metricsPort?: number;
+  logLevel: LogLevel;
   adminToken?: string;
   importDir?: string;
   jobConcurrency: number;
@@ -149,6 +153,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     databaseUrl: e.DATABASE_URL || undefined,
     storageUrl: e.STORAGE_URL || undefined,
     metricsPort: e.METRICS_PORT,
+    logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN,
     importDir: e.IMPORT_DIR ? path.resolve(e.IMPORT_DIR) : undefined,
     jobConcurrency: e.JOB_CONCURRENCY,

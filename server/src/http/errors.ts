@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError, type ErrorCode } from '../common/errors';
 import { redactUrl } from '../common/redact';
+import { currentLogger } from '../logging/logger';
 
 /** AppError codes plus the ones only HTTP answers carry. */
 export type HttpErrorCode =
@@ -96,7 +97,7 @@ export function sendAppError(res: Response, err: AppError): void {
 
 type Logger = (message: string, err: unknown) => void;
 
-const defaultLogger: Logger = (message, err) => console.error(message, err);
+const defaultLogger: Logger = (message, err) => currentLogger().error({ err }, message);
 
 /** Errors that body parsers and Express itself raise carry an HTTP status and `expose` for safe messages. */
 interface HttpishError {

@@ -163,7 +163,6 @@ export class BullMqQueue implements JobQueue {
     const job: QueuedJob = { id: bull.id!, name: bull.name as QueuedJob['name'], payload: bull.data as QueuedJob['payload'] };
     const claim = await events.onStart(job);
     if (claim && !claim.proceed) return; // cancelled, finished or out of attempts: nothing to run
-    if (claim) this.options.log(`job ${job.id} (${job.name}) attempt ${claim.attempt} started`);
     const controller = new AbortController();
     const run = { controller, cancelled: false };
     this.running.set(job.id, run);

@@ -4,8 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { AppError } from '../common/errors';
+import { configureLogging, logLine, rootLogger, withLogger } from '../logging/logger';
 import { openStore } from '../store/database';
 import type { Store } from '../store/types';
+import { InProcessQueue } from './in-process-queue';
 import { JobService } from './job-service';
 import { JobClaim, JobEvents, JobHandlers, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
@@ -145,5 +147,78 @@ describe('JobService on a shared queue: ownership of a run', () => {
     expect(await store.jobsOfMeeting(meetings[0].id)).toHaveLength(before.length);
     expect((await store.getMeeting(meetings[0].id))!.latestJobId).toBe(written[0].id);
     expect(queue.enqueued).toHaveLength(0);
+  });
+});
+
+describe('JobService log lines', () => {
+  const raw: string[] = [];
+  const lines = () => raw.map((chunk) => JSON.parse(chunk) as Record<string, unknown>);
+  let dir: string;
+  let store: Store;
+  let jobs: JobService;
+  let queue: InProcessQueue;
+
+  beforeAll(() => {
+    configureLogging({ service: 'server', level: 'info', destination: { write: (chunk: string) => void raw.push(chunk) } });
+  });
+  beforeEach(async () => {
+    raw.length = 0;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-log-'));
+    store = await openStore({ dataDir: dir });
+    await store.migrate();
+    queue = new InProcessQueue(1);
+    const log = logLine();
+    jobs = new JobService(store, queue, () => undefined, log);
+    await jobs.start({
+      // What the pipeline logs while it runs (through the same kind of callback the engine is given).
+      diarize: async () => {
+        log('decoding');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        log('clustering');
+      },
+      identify: async () => {
+        throw new Error('index file /tmp/x.hnsw is corrupt');
+      },
+    });
+  });
+  afterEach(async () => {
+    await jobs.stop();
+    await queue.close();
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function runJob(kind: 'diarize' | 'identify') {
+    const uploadId = randomUUID();
+    await store.insertUpload({
+      id: uploadId,
+      originalName: 'a.wav',
+      path: `uploads/${uploadId}.wav`,
+      bytes: 1,
+      format: 'wav',
+      durationSec: 1,
+      createdAt: new Date().toISOString(),
+    });
+    const meeting = await store.insertMeeting({ id: randomUUID(), title: 't', tags: [], uploadId, audioPath: `uploads/${uploadId}.wav`, durationSec: 1 });
+    // Submitted from inside a request: the job's lines must not carry that request's id.
+    const job = await withLogger(rootLogger().child({ requestId: 'req-1' }), () => jobs.submit(kind, meeting.id));
+    for (let i = 0; i < 200 && !['SUCCEEDED', 'FAILED'].includes((await store.getJob(job.id))!.state); i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    return { job, meeting };
+  }
+
+  it('every line a running job writes carries jobId, attempt and meetingId, and not the request that queued it', async () => {
+    const { job, meeting } = await runJob('diarize');
+    const mine = lines().filter((l) => l.jobId === job.id);
+    expect(mine.map((l) => l.msg)).toEqual([`job ${job.id} (diarize) attempt 1 started`, 'decoding', 'clustering']);
+    for (const line of mine) expect(line).toMatchObject({ level: 'info', attempt: 1, meetingId: meeting.id, service: 'server' });
+    expect(mine.some((l) => 'requestId' in l)).toBe(false);
+  });
+
+  it('a failed job is logged at error with its ids and the full text', async () => {
+    const { job, meeting } = await runJob('identify');
+    const failure = lines().find((l) => String(l.msg).startsWith(`job ${job.id} (identify) failed:`));
+    expect(failure).toMatchObject({ level: 'error', jobId: job.id, attempt: 1, meetingId: meeting.id });
+    expect(String(failure!.msg)).toContain('index file /tmp/x.hnsw is corrupt');
   });
 });

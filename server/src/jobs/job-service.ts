@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 
 import { AppError, InvalidArgumentError, NotFoundError } from '../common/errors';
 import { sanitizeForClients } from '../common/redact';
+import { LogLine, rootLogger, withLogger } from '../logging/logger';
 import { BatchRecord, JobKind, JobRecord, Store } from '../store/types';
-import { JobClaim, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
+import { JOB_KINDS, JobClaim, JobContext, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
 
 /** What subscribers of job progress receive: plain JSON, the same shape as the polling query. */
@@ -53,7 +54,7 @@ export class JobService {
     private readonly store: Store,
     private readonly queue: JobQueue,
     private readonly publish: ProgressPublisher,
-    private readonly log: (line: string) => void = () => undefined,
+    private readonly log: LogLine = () => undefined,
     private readonly options: JobServiceOptions = {},
   ) {}
 
@@ -66,7 +67,7 @@ export class JobService {
    * every reconnection and periodically, since another process may own a RUNNING row.
    */
   async start(handlers?: JobHandlers): Promise<number> {
-    if (handlers) this.queue.start(handlers, this.events());
+    if (handlers) this.queue.start(this.inJobScope(handlers), this.events());
     if (this.queue.shared) {
       this.queue.onReady?.(() => void this.reconcile());
       const every = this.options.reconcileIntervalMs ?? 30_000;
@@ -212,11 +213,30 @@ export class JobService {
         this.lastWrite.delete(queued.id);
         this.lastPublish.delete(queued.id);
         // The full text (paths, driver messages, stack) goes to the log only; the row gets describe()'s.
-        if (outcome.state === 'FAILED') this.log(`job ${queued.id} (${queued.name}) failed: ${fullText(outcome.error)}`);
+        if (outcome.state === 'FAILED')
+          this.inScope(queued, attempt, () => this.log(`job ${queued.id} (${queued.name}) failed: ${fullText(outcome.error)}`, 'error'));
         if (updated) this.emit(updated);
         this.jobMeta.delete(queued.id);
       },
     };
+  }
+
+  /**
+   * Each handler runs in the job's logging scope: every line it (the pipeline, the engine) logs
+   * carries jobId, attempt and meetingId. Not below the request that queued the job: it outlives it.
+   */
+  private inJobScope(handlers: JobHandlers): JobHandlers {
+    const scoped = (name: QueuedJob['name']) => (payload: QueuedJob['payload'], ctx: JobContext) =>
+      this.inScope({ id: ctx.jobId, name, payload }, this.attempts.get(ctx.jobId), () => {
+        this.log(`job ${ctx.jobId} (${name}) attempt ${this.attempts.get(ctx.jobId) ?? '?'} started`);
+        return handlers[name](payload, ctx);
+      });
+    // A missing handler stays missing: the queue's start-up check names it.
+    return Object.fromEntries(JOB_KINDS.filter((name) => typeof handlers[name] === 'function').map((name) => [name, scoped(name)])) as JobHandlers;
+  }
+
+  private inScope<T>(job: QueuedJob, attempt: number | undefined, run: () => T): T {
+    return withLogger(rootLogger().child({ jobId: job.id, attempt, meetingId: job.payload.meetingId }), run);
   }
 
   /**

@@ -9,9 +9,11 @@ import { createServer } from 'node:http';
 import { createPlatform } from '../app/platform';
 import { AppError } from '../common/errors';
 import { loadServerConfig } from '../config/server-config';
+import { configureLogging, rootLogger } from '../logging/logger';
 
 async function main(): Promise<void> {
   const config = loadServerConfig();
+  const log = configureLogging({ service: 'worker', level: config.logLevel });
   if (!config.redisUrl)
     throw new AppError('INVALID_ARGUMENT', 'npm run worker needs REDIS_URL (the shared job queue); without it, `npm run serve` runs jobs itself.');
   const platform = await createPlatform(config, { role: 'worker' });
@@ -26,13 +28,14 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => health.listen(config.port, config.host, resolve));
   const address = health.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  console.log(`meeting-diarization worker · ${config.jobConcurrency} job(s) at a time · /healthz on http://${config.host}:${port}`);
-  if (platform.recoveredJobs > 0) console.log(`re-queued ${platform.recoveredJobs} job(s) the queue no longer held`);
+  // Tests and benchmarks wait for this text in the line's msg.
+  log.info({ port }, `meeting-diarization worker · ${config.jobConcurrency} job(s) at a time · /healthz on http://${config.host}:${port}`);
+  if (platform.recoveredJobs > 0) log.info(`re-queued ${platform.recoveredJobs} job(s) the queue no longer held`);
 
   const stop = async (signal: string) => {
     if (status === 'draining') return;
     status = 'draining';
-    console.log(`${signal}: draining (running jobs finish, no new ones start)`);
+    log.info(`${signal}: draining (running jobs finish, no new ones start)`);
     await platform.close();
     health.close();
     process.exit(0);
@@ -42,7 +45,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof AppError) console.error(`error [${error.code}]: ${error.message}`);
-  else console.error(error);
+  // An invalid configuration fails before configureLogging: the process's default logger says why.
+  if (error instanceof AppError) rootLogger().fatal({ code: error.code }, `error [${error.code}]: ${error.message}`);
+  else rootLogger().fatal({ err: error }, 'the worker failed to start');
   process.exit(1);
 });
