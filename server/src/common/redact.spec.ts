@@ -1,6 +1,6 @@
 import { describe as describeJobError } from '../jobs/job-service';
 import { AppError, InvalidAudioError } from './errors';
-import { sanitizeForClients } from './redact';
+import { redactUrl, sanitizeForClients } from './redact';
 
 describe('sanitizeForClients', () => {
   it.each([
@@ -22,6 +22,18 @@ describe('sanitizeForClients', () => {
 
   it('caps the length', () => {
     expect(sanitizeForClients('x'.repeat(5000)).length).toBeLessThanOrEqual(600);
+  });
+});
+
+describe('redactUrl (log lines)', () => {
+  it.each([
+    ['GET /media/a/audio?token=abc123&x=1', 'GET /media/a/audio?token=[redacted]&x=1'],
+    ['Authorization: Bearer abc.def-123', 'Authorization: Bearer [redacted]'],
+    ['redis error at redis://default:s3cret@cache:6379/0', 'redis error at redis://default:[redacted]@cache:6379/0'],
+    ['postgres://app:p%40ss@db:5432/x?schema=a', 'postgres://app:[redacted]@db:5432/x?schema=a'],
+    ['redis://cache:6379 and postgres://app@db/x keep no secret', 'redis://cache:6379 and postgres://app@db/x keep no secret'],
+  ])('%s', (input, expected) => {
+    expect(redactUrl(input)).toBe(expected);
   });
 });
 

@@ -5,10 +5,12 @@
  */
 const TOKEN_QUERY = /([?&](?:token|access_token)=)[^&#\s]*/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+// The password of a connection string (redis://user:secret@host, postgres://u:secret@db/...).
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
 
-/** The URL (or any text) with `token=` query values and bearer credentials replaced by `[redacted]`. */
+/** The text with `token=` query values, bearer credentials and URL passwords replaced by `[redacted]`. */
 export function redactUrl(text: string): string {
-  return text.replace(TOKEN_QUERY, '$1[redacted]').replace(BEARER, '$1 [redacted]');
+  return text.replace(TOKEN_QUERY, '$1[redacted]').replace(BEARER, '$1 [redacted]').replace(URL_PASSWORD, '$1[redacted]@');
 }
 
 /** A copy of the headers without credential values (authorization, cookie, proxy-authorization). */
