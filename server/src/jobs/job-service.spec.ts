@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { AppError } from '../common/errors';
+import { AppError, InvalidAudioError } from '../common/errors';
+import type { FinishedJobMetrics } from '../metrics/metrics';
 import { openStore } from '../store/database';
 import type { Store } from '../store/types';
 import { JobService } from './job-service';
@@ -42,8 +43,10 @@ describe('JobService on a shared queue: ownership of a run', () => {
   let store: Store;
   let queue: SharedQueueProbe;
   let jobs: JobService;
+  let finished: FinishedJobMetrics[];
 
   beforeEach(async () => {
+    finished = [];
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-service-'));
     store = await openStore({ dataDir: dir });
     await store.migrate();
@@ -53,7 +56,7 @@ describe('JobService on a shared queue: ownership of a run', () => {
       queue,
       () => undefined,
       () => undefined,
-      { maxAttempts: 2, reconcileIntervalMs: 60_000 },
+      { maxAttempts: 2, reconcileIntervalMs: 60_000, onFinished: (job) => void finished.push(job) },
     );
     await jobs.start(noHandlers);
   });
@@ -111,6 +114,51 @@ describe('JobService on a shared queue: ownership of a run', () => {
     await queue.events!.onStart(queued(job.id, job.meetingId));
     expect(await queue.events!.onStart(queued(job.id, job.meetingId))).toMatchObject({ proceed: false });
     expect(await store.getJob(job.id)).toMatchObject({ state: 'FAILED', errorCode: 'TOO_MANY_ATTEMPTS', attempts: 2 });
+  });
+
+  it('tells onFinished of each job this process brought to a final state: run time, time per reported stage, audio length, error code', async () => {
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const ok = await newJob();
+    const run = queued(ok.id, ok.meetingId);
+    await queue.events!.onStart(run);
+    queue.events!.onProgress(run, 'ingest', 0);
+    await pause(60);
+    queue.events!.onProgress(run, 'segmentation', 0.2);
+    queue.events!.onProgress(run, 'segmentation', 0.5); // the same stage again: still one span
+    await pause(60);
+    queue.events!.onProgress(run, 'clustering', 0.9);
+    queue.events!.onProgress(run, 'segmentation', 0.9); // named again (a second channel): adds up
+    await queue.events!.onFinish(run, { state: 'SUCCEEDED' });
+
+    const bad = await newJob();
+    await queue.events!.onStart(queued(bad.id, bad.meetingId));
+    await queue.events!.onFinish(queued(bad.id, bad.meetingId), { state: 'FAILED', error: new InvalidAudioError('"a.wav" contains no audio samples.') });
+
+    expect(finished).toHaveLength(2);
+    const [succeeded, failed] = finished;
+    expect(succeeded).toMatchObject({ kind: 'diarize', state: 'SUCCEEDED', audioSec: 1, errorCode: undefined });
+    expect(Object.keys(succeeded.stagesSec!)).toEqual(['ingest', 'segmentation', 'clustering']);
+    expect(succeeded.stagesSec!.ingest).toBeGreaterThanOrEqual(0.05);
+    expect(succeeded.stagesSec!.segmentation).toBeGreaterThanOrEqual(0.05);
+    const staged = Object.values(succeeded.stagesSec!).reduce((a, b) => a + b, 0);
+    expect(succeeded.seconds).toBeGreaterThanOrEqual(staged);
+    expect(failed).toMatchObject({ kind: 'diarize', state: 'FAILED', errorCode: 'INVALID_AUDIO', audioSec: undefined });
+    expect(failed.seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('tells onFinished nothing of a run that lost its job, and of a cap on attempts without a run time', async () => {
+    const lost = await newJob();
+    await queue.events!.onStart(queued(lost.id, lost.meetingId));
+    await jobs.cancel(lost.id); // cancelled by another process meanwhile
+    await queue.events!.onFinish(queued(lost.id, lost.meetingId), { state: 'SUCCEEDED' });
+    expect(finished).toEqual([]);
+
+    const capped = await newJob();
+    await queue.events!.onStart(queued(capped.id, capped.meetingId));
+    await queue.events!.onFinish(queued(capped.id, capped.meetingId), { state: 'INTERRUPTED' }); // back to QUEUED: not final
+    await queue.events!.onStart(queued(capped.id, capped.meetingId));
+    await queue.events!.onStart(queued(capped.id, capped.meetingId));
+    expect(finished).toEqual([{ kind: 'diarize', state: 'FAILED', seconds: undefined, audioSec: undefined, errorCode: 'TOO_MANY_ATTEMPTS', stagesSec: undefined }]);
   });
 
   it('reconciles: rows the queue no longer holds are queued again (RUNNING ones reset), held ones are left alone', async () => {

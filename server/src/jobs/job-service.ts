@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { AppError, InvalidArgumentError, NotFoundError } from '../common/errors';
 import { sanitizeForClients } from '../common/redact';
+import type { FinishedJobMetrics } from '../metrics/metrics';
 import { BatchRecord, JobKind, JobRecord, Store } from '../store/types';
 import { JobClaim, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
@@ -36,6 +37,8 @@ export interface JobServiceOptions {
   maxAttempts?: number;
   /** Shared queues: how often rows and queue are compared (lost Redis data, lost enqueue). */
   reconcileIntervalMs?: number;
+  /** Told of every job that reaches its final state in this process (the job metrics: metrics/metrics.ts recordJobFinished). */
+  onFinished?: (job: FinishedJobMetrics) => void;
 }
 
 /**
@@ -48,6 +51,8 @@ export class JobService {
   private readonly jobMeta = new Map<string, { meetingId: string; batchId?: string }>();
   /** Attempt number of each job this process runs (its ownership token). */
   private readonly attempts = new Map<string, number>();
+  /** Run time and time per stage of each job this process runs. */
+  private readonly clocks = new Map<string, RunClock>();
 
   constructor(
     private readonly store: Store,
@@ -203,6 +208,8 @@ export class JobService {
       onFinish: async (queued, outcome) => {
         const attempt = this.attempts.get(queued.id);
         this.attempts.delete(queued.id);
+        const run = this.clocks.get(queued.id)?.stop();
+        this.clocks.delete(queued.id);
         // Only the run that owns the job may finish it: a cancelled or taken-over run changes nothing.
         const updated = await this.store.transaction(async (tx) => {
           const locked = await tx.lockJob(queued.id);
@@ -215,6 +222,8 @@ export class JobService {
         if (outcome.state === 'FAILED') this.log(`job ${queued.id} (${queued.name}) failed: ${fullText(outcome.error)}`);
         if (updated) this.emit(updated);
         this.jobMeta.delete(queued.id);
+        // Only the run that wrote the final state counts it (a lost run's outcome is not the job's).
+        if (updated) await this.finished(updated, run);
       },
     };
   }
@@ -252,7 +261,11 @@ export class JobService {
       return { proceed: true, attempt: locked.attempts + 1, row };
     });
     if (result.row) this.emit(result.row);
-    if (result.proceed) this.attempts.set(queued.id, result.attempt);
+    if (result.row?.state === 'FAILED') await this.finished(result.row);
+    if (result.proceed) {
+      this.attempts.set(queued.id, result.attempt);
+      this.clocks.set(queued.id, new RunClock());
+    }
     const attempt = result.attempt;
     return {
       proceed: result.proceed,
@@ -266,6 +279,7 @@ export class JobService {
   }
 
   private progress(queued: QueuedJob, stage: string, fraction: number): void {
+    this.clocks.get(queued.id)?.enter(stage);
     const now = Date.now();
     const progress = Math.max(0, Math.min(1, fraction));
     if (now - (this.lastPublish.get(queued.id) ?? 0) >= PROGRESS_PUBLISH_INTERVAL_MS) {
@@ -276,6 +290,19 @@ export class JobService {
     if (now - (this.lastWrite.get(queued.id) ?? 0) >= PROGRESS_WRITE_INTERVAL_MS) {
       this.lastWrite.set(queued.id, now);
       this.store.updateJob(queued.id, { stage, progress }).catch((error) => this.log(`could not store progress of job ${queued.id}: ${String(error)}`));
+    }
+  }
+
+  /** Tells onFinished of a job this process brought to SUCCEEDED, FAILED or CANCELLED; never fails the job. */
+  private async finished(job: JobRecord, run?: { seconds: number; stagesSec: Record<string, number> }): Promise<void> {
+    const onFinished = this.options.onFinished;
+    if (!onFinished || (job.state !== 'SUCCEEDED' && job.state !== 'FAILED' && job.state !== 'CANCELLED')) return;
+    try {
+      // The real-time factor's denominator: the duration the diarization just stored.
+      const audioSec = job.kind === 'diarize' && job.state === 'SUCCEEDED' ? (await this.store.getMeeting(job.meetingId))?.durationSec : undefined;
+      onFinished({ kind: job.kind, state: job.state, seconds: run?.seconds, audioSec, errorCode: job.errorCode, stagesSec: run?.stagesSec });
+    } catch (error) {
+      this.log(`job ${job.id}: its metrics were not recorded: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -291,6 +318,36 @@ export class JobService {
       errorCode: job.errorCode,
       errorMessage: job.errorMessage,
     });
+  }
+}
+
+/**
+ * One run's clock: its run time, and the seconds spent in each stage its progress names (a stage
+ * lasts from its first report to the first report of another; a stage named again adds up).
+ */
+class RunClock {
+  private readonly startedMs = performance.now();
+  private stage?: string;
+  private stageSinceMs = 0;
+  private readonly stagesSec: Record<string, number> = {};
+
+  enter(stage: string): void {
+    if (stage === this.stage) return;
+    const now = performance.now();
+    this.closeStage(now);
+    this.stage = stage;
+    this.stageSinceMs = now;
+  }
+
+  stop(): { seconds: number; stagesSec: Record<string, number> } {
+    const now = performance.now();
+    this.closeStage(now);
+    this.stage = undefined;
+    return { seconds: (now - this.startedMs) / 1000, stagesSec: { ...this.stagesSec } };
+  }
+
+  private closeStage(now: number): void {
+    if (this.stage !== undefined) this.stagesSec[this.stage] = (this.stagesSec[this.stage] ?? 0) + (now - this.stageSinceMs) / 1000;
   }
 }
 
