@@ -279,7 +279,7 @@ export class JobService {
   }
 
   private progress(queued: QueuedJob, stage: string, fraction: number): void {
-    this.clocks.get(queued.id)?.enter(stage);
+    this.clocks.get(queued.id)?.report(stage);
     const now = Date.now();
     const progress = Math.max(0, Math.min(1, fraction));
     if (now - (this.lastPublish.get(queued.id) ?? 0) >= PROGRESS_PUBLISH_INTERVAL_MS) {
@@ -322,32 +322,32 @@ export class JobService {
 }
 
 /**
- * One run's clock: its run time, and the seconds spent in each stage its progress names (a stage
- * lasts from its first report to the first report of another; a stage named again adds up).
+ * One run's clock: its run time, split by the stages its progress names. The pipeline reports after
+ * each piece of work (a chunk segmented, a clustering step), so the time up to a report counts for
+ * the stage that report names; what follows the last report counts for its stage too. The stages
+ * add up to the run time.
  */
 class RunClock {
   private readonly startedMs = performance.now();
+  private lastMs = this.startedMs;
   private stage?: string;
-  private stageSinceMs = 0;
   private readonly stagesSec: Record<string, number> = {};
 
-  enter(stage: string): void {
-    if (stage === this.stage) return;
+  report(stage: string): void {
     const now = performance.now();
-    this.closeStage(now);
+    this.add(stage, now);
     this.stage = stage;
-    this.stageSinceMs = now;
   }
 
   stop(): { seconds: number; stagesSec: Record<string, number> } {
     const now = performance.now();
-    this.closeStage(now);
-    this.stage = undefined;
+    if (this.stage !== undefined) this.add(this.stage, now);
     return { seconds: (now - this.startedMs) / 1000, stagesSec: { ...this.stagesSec } };
   }
 
-  private closeStage(now: number): void {
-    if (this.stage !== undefined) this.stagesSec[this.stage] = (this.stagesSec[this.stage] ?? 0) + (now - this.stageSinceMs) / 1000;
+  private add(stage: string, now: number): void {
+    this.stagesSec[stage] = (this.stagesSec[stage] ?? 0) + (now - this.lastMs) / 1000;
+    this.lastMs = now;
   }
 }
 

@@ -21,6 +21,9 @@ export const httpDuration = new Histogram({
 });
 // A forked API process answers the primary's aggregation from this registry, not prom-client's global one.
 AggregatorRegistry.setRegistries([registry]);
+// prom-client starts answering the primary's requests (node:cluster IPC) only once an
+// AggregatorRegistry exists in the forked process; without one, every scrape of the primary times out.
+if (cluster.isWorker) new AggregatorRegistry();
 
 type JobCounts = { byState: Record<string, number>; waiting: number };
 let readJobCounts: (() => Promise<JobCounts>) | undefined;
@@ -69,7 +72,7 @@ export const jobDuration = new Histogram({
 });
 export const stageDuration = new Histogram({
   name: 'job_stage_duration_seconds',
-  help: 'Time spent in each stage of a succeeded job, from the stage its progress first names to the next one',
+  help: 'Time per stage of a succeeded job: the time up to each progress report counts for the stage it names',
   labelNames: ['stage'] as const,
   buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800],
   registers: [registry],
@@ -136,6 +139,7 @@ export function httpMetrics(): RequestHandler {
 /**
  * Serves GET /metrics on `port`. In a cluster primary the answer aggregates every API process
  * (call this in the primary before forking; each forked process needs no metrics server of its own).
+ * `npm run worker` serves its own registry the same way.
  */
 export async function startMetricsServer(port: number, host = '0.0.0.0'): Promise<http.Server> {
   const aggregated = cluster.isPrimary && process.env.METRICS_AGGREGATE !== '0' ? new AggregatorRegistry() : undefined;
