@@ -91,3 +91,12 @@ test('across API processes the database gauges are taken once while latency and 
   await registry.metrics();
   expect(reads).toBe(2);
 });
+
+test('a metrics port already taken fails the start with what to change, not a bare EADDRINUSE', async () => {
+  const taken = urlOf(metricsServer).split(':').pop();
+  const error = await startMetricsServer(Number(taken), '127.0.0.1').catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+  expect((error as Error).message).toBe(
+    `METRICS_PORT ${taken} is already in use on 127.0.0.1 (another process of this machine serving metrics?). Give each process its own METRICS_PORT.`,
+  );
+});

@@ -9,6 +9,8 @@ import http from 'node:http';
 import type { RequestHandler } from 'express';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+import { AppError } from '../common/errors';
+
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
@@ -156,7 +158,17 @@ export async function startMetricsServer(port: number, host = '0.0.0.0'): Promis
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new AppError(
+              'INVALID_ARGUMENT',
+              `METRICS_PORT ${port} is already in use on ${host} (another process of this machine serving metrics?). Give each process its own METRICS_PORT.`,
+              { cause: error },
+            )
+          : error,
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   return server;
