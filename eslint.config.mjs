@@ -9,6 +9,8 @@ const OWNED_PACKAGES = {
   'onnxruntime-node': 'server/src/inference',
   'hnswlib-node': 'server/src/vectors',
   'fluent-ffmpeg': 'server/src/audio',
+  // Metrics are defined and served in one place; other modules call what metrics.ts exports.
+  'prom-client': 'server/src/metrics',
   // The database drivers and the query builder live in store/ alone (the only SQL).
   kysely: 'server/src/store',
   pg: 'server/src/store',

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { decodeAudio, decodeToArray, ffmpegBinaries, probeAudio, TARGET_SAMPLE_RATE, type DecodeOptions } from '../server/src/audio';
 import { FileNotFoundError, InvalidArgumentError, InvalidAudioError, NoAudioStreamError } from '../server/src/common/errors';
 import { devDataDir } from '../server/src/common/paths';
+import { emptyWavHeader } from './helpers/media';
 
 const SOURCE = path.join(devDataDir, 'diarization', 'pyannote_sample.wav');
 
@@ -18,25 +19,6 @@ function generate(name: string, args: string[]): string {
   const out = path.join(dir, name);
   execFileSync(ffmpegBinaries().ffmpegPath, ['-v', 'error', '-nostdin', '-y', ...args, out]);
   return out;
-}
-
-/** A canonical 44-byte PCM WAV header (16 kHz mono s16) whose data chunk holds no samples. */
-function emptyWavHeader(): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16); // fmt chunk size
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // channels
-  header.writeUInt32LE(16000, 24); // sample rate
-  header.writeUInt32LE(32000, 28); // byte rate
-  header.writeUInt16LE(2, 32); // block align
-  header.writeUInt16LE(16, 34); // bits per sample
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(0, 40); // no samples
-  return header;
 }
 
 /** Runs decodeAudio to the end and returns the error it threw (or fails the test). */

@@ -30,3 +30,22 @@ export function writeModelWithoutMetadata(source: string, target: string): void 
   }
   writeFileSync(target, Buffer.concat(parts));
 }
+
+/** A canonical 44-byte PCM WAV header (16 kHz mono s16) whose data chunk holds no samples: ffprobe accepts it, decoding fails. */
+export function emptyWavHeader(): Buffer {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36, 4);
+  header.write('WAVE', 8, 'ascii');
+  header.write('fmt ', 12, 'ascii');
+  header.writeUInt32LE(16, 16); // fmt chunk size
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // channels
+  header.writeUInt32LE(16000, 24); // sample rate
+  header.writeUInt32LE(32000, 28); // byte rate
+  header.writeUInt16LE(2, 32); // block align
+  header.writeUInt16LE(16, 34); // bits per sample
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(0, 40); // no samples
+  return header;
+}

@@ -32,6 +32,8 @@ import { createMediaDerivatives } from '../storage/media-derivatives';
 import { openStore } from '../store/database';
 import { Engine } from '../diarization/engine';
 import { LogLine, logLine } from '../logging/logger';
+import { recordJobFinished, setJobCounts } from '../metrics/metrics';
+import { JOB_STATES } from '../store/types';
 import { Platform, VoiceSearch } from './platform-types';
 
 export interface RunningPlatform extends Platform {
@@ -135,7 +137,11 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         ? new ClipTaskQueue({ redisUrl: config.redisUrl, timeoutMs: config.clipTaskTimeoutMs, maxClipSec: config.maxClipSec, model, log })
         : undefined;
     const clips: ClipEmbedder = (clipTasks ?? localClips)!;
-    const jobs = new JobService(store, queue, publish, log, { maxAttempts: config.jobMaxAttempts, reconcileIntervalMs: config.jobReconcileMs });
+    const jobs = new JobService(store, queue, publish, log, {
+      maxAttempts: config.jobMaxAttempts,
+      reconcileIntervalMs: config.jobReconcileMs,
+      onFinished: recordJobFinished,
+    });
     const meetings = new MeetingService(store, blobs, jobs, identity, config.maxTranscriptBytes);
     const transcripts = new TranscriptService(store, config.maxTranscriptBytes);
     const uploads = new UploadService(store, blobs);
@@ -155,6 +161,12 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const uploadSweep = new UploadSweeper(store, blobs, { orphanAgeMs: config.uploadOrphanAgeMs, intervalMs: config.uploadSweepIntervalMs, log });
     // Uploads arrive at API processes; workers only read them.
     if (role !== 'worker') uploadSweep.start();
+    // The jobs gauges (METRICS_PORT) read the rows at each scrape: every process reports the same truth.
+    const stopJobCounts = setJobCounts(async () => {
+      const counts = await store.countJobsByState();
+      const byState = Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0]));
+      return { byState, waiting: byState.QUEUED };
+    });
 
     return {
       config,
@@ -189,6 +201,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         // Before the store closes: pending deliveries write their last record.
         await webhooks.close();
         voiceIndex.stop();
+        stopJobCounts();
         await redis?.close();
         if (engine && !options.engine) await engine.release();
         await store.close();

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { AppError } from '../common/errors';
 import { configureLogging, logLine, rootLogger, withLogger } from '../logging/logger';
+import { AppError, InvalidAudioError } from '../common/errors';
+import type { FinishedJobMetrics } from '../metrics/metrics';
 import { openStore } from '../store/database';
 import type { Store } from '../store/types';
 import { InProcessQueue } from './in-process-queue';
@@ -44,8 +45,10 @@ describe('JobService on a shared queue: ownership of a run', () => {
   let store: Store;
   let queue: SharedQueueProbe;
   let jobs: JobService;
+  let finished: FinishedJobMetrics[];
 
   beforeEach(async () => {
+    finished = [];
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-service-'));
     store = await openStore({ dataDir: dir });
     await store.migrate();
@@ -55,7 +58,7 @@ describe('JobService on a shared queue: ownership of a run', () => {
       queue,
       () => undefined,
       () => undefined,
-      { maxAttempts: 2, reconcileIntervalMs: 60_000 },
+      { maxAttempts: 2, reconcileIntervalMs: 60_000, onFinished: (job) => void finished.push(job) },
     );
     await jobs.start(noHandlers);
   });
@@ -113,6 +116,56 @@ describe('JobService on a shared queue: ownership of a run', () => {
     await queue.events!.onStart(queued(job.id, job.meetingId));
     expect(await queue.events!.onStart(queued(job.id, job.meetingId))).toMatchObject({ proceed: false });
     expect(await store.getJob(job.id)).toMatchObject({ state: 'FAILED', errorCode: 'TOO_MANY_ATTEMPTS', attempts: 2 });
+  });
+
+  it('tells onFinished of each job this process brought to a final state: run time, time per reported stage, audio length, error code', async () => {
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const ok = await newJob();
+    const run = queued(ok.id, ok.meetingId);
+    await queue.events!.onStart(run);
+    queue.events!.onProgress(run, 'ingest', 0);
+    await pause(60); // a chunk being segmented
+    queue.events!.onProgress(run, 'segmentation', 0.2);
+    await pause(60);
+    queue.events!.onProgress(run, 'segmentation', 0.5);
+    await pause(60);
+    queue.events!.onProgress(run, 'clustering', 0.9);
+    queue.events!.onProgress(run, 'segmentation', 0.9); // named again (a second channel): adds up
+    await queue.events!.onFinish(run, { state: 'SUCCEEDED' });
+
+    const bad = await newJob();
+    await queue.events!.onStart(queued(bad.id, bad.meetingId));
+    await queue.events!.onFinish(queued(bad.id, bad.meetingId), { state: 'FAILED', error: new InvalidAudioError('"a.wav" contains no audio samples.') });
+
+    expect(finished).toHaveLength(2);
+    const [succeeded, failed] = finished;
+    expect(succeeded).toMatchObject({ kind: 'diarize', state: 'SUCCEEDED', audioSec: 1, errorCode: undefined });
+    expect(Object.keys(succeeded.stagesSec!)).toEqual(['ingest', 'segmentation', 'clustering']);
+    // The time up to a report counts for the stage it names; the stages add up to the run time.
+    expect(succeeded.stagesSec!.segmentation).toBeGreaterThanOrEqual(0.1);
+    expect(succeeded.stagesSec!.clustering).toBeGreaterThanOrEqual(0.05);
+    expect(succeeded.stagesSec!.ingest).toBeLessThan(succeeded.stagesSec!.segmentation);
+    const staged = Object.values(succeeded.stagesSec!).reduce((a, b) => a + b, 0);
+    expect(succeeded.seconds).toBeCloseTo(staged, 6);
+    expect(failed).toMatchObject({ kind: 'diarize', state: 'FAILED', errorCode: 'INVALID_AUDIO', audioSec: undefined });
+    expect(failed.seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('tells onFinished nothing of a run that lost its job, and of a cap on attempts without a run time', async () => {
+    const lost = await newJob();
+    await queue.events!.onStart(queued(lost.id, lost.meetingId));
+    await jobs.cancel(lost.id); // cancelled by another process meanwhile
+    await queue.events!.onFinish(queued(lost.id, lost.meetingId), { state: 'SUCCEEDED' });
+    expect(finished).toEqual([]);
+
+    const capped = await newJob();
+    await queue.events!.onStart(queued(capped.id, capped.meetingId));
+    await queue.events!.onFinish(queued(capped.id, capped.meetingId), { state: 'INTERRUPTED' }); // back to QUEUED: not final
+    await queue.events!.onStart(queued(capped.id, capped.meetingId));
+    await queue.events!.onStart(queued(capped.id, capped.meetingId));
+    expect(finished).toEqual([
+      { kind: 'diarize', state: 'FAILED', seconds: undefined, audioSec: undefined, errorCode: 'TOO_MANY_ATTEMPTS', stagesSec: undefined },
+    ]);
   });
 
   it('reconciles: rows the queue no longer holds are queued again (RUNNING ones reset), held ones are left alone', async () => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, InvalidArgumentError, NotFoundError } from '../common/errors';
 import { sanitizeForClients } from '../common/redact';
 import { LogLine, rootLogger, withLogger } from '../logging/logger';
+import type { FinishedJobMetrics } from '../metrics/metrics';
 import { BatchRecord, JobKind, JobRecord, Store } from '../store/types';
 import { JOB_KINDS, JobClaim, JobContext, JobEvents, JobHandlers, JobOutcome, QueuedJob } from './job-types';
 import { JobQueue } from './queue';
@@ -37,6 +38,8 @@ export interface JobServiceOptions {
   maxAttempts?: number;
   /** Shared queues: how often rows and queue are compared (lost Redis data, lost enqueue). */
   reconcileIntervalMs?: number;
+  /** Told of every job that reaches its final state in this process (the job metrics: metrics/metrics.ts recordJobFinished). */
+  onFinished?: (job: FinishedJobMetrics) => void;
 }
 
 /**
@@ -49,6 +52,8 @@ export class JobService {
   private readonly jobMeta = new Map<string, { meetingId: string; batchId?: string }>();
   /** Attempt number of each job this process runs (its ownership token). */
   private readonly attempts = new Map<string, number>();
+  /** Run time and time per stage of each job this process runs. */
+  private readonly clocks = new Map<string, RunClock>();
 
   constructor(
     private readonly store: Store,
@@ -204,6 +209,8 @@ export class JobService {
       onFinish: async (queued, outcome) => {
         const attempt = this.attempts.get(queued.id);
         this.attempts.delete(queued.id);
+        const run = this.clocks.get(queued.id)?.stop();
+        this.clocks.delete(queued.id);
         // Only the run that owns the job may finish it: a cancelled or taken-over run changes nothing.
         const updated = await this.store.transaction(async (tx) => {
           const locked = await tx.lockJob(queued.id);
@@ -217,6 +224,8 @@ export class JobService {
           this.inScope(queued, attempt, () => this.log(`job ${queued.id} (${queued.name}) failed: ${fullText(outcome.error)}`, 'error'));
         if (updated) this.emit(updated);
         this.jobMeta.delete(queued.id);
+        // Only the run that wrote the final state counts it (a lost run's outcome is not the job's).
+        if (updated) await this.finished(updated, run);
       },
     };
   }
@@ -272,7 +281,11 @@ export class JobService {
       return { proceed: true, attempt: locked.attempts + 1, row };
     });
     if (result.row) this.emit(result.row);
-    if (result.proceed) this.attempts.set(queued.id, result.attempt);
+    if (result.row?.state === 'FAILED') await this.finished(result.row);
+    if (result.proceed) {
+      this.attempts.set(queued.id, result.attempt);
+      this.clocks.set(queued.id, new RunClock());
+    }
     const attempt = result.attempt;
     return {
       proceed: result.proceed,
@@ -286,6 +299,7 @@ export class JobService {
   }
 
   private progress(queued: QueuedJob, stage: string, fraction: number): void {
+    this.clocks.get(queued.id)?.report(stage);
     const now = Date.now();
     const progress = Math.max(0, Math.min(1, fraction));
     if (now - (this.lastPublish.get(queued.id) ?? 0) >= PROGRESS_PUBLISH_INTERVAL_MS) {
@@ -296,6 +310,19 @@ export class JobService {
     if (now - (this.lastWrite.get(queued.id) ?? 0) >= PROGRESS_WRITE_INTERVAL_MS) {
       this.lastWrite.set(queued.id, now);
       this.store.updateJob(queued.id, { stage, progress }).catch((error) => this.log(`could not store progress of job ${queued.id}: ${String(error)}`));
+    }
+  }
+
+  /** Tells onFinished of a job this process brought to SUCCEEDED, FAILED or CANCELLED; never fails the job. */
+  private async finished(job: JobRecord, run?: { seconds: number; stagesSec: Record<string, number> }): Promise<void> {
+    const onFinished = this.options.onFinished;
+    if (!onFinished || (job.state !== 'SUCCEEDED' && job.state !== 'FAILED' && job.state !== 'CANCELLED')) return;
+    try {
+      // The real-time factor's denominator: the duration the diarization just stored.
+      const audioSec = job.kind === 'diarize' && job.state === 'SUCCEEDED' ? (await this.store.getMeeting(job.meetingId))?.durationSec : undefined;
+      onFinished({ kind: job.kind, state: job.state, seconds: run?.seconds, audioSec, errorCode: job.errorCode, stagesSec: run?.stagesSec });
+    } catch (error) {
+      this.log(`job ${job.id}: its metrics were not recorded: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -311,6 +338,36 @@ export class JobService {
       errorCode: job.errorCode,
       errorMessage: job.errorMessage,
     });
+  }
+}
+
+/**
+ * One run's clock: its run time, split by the stages its progress names. The pipeline reports after
+ * each piece of work (a chunk segmented, a clustering step), so the time up to a report counts for
+ * the stage that report names; what follows the last report counts for its stage too. The stages
+ * add up to the run time.
+ */
+class RunClock {
+  private readonly startedMs = performance.now();
+  private lastMs = this.startedMs;
+  private stage?: string;
+  private readonly stagesSec: Record<string, number> = {};
+
+  report(stage: string): void {
+    const now = performance.now();
+    this.add(stage, now);
+    this.stage = stage;
+  }
+
+  stop(): { seconds: number; stagesSec: Record<string, number> } {
+    const now = performance.now();
+    if (this.stage !== undefined) this.add(this.stage, now);
+    return { seconds: (now - this.startedMs) / 1000, stagesSec: { ...this.stagesSec } };
+  }
+
+  private add(stage: string, now: number): void {
+    this.stagesSec[stage] = (this.stagesSec[stage] ?? 0) + (now - this.lastMs) / 1000;
+    this.lastMs = now;
   }
 }
 

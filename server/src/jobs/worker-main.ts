@@ -10,12 +10,15 @@ import { createPlatform } from '../app/platform';
 import { AppError } from '../common/errors';
 import { loadServerConfig } from '../config/server-config';
 import { configureLogging, rootLogger } from '../logging/logger';
+import { startMetricsServer } from '../metrics/metrics';
 
 async function main(): Promise<void> {
   const config = loadServerConfig();
   const log = configureLogging({ service: 'worker', level: config.logLevel });
   if (!config.redisUrl)
     throw new AppError('INVALID_ARGUMENT', 'npm run worker needs REDIS_URL (the shared job queue); without it, `npm run serve` runs jobs itself.');
+  // Jobs run here, so their metrics are served here (before any job is taken: a busy port stops the start).
+  if (config.metricsPort !== undefined) await startMetricsServer(config.metricsPort, config.host);
   const platform = await createPlatform(config, { role: 'worker' });
   let status: 'ok' | 'draining' = 'ok';
   const health = createServer((req, res) => {

@@ -1,12 +1,15 @@
 /**
  * Prometheus metrics (prom-client, owned by this module), served on METRICS_PORT — never on the public
- * API port. With API_PROCESSES > 1 the cluster primary answers with the sum over its API processes
- * (prom-client's AggregatorRegistry asks each process over node:cluster IPC).
+ * API port, by `npm run serve` and by `npm run worker` (where the jobs run). With API_PROCESSES > 1 the
+ * cluster primary answers with the sum over its API processes (prom-client's AggregatorRegistry asks
+ * each process over node:cluster IPC), except for the gauges read from the database (one value).
  */
 import cluster from 'node:cluster';
 import http from 'node:http';
 import type { RequestHandler } from 'express';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import { AppError } from '../common/errors';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -20,45 +23,65 @@ export const httpDuration = new Histogram({
 });
 // A forked API process answers the primary's aggregation from this registry, not prom-client's global one.
 AggregatorRegistry.setRegistries([registry]);
+// prom-client starts answering the primary's requests (node:cluster IPC) only once an
+// AggregatorRegistry exists in the forked process; without one, every scrape of the primary times out.
+if (cluster.isWorker) new AggregatorRegistry();
 
-let readJobCounts: (() => Promise<{ byState: Record<string, number>; waiting: number }>) | undefined;
+type JobCounts = { byState: Record<string, number>; waiting: number };
+let readJobCounts: (() => Promise<JobCounts>) | undefined;
+/** One database read per scrape: both gauges below collect from the same answer. */
+let reading: Promise<JobCounts> | undefined;
+function jobCounts(): Promise<JobCounts> | undefined {
+  if (!readJobCounts) return undefined;
+  reading ??= readJobCounts().finally(() => {
+    reading = undefined;
+  });
+  return reading;
+}
+
+// The two gauges below come from the database, which every process reads alike: across API
+// processes the primary takes one process's value ('first'), since the default (sum) would multiply
+// them by API_PROCESSES.
 export const queueDepth = new Gauge({
   name: 'job_queue_depth',
-  help: 'Jobs waiting to run',
+  help: 'Jobs waiting to run (QUEUED rows in the database)',
   registers: [registry],
+  aggregator: 'first',
   async collect() {
-    if (readJobCounts) this.set((await readJobCounts()).waiting);
+    const counts = await jobCounts();
+    if (counts) this.set(counts.waiting);
   },
 });
 export const jobsByState = new Gauge({
   name: 'jobs',
-  help: 'Jobs by state',
+  help: 'Jobs by state (rows in the database)',
   labelNames: ['state'] as const,
   registers: [registry],
+  aggregator: 'first',
   async collect() {
-    if (!readJobCounts) return;
-    const { byState } = await readJobCounts();
+    const counts = await jobCounts();
+    if (!counts) return;
     this.reset();
-    for (const [state, n] of Object.entries(byState)) this.set({ state }, n);
+    for (const [state, n] of Object.entries(counts.byState)) this.set({ state }, n);
   },
 });
 export const jobDuration = new Histogram({
   name: 'job_duration_seconds',
-  help: 'Job run time by kind and final state',
+  help: 'Run time of the jobs this process ran, by kind and final state',
   labelNames: ['kind', 'state'] as const,
   buckets: [1, 5, 15, 60, 300, 900, 3600, 14400],
   registers: [registry],
 });
 export const stageDuration = new Histogram({
   name: 'job_stage_duration_seconds',
-  help: 'Time spent in each pipeline stage',
+  help: 'Time per stage of a succeeded job: the time up to each progress report counts for the stage it names',
   labelNames: ['stage'] as const,
   buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800],
   registers: [registry],
 });
 export const realTimeFactor = new Histogram({
   name: 'diarization_real_time_factor',
-  help: 'Processing time divided by audio duration',
+  help: 'Run time of a succeeded diarize job divided by the recording duration',
   buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
   registers: [registry],
 });
@@ -69,16 +92,38 @@ export const failuresByCode = new Counter({
   registers: [registry],
 });
 
-/** Records a finished job: its duration, the real-time factor of a diarization, and the failure code. */
-export function recordJobFinished(job: { kind: string; state: string; seconds: number; audioSec?: number; errorCode?: string }): void {
-  jobDuration.observe({ kind: job.kind, state: job.state }, job.seconds);
-  if (job.audioSec && job.audioSec > 0 && job.state === 'SUCCEEDED') realTimeFactor.observe(job.seconds / job.audioSec);
+/** A job that reached its final state in this process (jobs/job-service.ts reports them). */
+export interface FinishedJobMetrics {
+  kind: string;
+  state: string;
+  /** Run time in this process; absent when no run started here (a job failed for too many attempts). */
+  seconds?: number;
+  /** Recording duration of a diarization (the real-time factor's denominator). */
+  audioSec?: number;
+  errorCode?: string;
+  /** Seconds spent per stage of the run (observed for succeeded jobs only: a failed run's stages are cut short). */
+  stagesSec?: Record<string, number>;
+}
+
+/** Records a finished job: its duration, stage times, the real-time factor of a diarization, and the failure code. */
+export function recordJobFinished(job: FinishedJobMetrics): void {
+  if (job.seconds !== undefined) jobDuration.observe({ kind: job.kind, state: job.state }, job.seconds);
+  if (job.state === 'SUCCEEDED') {
+    for (const [stage, seconds] of Object.entries(job.stagesSec ?? {})) stageDuration.observe({ stage }, seconds);
+    if (job.kind === 'diarize' && job.seconds !== undefined && job.audioSec && job.audioSec > 0) realTimeFactor.observe(job.seconds / job.audioSec);
+  }
   if (job.state === 'FAILED') failuresByCode.inc({ code: job.errorCode ?? 'UNKNOWN' });
 }
 
-/** Before each scrape: counts by state and the waiting count (from the database, the jobs' truth). */
-export function setJobCounts(read: () => Promise<{ byState: Record<string, number>; waiting: number }>): void {
+/**
+ * Before each scrape: counts by state and the waiting count (from the database, the jobs' truth).
+ * Returns the undo (a closed platform's store is not read again).
+ */
+export function setJobCounts(read: () => Promise<JobCounts>): () => void {
   readJobCounts = read;
+  return () => {
+    if (readJobCounts === read) readJobCounts = undefined;
+  };
 }
 
 /** Express middleware timing each request; the route pattern (not the URL) keeps label values few. */
@@ -96,6 +141,7 @@ export function httpMetrics(): RequestHandler {
 /**
  * Serves GET /metrics on `port`. In a cluster primary the answer aggregates every API process
  * (call this in the primary before forking; each forked process needs no metrics server of its own).
+ * `npm run worker` serves its own registry the same way.
  */
 export async function startMetricsServer(port: number, host = '0.0.0.0'): Promise<http.Server> {
   const aggregated = cluster.isPrimary && process.env.METRICS_AGGREGATE !== '0' ? new AggregatorRegistry() : undefined;
@@ -112,7 +158,17 @@ export async function startMetricsServer(port: number, host = '0.0.0.0'): Promis
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new AppError(
+              'INVALID_ARGUMENT',
+              `METRICS_PORT ${port} is already in use on ${host} (another process of this machine serving metrics?). Give each process its own METRICS_PORT.`,
+              { cause: error },
+            )
+          : error,
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   return server;

@@ -114,6 +114,7 @@ export class KyselyStore implements Store {
   readonly getJobs: JobRepository['getJobs'] = (...args) => this.jobs.getJobs(...args);
   readonly updateJob: JobRepository['updateJob'] = (...args) => this.jobs.updateJob(...args);
   readonly jobsInState: JobRepository['jobsInState'] = (...args) => this.jobs.jobsInState(...args);
+  readonly countJobsByState: JobRepository['countJobsByState'] = () => this.jobs.countJobsByState();
   readonly jobsOfBatch: JobRepository['jobsOfBatch'] = (...args) => this.jobs.jobsOfBatch(...args);
   readonly jobsOfMeeting: JobRepository['jobsOfMeeting'] = (...args) => this.jobs.jobsOfMeeting(...args);
   readonly insertBatch: JobRepository['insertBatch'] = (...args) => this.jobs.insertBatch(...args);

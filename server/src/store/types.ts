@@ -324,6 +324,8 @@ export interface Store {
   lockJob(id: string): Promise<JobRecord | undefined>;
   updateJob(id: string, patch: JobUpdate): Promise<JobRecord | undefined>;
   jobsInState(states: readonly JobState[]): Promise<JobRecord[]>;
+  /** Jobs per state (the metrics' jobs gauge and queue depth); states with no job are left out. */
+  countJobsByState(): Promise<Partial<Record<JobState, number>>>;
   jobsOfBatch(batchId: string): Promise<JobRecord[]>;
   jobsOfMeeting(meetingId: string): Promise<JobRecord[]>;
   insertBatch(batch: Pick<BatchRecord, 'id' | 'kind'>): Promise<BatchRecord>;

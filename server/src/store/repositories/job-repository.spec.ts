@@ -46,6 +46,25 @@ describeStore('job repository', (fx) => {
     expect(await fx.store.getJob('no-such-job')).toBeUndefined();
   });
 
+  it('counts jobs by state, leaving out states with none', async () => {
+    const before = await fx.store.countJobsByState();
+    const meeting = await newMeeting();
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    for (const id of ids) await fx.store.insertJob({ id, kind: 'diarize', meetingId: meeting.id });
+    await fx.store.updateJob(ids[0], { state: 'SUCCEEDED' });
+    await fx.store.updateJob(ids[1], { state: 'FAILED', errorCode: 'INVALID_AUDIO' });
+    const after = await fx.store.countJobsByState();
+    const delta = (state: keyof typeof after) => (after[state] ?? 0) - (before[state] ?? 0);
+    expect({ QUEUED: delta('QUEUED'), SUCCEEDED: delta('SUCCEEDED'), FAILED: delta('FAILED'), RUNNING: delta('RUNNING') }).toEqual({
+      QUEUED: 1,
+      SUCCEEDED: 1,
+      FAILED: 1,
+      RUNNING: 0,
+    });
+    for (const n of Object.values(after)) expect(typeof n).toBe('number'); // PostgreSQL's count is a bigint string
+    expect(Object.values(after).every((n) => n > 0)).toBe(true);
+  });
+
   it('refuses a job for an unknown meeting with NOT_FOUND', async () => {
     const error = await rejection(fx.store.insertJob({ id: randomUUID(), kind: 'diarize', meetingId: 'no-such-meeting' }));
     expect(error.code).toBe('NOT_FOUND');

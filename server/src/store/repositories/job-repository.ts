@@ -83,6 +83,16 @@ export class JobRepository {
     return rows.map(toJob);
   }
 
+  /** How many jobs are in each state (one grouped count over the state index; states with none are left out). */
+  async countJobsByState(): Promise<Partial<Record<JobState, number>>> {
+    const rows = await this.ctx.db
+      .selectFrom('jobs')
+      .select((eb) => ['state', eb.fn.countAll<number | string | bigint>().as('n')])
+      .groupBy('state')
+      .execute();
+    return Object.fromEntries(rows.map((row) => [row.state, Number(row.n)]));
+  }
+
   async jobsOfBatch(batchId: string): Promise<JobRecord[]> {
     const rows = await this.ctx.db.selectFrom('jobs').selectAll().where('batch_id', '=', batchId).orderBy('created_at').orderBy('id').execute();
     return rows.map(toJob);
