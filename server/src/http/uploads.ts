@@ -51,6 +51,12 @@ export interface UploadHandlerOptions {
   minFreeBytes?: number;
   /** The folder whose file system holds the upload while it is written or probed (DATA_DIR, or the temp dir for S3). */
   freeSpaceDir?: string;
+  /**
+   * While the file streams in, free space in `freeSpaceDir` is checked again every this many bytes
+   * (default 8 MiB) and the upload stopped with 507 below `minFreeBytes`; 0 turns it off (S3, where
+   * the bytes go to the object store, not to that disk).
+   */
+  freeSpaceRecheckBytes?: number;
   /** Accepts an optional `transcript` file part (at most maxBytes) when given. */
   transcripts?: { maxBytes: number; check: TranscriptCheck };
 }
@@ -123,6 +129,18 @@ async function checkFreeSpace(dir: string, minFreeBytes: number, declaredBytes: 
     507,
     'INSUFFICIENT_STORAGE',
     `The server's disk is nearly full: ${formatMb(free)} free${needed > 0 ? ` for an upload of ${formatMb(needed)}` : ''}, and it keeps at least ${formatMb(minFreeBytes)} free (MIN_FREE_DISK_MB); nothing was stored. Ask the operator to free space, then upload again.`,
+  );
+}
+
+/** Default of UploadHandlerOptions.freeSpaceRecheckBytes: one statfs per 8 MiB received. */
+const FREE_SPACE_RECHECK_BYTES = 8 * 1024 * 1024;
+
+/** Free space fell under the reserve while the file streamed in (the disk filled meanwhile, or the client declared no length). */
+function ranLow(free: number, minFreeBytes: number, receivedBytes: number): HttpError {
+  return new HttpError(
+    507,
+    'INSUFFICIENT_STORAGE',
+    `The server's disk ran low while the file arrived: ${formatMb(free)} free after ${formatMb(receivedBytes)} of the upload, and it keeps at least ${formatMb(minFreeBytes)} free (MIN_FREE_DISK_MB). The upload was stopped and nothing was stored. Ask the operator to free space, then upload again.`,
   );
 }
 
@@ -290,6 +308,7 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
           if (fileBytes > maxBytes) setImmediate(() => fail(tooLarge(maxBytes)));
         });
       }
+      watchFreeSpace(file, options, fail);
       pipeline(file, writer).then(
         () => {
           fileStored = true;
@@ -324,6 +343,30 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
       if (!req.complete) fail(incomplete('the connection closed'));
     });
     req.pipe(parser);
+  });
+}
+
+/** Checks free space again as the file's bytes arrive (one statfs at a time), failing the upload when it falls under the reserve. */
+function watchFreeSpace(file: Readable, options: UploadHandlerOptions, fail: (error: Error) => void): void {
+  const { minFreeBytes, freeSpaceDir } = options;
+  const every = options.freeSpaceRecheckBytes ?? FREE_SPACE_RECHECK_BYTES;
+  if (!minFreeBytes || !freeSpaceDir || every <= 0) return;
+  let receivedBytes = 0;
+  let nextCheckAt = every;
+  let checking = false;
+  file.on('data', (chunk: Buffer) => {
+    receivedBytes += chunk.length;
+    if (checking || receivedBytes < nextCheckAt) return;
+    checking = true;
+    nextCheckAt = receivedBytes + every;
+    const at = receivedBytes;
+    freeBytes(freeSpaceDir).then(
+      (free) => {
+        checking = false;
+        if (free < minFreeBytes) fail(ranLow(free, minFreeBytes, at));
+      },
+      (error: Error) => fail(error), // the data folder cannot be read: answered 500, the file removed
+    );
   });
 }
 
