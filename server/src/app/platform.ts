@@ -153,6 +153,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const uploadSweep = new UploadSweeper(store, blobs, { orphanAgeMs: config.uploadOrphanAgeMs, intervalMs: config.uploadSweepIntervalMs, log });
     // Uploads arrive at API processes; workers only read them.
     if (role !== 'worker') uploadSweep.start();
+    // Deliveries a killed process left PENDING go on (last: nothing after it fails and leaves them running).
+    await webhooks.start({ shared: Boolean(queue.shared) });
 
     return {
       config,
