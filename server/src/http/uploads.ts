@@ -165,6 +165,26 @@ function incomplete(detail: string): HttpError {
   return new HttpError(400, 'UPLOAD_INCOMPLETE', `The upload was cut off before the whole file arrived (${detail}). Nothing was stored; send the file again.`);
 }
 
+/** How long a client still sending after its answer may go on (its bytes read and dropped) before the connection is cut. */
+const LINGER_MS = 10_000;
+
+/**
+ * Reads and drops the rest of a body that will not be stored. The connection stays open until the
+ * client has sent it all (at most LINGER_MS after the answer): closing it under a client that is
+ * still sending makes its system reset the connection, and the client then often never reads the
+ * answer (EPIPE / ECONNRESET instead of the 4xx/5xx that says what to do).
+ */
+function dropRest(req: Request, res: Response): void {
+  req.resume();
+  res.once('finish', () => {
+    if (req.complete) return;
+    const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    cut.unref();
+    req.once('end', () => clearTimeout(cut));
+    req.once('close', () => clearTimeout(cut));
+  });
+}
+
 /** Base name without control characters, at most 255 characters; "upload" when nothing is left. */
 export function cleanFileName(name: string | undefined): string {
   const cleaned = path
@@ -253,9 +273,8 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
       clearInterval(idleTimer);
       req.unpipe(parser);
       parser.destroy();
-      // The client may still be sending: read and drop the rest, and close the connection after answering.
-      res.set('Connection', 'close');
-      req.resume();
+      // The client may still be sending: read and drop the rest.
+      dropRest(req, res);
       if (!received) {
         reject(error);
         return;
@@ -393,10 +412,9 @@ export function createUploadHandler(options: UploadHandlerOptions): RequestHandl
   const maxConcurrent = options.maxConcurrent ?? Infinity;
   let active = 0;
 
-  /** Answers before reading a byte of the body (read and dropped, then the connection closes). */
+  /** Answers before reading a byte of the body (read and dropped; see dropRest). */
   const refuse = (req: Request, res: Response, err: HttpError): void => {
-    res.set('Connection', 'close');
-    req.resume();
+    dropRest(req, res);
     sendError(res, err.status, err.code, err.message);
   };
 
