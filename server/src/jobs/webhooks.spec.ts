@@ -1,5 +1,7 @@
 /** Deliveries a stopped process left PENDING: resumed, failed with the reason, or left to the process that is delivering them. */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import { describeStore } from '../store/store-spec-support';
 import { WebhookNotifier } from './webhooks';
@@ -9,15 +11,18 @@ const OPTIONS = { allowPrivate: true, maxAttempts: 3, backoffMs: 1000, timeoutMs
 describeStore('webhook resume', (fx) => {
   afterEach(() => jest.restoreAllMocks());
 
-  async function pendingDelivery(options: { attempts: number; revoked?: boolean }) {
-    const token = await fx.store.insertToken({
+  const newToken = (webhookUrl: string) =>
+    fx.store.insertToken({
       id: randomUUID(),
       name: `hook-${randomUUID()}`,
       tokenHash: `sha256-${randomUUID()}`,
       scope: 'read',
-      webhookUrl: 'https://hooks.example/jobs',
+      webhookUrl,
       webhookSecret: 'secret',
     });
+
+  async function pendingDelivery(options: { attempts: number; revoked?: boolean }) {
+    const token = await newToken('https://hooks.example/jobs');
     if (options.revoked) await fx.store.revokeToken(token.id);
     const made = await fx.store.insertWebhookDelivery({
       id: randomUUID(),
@@ -91,6 +96,33 @@ describeStore('webhook resume', (fx) => {
       expect(await finished(record.id)).toMatchObject({ status: 'FAILED', attempts: 3 });
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('touches a delivery that waits out a long backoff, so that another process sharing the queue leaves it alone', async () => {
+    const receiver = createServer((_req, res) => res.writeHead(503).end());
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+    const token = await newToken(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`);
+    const options = { ...OPTIONS, maxAttempts: 2, backoffMs: 60_000, timeoutMs: 200, heartbeatMs: 100 };
+    const [delivering, other] = [new WebhookNotifier(fx.store, () => undefined, options), new WebhookNotifier(fx.store, () => undefined, options)];
+    const ofToken = async () => (await fx.store.listWebhookDeliveries({ tokenId: token.id }, 1)).items[0];
+    try {
+      delivering.notify({ jobId: randomUUID(), meetingId: randomUUID(), state: 'CANCELLED', progress: 0 });
+      let first;
+      for (let i = 0; i < 100 && first?.attempts !== 1; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        first = await ofToken();
+      }
+      expect(first).toMatchObject({ status: 'PENDING', attempts: 1, statusCode: 503 });
+      // staleAfterMs (2 heartbeats + the attempt timeout = 400 ms) passes during the minute of backoff.
+      await new Promise((resolve) => setTimeout(resolve, 2 * other.staleAfterMs));
+      expect(await other.start({ shared: true })).toBe(0);
+      const later = await ofToken();
+      expect(later).toMatchObject({ status: 'PENDING', attempts: 1 });
+      expect(later!.updatedAt > first!.updatedAt).toBe(true);
+    } finally {
+      await Promise.all([delivering.close(), other.close()]);
+      await new Promise((resolve) => receiver.close(resolve));
     }
   });
 });

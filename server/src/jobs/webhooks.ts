@@ -9,7 +9,7 @@ const FINAL_STATES = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 const EVENT = 'job.finished';
 /** Each retry waits this many times longer than the one before (1 s, 5 s, 25 s by default). */
 const BACKOFF_FACTOR = 5;
-/** A delivery waiting out a long backoff touches its record this often, so other processes see it is alive. */
+/** Default of WebhookOptions.heartbeatMs. */
 const HEARTBEAT_MS = 30_000;
 /** Records read per pass when picking up deliveries a stopped process left PENDING. */
 const RESUME_BATCH = 100;
@@ -24,6 +24,8 @@ export interface WebhookOptions extends AddressPolicy {
   /** Wait before the first retry; the next ones grow by BACKOFF_FACTOR. */
   backoffMs: number;
   timeoutMs: number;
+  /** A delivery waiting out a long backoff touches its record this often, so other processes see it is alive (default 30 s). */
+  heartbeatMs?: number;
 }
 
 /** The URL as recorded: no user name or password (they are credentials of the receiver). */
@@ -91,7 +93,7 @@ export class WebhookNotifier {
    * heartbeat of a backoff, with a heartbeat of slack for name resolution and the database.
    */
   get staleAfterMs(): number {
-    return 2 * HEARTBEAT_MS + this.options.timeoutMs;
+    return 2 * this.heartbeatMs + this.options.timeoutMs;
   }
 
   /**
@@ -243,12 +245,17 @@ export class WebhookNotifier {
     await this.store.updateWebhookDelivery(record.id, { ...patch, finished: true });
   }
 
-  /** Waits out a backoff, touching the record every HEARTBEAT_MS (other processes then know it is alive). */
+  /** Waits out a backoff, touching the record every heartbeatMs (other processes then know it is alive). */
   private async wait(id: string, ms: number): Promise<void> {
-    for (let left = ms; left > 0 && !this.stopping.signal.aborted; left -= HEARTBEAT_MS) {
-      await this.pause(Math.min(left, HEARTBEAT_MS));
-      if (left > HEARTBEAT_MS && !this.stopping.signal.aborted) await this.store.updateWebhookDelivery(id, {});
+    const beat = this.heartbeatMs;
+    for (let left = ms; left > 0 && !this.stopping.signal.aborted; left -= beat) {
+      await this.pause(Math.min(left, beat));
+      if (left > beat && !this.stopping.signal.aborted) await this.store.updateWebhookDelivery(id, {});
     }
+  }
+
+  private get heartbeatMs(): number {
+    return this.options.heartbeatMs ?? HEARTBEAT_MS;
   }
 
   /** Waits out the backoff; shutting down cuts the wait short. */
