@@ -7,6 +7,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { request, type ClientRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -169,6 +170,48 @@ describe('uploads', () => {
       expect(refused.body.error!.message).toMatch(/MIN_FREE_DISK_MB/);
       expect(uploadFiles(server)).toEqual([]);
       expect((await server.gql('{ viewer { scope } }')).errors).toBeUndefined();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('stops an upload with 507 when the disk falls under MIN_FREE_DISK_MB while it streams, removes the partial file and keeps serving', async () => {
+    const MiB = 1024 * 1024;
+    const freeMiB = async () => {
+      const stats = await statfs(os.tmpdir());
+      return Math.floor((Number(stats.bavail) * Number(stats.bsize)) / MiB);
+    };
+    // The reserve sits 40 MiB under what is free now: the upload itself must use up the margin. Sending
+    // up to 400 MiB (stopping at the answer) leaves room for other processes freeing a few MB meanwhile.
+    const reserveMiB = (await freeMiB()) - 40;
+    const server = await startTestServer({ backend: 'sqlite', engine, config: { minFreeDiskBytes: reserveMiB * MiB } });
+    expect(path.relative(os.tmpdir(), server.dataDir).startsWith('..')).toBe(false); // on the file system measured above
+    try {
+      const { req, outcome } = slowUpload(server); // chunked: no declared length for the first check to count
+      let answered = false;
+      void outcome.then(() => (answered = true));
+      const chunk = Buffer.alloc(MiB, 0x52);
+      let sentMiB = 0;
+      while (!answered && sentMiB < 400) {
+        if (!req.write(chunk)) await Promise.race([new Promise((r) => req.once('drain', r)), outcome]);
+        sentMiB += 1;
+      }
+      if (!answered) req.end(`\r\n--${BOUNDARY}--\r\n`);
+      const result = await outcome;
+      req.destroy();
+      expect(result.status).toBe(507);
+      expect(result.body!.error!.code).toBe('INSUFFICIENT_STORAGE');
+      expect(result.body!.error!.message).toMatch(
+        /ran low while the file arrived: \d+ MB free after \d+ MB of the upload.*\(MIN_FREE_DISK_MB\)\. The upload was stopped/,
+      );
+      expect(result.body!.error!.message).not.toContain(server.dataDir);
+      // Stopped mid-stream: well before the 400 MiB were sent, after the 40 MiB margin was used up.
+      expect(sentMiB).toBeGreaterThanOrEqual(30);
+      expect(sentMiB).toBeLessThan(400);
+      expect(uploadFiles(server)).toEqual([]);
+      expect(await server.platform.store.unreferencedUploads(new Date(Date.now() + 3600_000).toISOString(), 10)).toEqual([]);
+      // With the partial file gone the margin is back: a small upload and a query both work.
+      await expectServing(server);
     } finally {
       await server.stop();
     }

@@ -3,13 +3,16 @@
  * and at delivery (DNS rebinding), redirects not followed, retries with backoff, delivery records
  * readable by the ADMIN token holder. Job ends come from cancelled jobs (no diarization needed).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 
 import { Engine } from '../server/src/diarization/engine';
 import { setWebhookLookupForTests } from '../server/src/jobs/webhook-address-policy';
 import { signWebhook } from '../server/src/jobs/webhooks';
 import { startTestServer, TestServer, uploadFile, waitFor } from './support/platform';
+import { startPlatformProcess, type Child } from './support/processes';
 
 const SAMPLE = path.resolve(__dirname, '../../shared/data/dev/diarization/pyannote_sample.wav');
 const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -47,7 +50,26 @@ async function startReceiver(answer: (n: number) => { status: number; headers?: 
   return { hits, port, url: (p: string) => `http://127.0.0.1:${port}${p}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-async function createToken(server: TestServer, name: string, webhookUrl: string) {
+/** What the helpers below need of a server: an in-process TestServer or a server process (apiOf). */
+type Api = Pick<TestServer, 'url' | 'adminToken' | 'gql'>;
+
+/** A server process (support/processes) seen through the same helpers. */
+function apiOf(child: Child, adminToken: string): Api {
+  return {
+    url: child.url,
+    adminToken,
+    async gql(query, variables, token = adminToken) {
+      const res = await fetch(`${child.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { ...((await res.json()) as object), status: res.status };
+    },
+  };
+}
+
+async function createToken(server: Api, name: string, webhookUrl: string) {
   return server.gql<{ createToken: { token: { id: string }; webhookSecret: string } }>(
     'mutation($n: String!, $u: String) { createToken(name: $n, scope: READ, webhookUrl: $u) { token { id } webhookSecret } }',
     { n: name, u: webhookUrl },
@@ -55,7 +77,7 @@ async function createToken(server: TestServer, name: string, webhookUrl: string)
 }
 
 /** Makes one job end (a meeting whose diarization is cancelled at once) and returns its id. */
-async function endAJob(server: TestServer): Promise<string> {
+async function endAJob(server: Api): Promise<string> {
   const upload = await uploadFile(server, SAMPLE);
   const made = await server.gql<{ createMeeting: { latestJob: { id: string } } }>(
     'mutation($input: CreateMeetingInput!) { createMeeting(input: $input) { latestJob { id } } }',
@@ -87,7 +109,7 @@ interface Delivery {
 const DELIVERY_FIELDS = 'id tokenId jobId url attempts status statusCode reason finishedAt';
 
 /** The finished delivery record of one token for one job. */
-async function finishedDelivery(server: TestServer, tokenId: string, jobId: string): Promise<Delivery> {
+async function finishedDelivery(server: Api, tokenId: string, jobId: string): Promise<Delivery> {
   return waitFor(
     'the delivery record',
     async () => {
@@ -103,7 +125,7 @@ async function finishedDelivery(server: TestServer, tokenId: string, jobId: stri
   );
 }
 
-async function revoke(server: TestServer, tokenId: string): Promise<void> {
+async function revoke(server: Api, tokenId: string): Promise<void> {
   await server.gql('mutation($id: ID!) { revokeToken(id: $id) { id } }', { id: tokenId });
 }
 
@@ -333,6 +355,81 @@ describe('webhooks when the receiver hangs and the server stops during the backo
       await server.stop();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
+  });
+});
+
+describe('webhooks when the server process is killed during the retries', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'webhooks-killed-'));
+  const adminToken = `webhooks-admin-${'z'.repeat(20)}`;
+  // The next attempt is a minute away when the process dies: only a resumed delivery reaches the receiver soon.
+  const env = {
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: adminToken,
+    ENGINE_THREADS: '1',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_MAX_ATTEMPTS: '4',
+    WEBHOOK_BACKOFF_MS: '60000',
+  };
+  let child: Child | undefined;
+  afterAll(async () => {
+    await child?.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('resumes the remaining attempts on restart (DELIVERED), or fails a delivery whose token was revoked meanwhile with the reason', async () => {
+    let answer = 500;
+    const receiver = await startReceiver(() => ({ status: answer }));
+    const revoked = await startReceiver(() => ({ status: 500 }));
+    try {
+      child = await startPlatformProcess('api', env);
+      let api = apiOf(child, adminToken);
+      const kept = await createToken(api, 'kept', receiver.url('/hook'));
+      const dropped = await createToken(api, 'dropped', revoked.url('/hook'));
+      const [keptId, droppedId] = [kept, dropped].map((t) => t.data!.createToken.token.id);
+      const jobId = await endAJob(api);
+      const deliveries = async () =>
+        (
+          await api.gql<{ webhookDeliveries: { nodes: Delivery[] } }>(`query($j: ID) { webhookDeliveries(jobId: $j) { nodes { ${DELIVERY_FIELDS} } } }`, {
+            j: jobId,
+          })
+        ).data!.webhookDeliveries.nodes;
+      const pending = await waitFor(
+        'the first attempt of both to fail',
+        async () => {
+          const nodes = await deliveries();
+          return nodes.length === 2 && nodes.every((d) => d.attempts === 1) ? nodes : undefined;
+        },
+        20_000,
+      );
+      for (const d of pending)
+        expect(d).toMatchObject({ status: 'PENDING', statusCode: 500, reason: 'the receiver answered 500 (attempt 1 of 4)', finishedAt: null });
+      await revoke(api, droppedId); // while its delivery waits out the backoff
+
+      await child.kill('SIGKILL');
+      answer = 200;
+      child = await startPlatformProcess('api', env);
+      api = apiOf(child, adminToken);
+
+      const delivered = await finishedDelivery(api, keptId, jobId);
+      expect(delivered).toMatchObject({ status: 'DELIVERED', attempts: 2, statusCode: 200, reason: null, url: receiver.url('/hook') });
+      const hits = receiver.hits.filter((h) => h.headers['x-diarization-delivery'] === delivered.id);
+      expect(hits.map((h) => JSON.parse(h.body).job)).toEqual([expect.objectContaining({ id: jobId }), expect.objectContaining({ id: jobId })]);
+      expect(JSON.parse(hits[1].body).job).toEqual(JSON.parse(hits[0].body).job); // the same outcome, rebuilt from the job's record
+      expect(hits[1].headers['x-diarization-signature']).toBe(signWebhook(kept.data!.createToken.webhookSecret, hits[1].body));
+
+      const failed = await finishedDelivery(api, droppedId, jobId);
+      expect(failed).toMatchObject({
+        status: 'FAILED',
+        attempts: 1,
+        statusCode: 500,
+        reason: 'the server stopped while delivering, after 1 of 4 attempts; its token has been revoked since, so it was not resumed',
+      });
+      expect(revoked.hits).toHaveLength(1);
+      expect((await deliveries()).map((d) => d.status).sort()).toEqual(['DELIVERED', 'FAILED']);
+    } finally {
+      await receiver.close();
+      await revoked.close();
     }
   });
 });

@@ -97,6 +97,8 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
       minFreeBytes: config.minFreeDiskBytes,
       // Local files land in DATA_DIR; S3 uploads stage in the temp dir while ffprobe checks them.
       freeSpaceDir: config.storageUrl ? os.tmpdir() : config.dataDir,
+      // Checked again while a local file streams in; S3 parts do not land on that disk.
+      ...(config.storageUrl ? { freeSpaceRecheckBytes: 0 } : {}),
       transcripts: {
         maxBytes: config.maxTranscriptBytes,
         check: (content, fileName, durationSec) => {

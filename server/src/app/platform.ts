@@ -167,6 +167,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       const byState = Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0]));
       return { byState, waiting: byState.QUEUED };
     });
+    // Deliveries a killed process left PENDING go on (last: nothing after it fails and leaves them running).
+    await webhooks.start({ shared: Boolean(queue.shared) });
 
     return {
       config,

@@ -51,6 +51,12 @@ export interface UploadHandlerOptions {
   minFreeBytes?: number;
   /** The folder whose file system holds the upload while it is written or probed (DATA_DIR, or the temp dir for S3). */
   freeSpaceDir?: string;
+  /**
+   * While the file streams in, free space in `freeSpaceDir` is checked again every this many bytes
+   * (default 8 MiB) and the upload stopped with 507 below `minFreeBytes`; 0 turns it off (S3, where
+   * the bytes go to the object store, not to that disk).
+   */
+  freeSpaceRecheckBytes?: number;
   /** Accepts an optional `transcript` file part (at most maxBytes) when given. */
   transcripts?: { maxBytes: number; check: TranscriptCheck };
 }
@@ -126,6 +132,18 @@ async function checkFreeSpace(dir: string, minFreeBytes: number, declaredBytes: 
   );
 }
 
+/** Default of UploadHandlerOptions.freeSpaceRecheckBytes: one statfs per 8 MiB received. */
+const FREE_SPACE_RECHECK_BYTES = 8 * 1024 * 1024;
+
+/** Free space fell under the reserve while the file streamed in (the disk filled meanwhile, or the client declared no length). */
+function ranLow(free: number, minFreeBytes: number, receivedBytes: number): HttpError {
+  return new HttpError(
+    507,
+    'INSUFFICIENT_STORAGE',
+    `The server's disk ran low while the file arrived: ${formatMb(free)} free after ${formatMb(receivedBytes)} of the upload, and it keeps at least ${formatMb(minFreeBytes)} free (MIN_FREE_DISK_MB). The upload was stopped and nothing was stored. Ask the operator to free space, then upload again.`,
+  );
+}
+
 /** The disk filled while the file streamed in (the free-space check cannot know a length the client did not declare). */
 function diskFull(): HttpError {
   return new HttpError(
@@ -145,6 +163,26 @@ function transcriptTooLarge(maxBytes: number): HttpError {
 
 function incomplete(detail: string): HttpError {
   return new HttpError(400, 'UPLOAD_INCOMPLETE', `The upload was cut off before the whole file arrived (${detail}). Nothing was stored; send the file again.`);
+}
+
+/** How long a client still sending after its answer may go on (its bytes read and dropped) before the connection is cut. */
+const LINGER_MS = 10_000;
+
+/**
+ * Reads and drops the rest of a body that will not be stored. The connection stays open until the
+ * client has sent it all (at most LINGER_MS after the answer): closing it under a client that is
+ * still sending makes its system reset the connection, and the client then often never reads the
+ * answer (EPIPE / ECONNRESET instead of the 4xx/5xx that says what to do).
+ */
+function dropRest(req: Request, res: Response): void {
+  req.resume();
+  res.once('finish', () => {
+    if (req.complete) return;
+    const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    cut.unref();
+    req.once('end', () => clearTimeout(cut));
+    req.once('close', () => clearTimeout(cut));
+  });
 }
 
 /** Base name without control characters, at most 255 characters; "upload" when nothing is left. */
@@ -235,9 +273,8 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
       clearInterval(idleTimer);
       req.unpipe(parser);
       parser.destroy();
-      // The client may still be sending: read and drop the rest, and close the connection after answering.
-      res.set('Connection', 'close');
-      req.resume();
+      // The client may still be sending: read and drop the rest.
+      dropRest(req, res);
       if (!received) {
         reject(error);
         return;
@@ -290,6 +327,7 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
           if (fileBytes > maxBytes) setImmediate(() => fail(tooLarge(maxBytes)));
         });
       }
+      watchFreeSpace(file, options, fail);
       pipeline(file, writer).then(
         () => {
           fileStored = true;
@@ -327,6 +365,30 @@ function receiveFile(req: Request, res: Response, options: UploadHandlerOptions)
   });
 }
 
+/** Checks free space again as the file's bytes arrive (one statfs at a time), failing the upload when it falls under the reserve. */
+function watchFreeSpace(file: Readable, options: UploadHandlerOptions, fail: (error: Error) => void): void {
+  const { minFreeBytes, freeSpaceDir } = options;
+  const every = options.freeSpaceRecheckBytes ?? FREE_SPACE_RECHECK_BYTES;
+  if (!minFreeBytes || !freeSpaceDir || every <= 0) return;
+  let receivedBytes = 0;
+  let nextCheckAt = every;
+  let checking = false;
+  file.on('data', (chunk: Buffer) => {
+    receivedBytes += chunk.length;
+    if (checking || receivedBytes < nextCheckAt) return;
+    checking = true;
+    nextCheckAt = receivedBytes + every;
+    const at = receivedBytes;
+    freeBytes(freeSpaceDir).then(
+      (free) => {
+        checking = false;
+        if (free < minFreeBytes) fail(ranLow(free, minFreeBytes, at));
+      },
+      (error: Error) => fail(error), // the data folder cannot be read: answered 500, the file removed
+    );
+  });
+}
+
 async function writeBlob(blobs: BlobStore, key: string, content: Buffer): Promise<void> {
   await pipeline(Readable.from([content]), blobs.createWriteStream(key));
 }
@@ -350,10 +412,9 @@ export function createUploadHandler(options: UploadHandlerOptions): RequestHandl
   const maxConcurrent = options.maxConcurrent ?? Infinity;
   let active = 0;
 
-  /** Answers before reading a byte of the body (read and dropped, then the connection closes). */
+  /** Answers before reading a byte of the body (read and dropped; see dropRest). */
   const refuse = (req: Request, res: Response, err: HttpError): void => {
-    res.set('Connection', 'close');
-    req.resume();
+    dropRest(req, res);
     sendError(res, err.status, err.code, err.message);
   };
 

@@ -173,5 +173,8 @@ export class KyselyStore implements Store {
   readonly insertWebhookDelivery: WebhookDeliveryRepository['insertWebhookDelivery'] = (...args) => this.webhookDeliveries.insertWebhookDelivery(...args);
   readonly updateWebhookDelivery: WebhookDeliveryRepository['updateWebhookDelivery'] = (...args) => this.webhookDeliveries.updateWebhookDelivery(...args);
   readonly getWebhookDelivery: WebhookDeliveryRepository['getWebhookDelivery'] = (...args) => this.webhookDeliveries.getWebhookDelivery(...args);
+  readonly stalePendingWebhookDeliveries: WebhookDeliveryRepository['stalePendingWebhookDeliveries'] = (...args) =>
+    this.webhookDeliveries.stalePendingWebhookDeliveries(...args);
+  readonly claimWebhookDelivery: WebhookDeliveryRepository['claimWebhookDelivery'] = (...args) => this.webhookDeliveries.claimWebhookDelivery(...args);
   readonly listWebhookDeliveries: WebhookDeliveryRepository['listWebhookDeliveries'] = (...args) => this.webhookDeliveries.listWebhookDeliveries(...args);
 }

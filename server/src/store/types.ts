@@ -421,6 +421,10 @@ export interface Store {
   /** Sets the given fields and updatedAt (finishedAt too when `finished`). */
   updateWebhookDelivery(id: string, patch: WebhookDeliveryUpdate): Promise<WebhookDeliveryRecord | undefined>;
   getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
+  /** PENDING deliveries last updated before `updatedBefore` (ISO), least recently updated first: left by a process that stopped. */
+  stalePendingWebhookDeliveries(updatedBefore: string, limit: number): Promise<WebhookDeliveryRecord[]>;
+  /** Takes over a PENDING delivery still as it was seen (same updatedAt) and touches it; undefined when another process took it or it finished. */
+  claimWebhookDelivery(id: string, seenUpdatedAt: string): Promise<WebhookDeliveryRecord | undefined>;
   /** Newest first; narrowed to one token or one job when given. */
   listWebhookDeliveries(filter: { tokenId?: string; jobId?: string }, first: number, after?: string): Promise<Page<WebhookDeliveryRecord>>;
 }

@@ -29,6 +29,31 @@ describeStore('webhook delivery repository', (fx) => {
     expect(await fx.store.updateWebhookDelivery('no-such-delivery', { attempts: 1 })).toBeUndefined();
   });
 
+  it('lists PENDING deliveries untouched since an instant, and lets one process claim each', async () => {
+    const token = await newToken('claims');
+    const insert = () =>
+      fx.store.insertWebhookDelivery({ id: randomUUID(), tokenId: token.id, jobId: randomUUID(), event: 'job.finished', url: 'https://hooks.example/jobs' });
+    const before = new Date(Date.now() - 1).toISOString();
+    const [first, second, done] = [await insert(), await insert(), await insert()];
+    await fx.store.updateWebhookDelivery(done.id, { attempts: 1, status: 'DELIVERED', finished: true });
+    await new Promise((resolve) => setTimeout(resolve, 5)); // later updates get a later instant
+    const cutoff = new Date().toISOString();
+    expect(await fx.store.stalePendingWebhookDeliveries(before, 10)).toEqual([]);
+    const stale = await fx.store.stalePendingWebhookDeliveries(cutoff, 10);
+    expect(stale.map((d) => d.id).sort()).toEqual([first.id, second.id].sort());
+    expect(await fx.store.stalePendingWebhookDeliveries(cutoff, 1)).toHaveLength(1);
+
+    const claimed = await fx.store.claimWebhookDelivery(first.id, first.updatedAt);
+    expect(claimed).toMatchObject({ id: first.id, status: 'PENDING', attempts: 0 });
+    expect(claimed!.updatedAt > first.updatedAt).toBe(true);
+    // A second process that saw the same record, a record touched since, a finished one: nothing.
+    expect(await fx.store.claimWebhookDelivery(first.id, first.updatedAt)).toBeUndefined();
+    await fx.store.updateWebhookDelivery(second.id, {});
+    expect(await fx.store.claimWebhookDelivery(second.id, second.updatedAt)).toBeUndefined();
+    expect(await fx.store.claimWebhookDelivery(done.id, (await fx.store.getWebhookDelivery(done.id))!.updatedAt)).toBeUndefined();
+    expect(await fx.store.stalePendingWebhookDeliveries(cutoff, 10)).toEqual([]);
+  });
+
   it('refuses a delivery for a token that does not exist', async () => {
     const error = await rejection(
       fx.store.insertWebhookDelivery({ id: randomUUID(), tokenId: 'no-such-token', jobId: 'j', event: 'job.finished', url: 'https://x.example/' }),

@@ -52,6 +52,32 @@ export class WebhookDeliveryRepository {
     return row && toWebhookDelivery(row);
   }
 
+  async stalePendingWebhookDeliveries(updatedBefore: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    const rows = await this.ctx.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('status', '=', 'PENDING')
+      .where('updated_at', '<', updatedBefore)
+      .orderBy('updated_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toWebhookDelivery);
+  }
+
+  async claimWebhookDelivery(id: string, seenUpdatedAt: string): Promise<WebhookDeliveryRecord | undefined> {
+    // The row decides: of two processes that saw the same stale row, only the first update matches.
+    const row = await this.ctx.db
+      .updateTable('webhook_deliveries')
+      .set({ updated_at: nowIso() })
+      .where('id', '=', id)
+      .where('status', '=', 'PENDING')
+      .where('updated_at', '=', seenUpdatedAt)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toWebhookDelivery(row);
+  }
+
   async getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined> {
     const row = await this.ctx.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toWebhookDelivery(row);
