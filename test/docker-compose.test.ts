@@ -127,8 +127,7 @@ function parseNginx(text: string): Directive[] {
 
 const find = (directives: Directive[] | undefined, name: string, ...args: string[]): Directive | undefined =>
   directives?.find((d) => d.name === name && args.every((a, i) => d.args[i] === a));
-const values = (directives: Directive[] | undefined, name: string): string[][] =>
-  (directives ?? []).filter((d) => d.name === name).map((d) => d.args);
+const values = (directives: Directive[] | undefined, name: string): string[][] => (directives ?? []).filter((d) => d.name === name).map((d) => d.args);
 
 /** nginx size (`22m`, `2059m`, `1g`, bytes) in MiB. */
 function sizeMb(size: string): number {
