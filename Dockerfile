@@ -1,5 +1,6 @@
-# The platform server (`npm run serve`) with ffmpeg/ffprobe from Debian. Model files are not baked in:
-# docker-compose.yml mounts them read-only at /models (MODELS_DIR). Build: docker-compose build server
+# The platform server (`npm run serve`; the same image runs the job worker as `npm run worker`) with
+# ffmpeg/ffprobe from Debian. Model files are not baked in: docker-compose.yml mounts them read-only at
+# /models (MODELS_DIR). Build: docker-compose build api
 FROM node:20-bookworm
 
 RUN apt-get update \
