@@ -3,6 +3,7 @@
  * processes of this repository started the way `npm run serve` / `npm run worker` start them.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -30,6 +31,26 @@ export interface Child {
   /** Resolves with the first output line matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves once it has exited, with its exit code (null when a signal ended it). */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The pids of a process's children (Linux /proc); empty once it is gone. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a process with this pid still exists (a zombie not yet waited for counts as gone). */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 function watch(child: ChildProcess, port: number): Child {
@@ -41,10 +62,10 @@ function watch(child: ChildProcess, port: number): Child {
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
       for (const w of waiters.splice(0)) w();
-      resolve();
+      resolve({ code, signal });
     }),
   );
   return {
@@ -73,6 +94,7 @@ function watch(child: ChildProcess, port: number): Child {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
       await exited;
     },
+    exited: () => exited,
   };
 }
 
