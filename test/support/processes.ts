@@ -8,7 +8,6 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '../..');
-const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -90,7 +89,7 @@ function watch(child: ChildProcess, port: number): Child {
       });
     },
     async kill(signal = 'SIGTERM') {
-      // tsx runs the script in a child of its own: signal the whole process group.
+      // The whole process group: ffmpeg runs and API processes of a cluster go too.
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
       await exited;
     },
@@ -109,12 +108,17 @@ export async function startRedis(port?: number): Promise<Child> {
   return child;
 }
 
-/** `npm run serve` (kind api) or `npm run worker`, with `env` on top of this process's environment. */
-export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<string, string>): Promise<Child> {
+/**
+ * `npm run serve` (kind api) or `npm run worker`, with `env` on top of this process's environment.
+ * `launcher: 'node'` (default) runs the script's command itself (the pid is the server's own); `npm`
+ * goes through `npm run` (the pid is npm's, as when `docker stop` signals a container's npm).
+ */
+export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<string, string>, launcher: 'node' | 'npm' = 'node'): Promise<Child> {
   const port = await freePort();
   const script = kind === 'api' ? 'server/src/app/main.ts' : 'server/src/jobs/worker-main.ts';
+  const [command, args] = launcher === 'npm' ? ['npm', ['run', '-s', kind === 'api' ? 'serve' : 'worker']] : [process.execPath, ['--import', 'tsx', script]];
   const child = watch(
-    spawn(process.execPath, [tsxCli, script], {
+    spawn(command, args, {
       cwd: repoRoot,
       stdio: 'pipe',
       detached: true,
