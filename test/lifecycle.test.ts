@@ -90,7 +90,11 @@ function halfSentUpload(url: string, token: string, dataBytes: number) {
     port,
     path: '/uploads',
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + file.length + tail.length },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': head.length + file.length + tail.length,
+    },
   });
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on('response', (res) => {
@@ -128,6 +132,7 @@ describe('npm run serve (embedded defaults)', () => {
     const read = created.createToken.secret;
 
     expect(await healthz(server.url)).toEqual({ status: 200, body: { status: 'ok' } });
+    expect((await fetch(`${server.url}/healthz`)).headers.get('connection')).toBe('keep-alive');
     expect(await healthz(server.url, 'mdp_not-a-token')).toEqual({ status: 200, body: { status: 'ok' } });
     for (const token of [read, admin]) {
       const { status, body } = await healthz(server.url, token);
@@ -150,6 +155,8 @@ describe('npm run serve (embedded defaults)', () => {
     const draining = await fetch(`${server!.url}/healthz`);
     expect(draining.status).toBe(503);
     expect(await draining.text()).toBe(JSON.stringify({ status: 'draining' }));
+    // Keep-alive clients are told to reconnect (elsewhere).
+    expect(draining.headers.get('connection')).toBe('close');
     const detailed = await healthz(server!.url, admin);
     expect(detailed.status).toBe(503);
     expect(detailed.body).toMatchObject({ status: 'draining', ok: false, database: 'ok' });
@@ -259,7 +266,9 @@ describe('scale-out: worker and API_PROCESSES=2 on a private Redis', () => {
 
     const exit = await exitWithin(worker, 180_000);
     expect(exit).toEqual({ code: 0, signal: null });
-    const job = await gql<{ job: { state: string; attempts: number } }>(api.url, adminToken, 'query($id: ID!) { job(id: $id) { state attempts } }', { id: jobId });
+    const job = await gql<{ job: { state: string; attempts: number } }>(api.url, adminToken, 'query($id: ID!) { job(id: $id) { state attempts } }', {
+      id: jobId,
+    });
     expect(job.job).toEqual({ state: 'SUCCEEDED', attempts: 1 });
   });
 
