@@ -27,7 +27,7 @@ beforeAll(async () => {
     'api',
     // LOG_LEVEL empty: the default level (info), even though NODE_ENV=test reaches the process.
     { DATA_DIR: dataDir, ADMIN_TOKEN, DATABASE_URL: '', REDIS_URL: '', STORAGE_URL: '', LOG_LEVEL: '', ENGINE_THREADS: '1' },
-    { viaNpm: true },
+    'npm',
   );
 });
 

@@ -3,11 +3,11 @@
  * processes of this repository started the way `npm run serve` / `npm run worker` start them.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '../..');
-const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,6 +32,26 @@ export interface Child {
   /** Resolves with the first output line matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves once it has exited, with its exit code (null when a signal ended it). */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The pids of a process's children (Linux /proc); empty once it is gone. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a process with this pid still exists (a zombie not yet waited for counts as gone). */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 function watch(child: ChildProcess, port: number): Child {
@@ -45,10 +65,10 @@ function watch(child: ChildProcess, port: number): Child {
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
       for (const w of waiters.splice(0)) w();
-      resolve();
+      resolve({ code, signal });
     }),
   );
   return {
@@ -74,10 +94,11 @@ function watch(child: ChildProcess, port: number): Child {
       });
     },
     async kill(signal = 'SIGTERM') {
-      // tsx runs the script in a child of its own: signal the whole process group.
+      // The whole process group: ffmpeg runs and API processes of a cluster go too.
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
       await exited;
     },
+    exited: () => exited,
   };
 }
 
@@ -93,20 +114,20 @@ export async function startRedis(port?: number): Promise<Child> {
 }
 
 /**
- * `npm run serve` (kind api) or `npm run worker`, with `env` on top of this process's environment:
- * their entry point under tsx with NODE_ENV=production, or (`viaNpm`) the npm script itself, which
- * keeps jest's NODE_ENV=test.
+ * `npm run serve` (kind api) or `npm run worker`, with `env` on top of this process's environment.
+ * `launcher: 'node'` (default) runs the script's command itself (the pid is the server's own); `npm`
+ * goes through `npm run` (the pid is npm's, as when `docker stop` signals a container's npm).
  */
-export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<string, string>, options: { viaNpm?: boolean } = {}): Promise<Child> {
+export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<string, string>, launcher: 'node' | 'npm' = 'node'): Promise<Child> {
   const port = await freePort();
   const script = kind === 'api' ? 'server/src/app/main.ts' : 'server/src/jobs/worker-main.ts';
-  const [command, args] = options.viaNpm ? ['npm', ['run', '-s', kind === 'api' ? 'serve' : 'worker']] : [process.execPath, [tsxCli, script]];
+  const [command, args] = launcher === 'npm' ? ['npm', ['run', '-s', kind === 'api' ? 'serve' : 'worker']] : [process.execPath, ['--import', 'tsx', script]];
   const child = watch(
     spawn(command, args, {
       cwd: repoRoot,
       stdio: 'pipe',
       detached: true,
-      env: { ...process.env, ...(options.viaNpm ? {} : { NODE_ENV: 'production' }), HOST: '127.0.0.1', PORT: String(port), ...env },
+      env: { ...process.env, ...(launcher === 'npm' ? {} : { NODE_ENV: 'production' }), HOST: '127.0.0.1', PORT: String(port), ...env },
     }),
     port,
   );

@@ -27,6 +27,7 @@ import { createRateLimiter, rateLimitMiddleware } from '../http/rate-limit';
 import { parseForMeeting } from '../services/transcript.service';
 import { detectTranscriptFormat } from '../transcripts/parse';
 import { createUploadHandler } from '../http/uploads';
+import { createHealth, Health } from './health';
 import { RunningPlatform } from './platform';
 
 /** Close code for a socket over WS_MAX_SOCKETS_PER_TOKEN (4xxx: application codes; 429 as in HTTP). */
@@ -34,7 +35,12 @@ export const WS_TOO_MANY_SOCKETS = 4429;
 
 export interface HttpServer {
   server: Server;
-  /** Stops accepting connections, closes sockets and subscriptions. */
+  /** /healthz's state: `markDraining()` when a stop signal arrives. */
+  health: Health;
+  /**
+   * Stops accepting connections, lets requests in flight finish (SHUTDOWN_GRACE_S at most, then
+   * cuts them), closes sockets and subscriptions.
+   */
   close(): Promise<void>;
 }
 
@@ -52,6 +58,12 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   // First: every later handler logs inside the request's scope (its requestId on each line).
   app.use(requestLogging());
   app.use(httpMetrics());
+  const health = createHealth(platform, { role: 'api' });
+  // While draining, every answer closes its connection: keep-alive clients reconnect elsewhere.
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    if (health.draining) res.set('Connection', 'close');
+    next();
+  });
   // The usual security headers; no Referer, so a media URL with ?token= never leaks to another site.
   // The API serves no HTML (no CSP needed), and the web app on another origin plays its media.
   app.use(helmet({ referrerPolicy: { policy: 'no-referrer' }, contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }));
@@ -63,10 +75,8 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   app.use(['/graphql', '/uploads', '/media'], rateLimit);
 
   app.get('/healthz', async (req, res) => {
-    const report = await health(platform);
-    const status = report.ok ? 'ok' : 'unavailable';
-    const viewer = req.headers.authorization ? await platform.tokens.authenticate(req.headers.authorization).catch(() => undefined) : undefined;
-    res.status(report.ok ? 200 : 503).json(viewer ? { status, ...report } : { status });
+    const { httpStatus, body } = await health.answer(req.headers.authorization);
+    res.status(httpStatus).json(body);
   });
 
   const authenticate = (need: 'read' | 'admin') => async (req: Request, res: Response, next: NextFunction) => {
@@ -211,8 +221,11 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // main.ts owns SIGTERM/SIGINT (draining, then close): Apollo's own handler would stop the server
+    // at once and re-raise the signal.
+    stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       // No HTTP caching hints are used; without this plugin Apollo wraps every field resolver
       // (bench:server: ~20 % of the CPU of a 500-turn page).
       ApolloServerPluginCacheControlDisabled(),
@@ -263,6 +276,7 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   });
   return {
     server: httpServer,
+    health,
     close: async () => {
       await apollo.stop();
       wsServer.close();
@@ -278,29 +292,4 @@ function mediaBearerFromQuery(req: Request): string | undefined {
   if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.originalUrl.startsWith('/media/')) return undefined;
   const token = req.query.token;
   return typeof token === 'string' && token ? `Bearer ${token}` : undefined;
-}
-
-export async function health(platform: RunningPlatform): Promise<{
-  ok: boolean;
-  database: string;
-  queue: { queued: number; running: number };
-  model: { name: string; hash: string; dim?: number };
-  engine: 'in-process' | 'workers';
-}> {
-  let database = 'ok';
-  try {
-    await platform.store.ping();
-  } catch (error) {
-    // The driver's text (host, user, file path) goes to the log, never into the answer.
-    platform.log(`healthz: database unreachable: ${error instanceof Error ? error.message : String(error)}`);
-    database = 'unreachable';
-  }
-  return {
-    ok: database === 'ok',
-    database,
-    queue: platform.queue.counts(),
-    model: platform.model,
-    // An API process with REDIS_URL never loads the engine: clips and jobs go to the workers.
-    engine: platform.engine ? 'in-process' : 'workers',
-  };
 }

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { loadServerConfig } from '../config/server-config';
 import { AppError } from '../common/errors';
@@ -6,6 +7,7 @@ import { configureLogging, Logger, rootLogger } from '../logging/logger';
 import { startMetricsServer } from '../metrics/metrics';
 import { createHttpServer } from './http-app';
 import { createPlatform } from './platform';
+import { onStopSignals } from './shutdown';
 
 /**
  * `npm run serve`: the platform on the embedded defaults (or what the environment says). With
@@ -33,34 +35,47 @@ async function main(): Promise<void> {
   );
   if (platform.recoveredJobs > 0) log.info(`re-queued ${platform.recoveredJobs} unfinished job(s) from the previous run`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  // Draining: /healthz says so at once while everything keeps serving; after SHUTDOWN_DRAIN_S the
+  // port closes, requests in flight finish (SHUTDOWN_GRACE_S at most), then the process exits 0.
+  onStopSignals(async (signal) => {
+    http.health.markDraining();
     log.info(`${signal}: stopping (running jobs go back to the queue)`);
+    await sleep(config.shutdownDrainMs);
     await http.close();
     await platform.close();
     process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
 }
 
-/** The primary only forks and restarts API processes; each one listens on the shared port. */
+/**
+ * The primary only forks and restarts API processes; each one listens on the shared port. A stop
+ * signal goes on to every API process as SIGTERM (the same signal again as well, which makes them exit
+ * at once); the primary exits once they all have, 0 when every one exited 0.
+ */
 function runCluster(count: number, log: Logger): void {
   let stopping = false;
+  let failed = 0;
   for (let i = 0; i < count; i++) cluster.fork();
-  cluster.on('exit', (worker, code) => {
-    if (stopping) return;
-    log.error({ exitedPid: worker.process.pid, code }, `API process ${worker.process.pid} exited (code ${code}); starting another`);
-    cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (!stopping) {
+      log.error({ exitedPid: worker.process.pid, code }, `API process ${worker.process.pid} exited (code ${code}); starting another`);
+      cluster.fork();
+      return;
+    }
+    if (code !== 0) failed++;
+    log.info({ exitedPid: worker.process.pid, code, signal }, `API process ${worker.process.pid} exited (${signal ? `signal ${signal}` : `code ${code}`})`);
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(failed === 0 ? 0 : 1);
   });
-  const stop = () => {
-    stopping = true;
+  const forward = () => {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  onStopSignals(
+    async () => {
+      stopping = true;
+      forward();
+    },
+    { beforeExit: forward },
+  );
 }
 
 main().catch((error: unknown) => {

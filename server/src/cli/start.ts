@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  const server = spawn(process.execPath, [path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/src/app/main.ts'], {
+  // `node --import tsx` (as `npm run serve`): no tsx CLI in between to relay (and repeat) stop signals.
+  const server = spawn(process.execPath, ['--import', 'tsx', 'server/src/app/main.ts'], {
     cwd: repoRoot,
     stdio: 'inherit',
     env: { ...env, PORT: apiPort, CORS_ORIGINS: process.env.CORS_ORIGINS ?? `http://127.0.0.1:${webPort},http://localhost:${webPort}` },

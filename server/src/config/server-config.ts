@@ -85,6 +85,10 @@ const envSchema = z.object({
   MAX_CLIP_SEC: z.coerce.number().positive().default(600),
   /** How long such a request waits for an engine slot (a worker's answer with REDIS_URL). */
   CLIP_TASK_TIMEOUT_S: z.coerce.number().positive().default(60),
+  /** After SIGTERM/SIGINT the port stays open this long answering /healthz `draining` (a load balancer's probe sees it). */
+  SHUTDOWN_DRAIN_S: z.coerce.number().min(0).default(0),
+  /** Then requests already in flight (an upload being sent) get this long to finish before their connections are cut. */
+  SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(10),
 });
 
 export interface ServerConfig {
@@ -131,6 +135,8 @@ export interface ServerConfig {
   webhookTimeoutMs: number;
   maxClipSec: number;
   clipTaskTimeoutMs: number;
+  shutdownDrainMs: number;
+  shutdownGraceMs: number;
 }
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -195,6 +201,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     webhookTimeoutMs: Math.round(e.WEBHOOK_TIMEOUT_S * 1000),
     maxClipSec: e.MAX_CLIP_SEC,
     clipTaskTimeoutMs: Math.round(e.CLIP_TASK_TIMEOUT_S * 1000),
+    shutdownDrainMs: Math.round(e.SHUTDOWN_DRAIN_S * 1000),
+    shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_S * 1000),
     ...overrides,
   };
 }

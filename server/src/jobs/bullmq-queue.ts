@@ -72,6 +72,11 @@ export class BullMqQueue implements JobQueue {
     this.connection.on('ready', fn);
   }
 
+  /** ioredis notices a closed connection at once ('reconnecting') and says 'ready' again once it is back. */
+  reachable(): boolean {
+    return this.connection.status === 'ready';
+  }
+
   start(handlers: JobHandlers, events: JobEvents): void {
     if (!this.options.runJobs) return;
     const missing = JOB_KINDS.filter((name) => typeof handlers[name] !== 'function');

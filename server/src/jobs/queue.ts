@@ -12,6 +12,8 @@ export interface JobQueue {
   holds?(jobId: string): Promise<boolean>;
   /** Shared queues: called on every (re)connection, when jobs may have been lost. */
   onReady?(fn: () => void): void;
+  /** Shared queues: whether the connection to the queue's server (Redis) is up right now (/healthz). */
+  reachable?(): boolean;
   /** Registers the handlers (one per job name: a missing one is an error) and starts running jobs. */
   start(handlers: JobHandlers, events: JobEvents): void;
   enqueue(job: QueuedJob): Promise<void>;

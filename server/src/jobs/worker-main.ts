@@ -1,12 +1,15 @@
 /**
  * `npm run worker`: a job worker for the scaled-out platform (REDIS_URL, PostgreSQL). Loads the
  * models once, runs JOB_CONCURRENCY jobs at a time from the shared BullMQ queue, answers /healthz
- * on PORT, and drains on SIGTERM: it takes no new job and lets the running ones finish.
+ * on PORT (`unavailable` while the database or Redis is away, `draining` once stopping; details with a
+ * token), and drains on SIGTERM: it takes no new job, lets the running ones finish, then exits 0.
  */
 import 'reflect-metadata'; // before anything that loads type-graphql types (the platform does)
 import { createServer } from 'node:http';
 
+import { createHealth } from '../app/health';
 import { createPlatform } from '../app/platform';
+import { onStopSignals } from '../app/shutdown';
 import { AppError } from '../common/errors';
 import { loadServerConfig } from '../config/server-config';
 import { configureLogging, rootLogger } from '../logging/logger';
@@ -20,31 +23,37 @@ async function main(): Promise<void> {
   // Jobs run here, so their metrics are served here (before any job is taken: a busy port stops the start).
   if (config.metricsPort !== undefined) await startMetricsServer(config.metricsPort, config.host);
   const platform = await createPlatform(config, { role: 'worker' });
-  let status: 'ok' | 'draining' = 'ok';
-  const health = createServer((req, res) => {
-    if (req.url !== '/healthz') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Only /healthz is served by a worker.' }));
+  const health = createHealth(platform, { role: 'worker' });
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://worker').pathname !== '/healthz') {
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Only GET /healthz is served by a worker.' } }));
       return;
     }
-    res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
+    health.answer(req.headers.authorization).then(
+      ({ httpStatus, body }) => res.writeHead(httpStatus, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+      () => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unavailable' })),
+    );
   });
-  await new Promise<void>((resolve) => health.listen(config.port, config.host, resolve));
-  const address = health.address();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   // Tests and benchmarks wait for this text in the line's msg.
   log.info({ port }, `meeting-diarization worker · ${config.jobConcurrency} job(s) at a time · /healthz on http://${config.host}:${port}`);
   if (platform.recoveredJobs > 0) log.info(`re-queued ${platform.recoveredJobs} job(s) the queue no longer held`);
 
-  const stop = async (signal: string) => {
-    if (status === 'draining') return;
-    status = 'draining';
+  // /healthz keeps answering `draining` until the running jobs are done.
+  onStopSignals(async (signal) => {
+    health.markDraining();
     log.info(`${signal}: draining (running jobs finish, no new ones start)`);
     await platform.close();
-    health.close();
+    server.close();
     process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
 }
 
 main().catch((error: unknown) => {
