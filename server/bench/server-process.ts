@@ -11,7 +11,7 @@ import path from 'node:path';
 import { repoRoot } from '../src/common/paths';
 import { wavHeaderMono16 } from './wav';
 
-const ENTRY = { api: 'server/src/app/main.ts', worker: 'server/src/jobs/worker-main.ts' } as const;
+const ENTRY = { api: 'server/src/app/main.ts', worker: 'server/src/app/worker-main.ts' } as const;
 const BANNER = {
   api: /meeting-diarization server on http:\/\/([^/\s]+)\/graphql/,
   worker: /meeting-diarization worker .*\/healthz on http:\/\/([^/\s"]+)/,

@@ -120,7 +120,7 @@ export async function startRedis(port?: number): Promise<Child> {
  */
 export async function startPlatformProcess(kind: 'api' | 'worker', env: Record<string, string>, launcher: 'node' | 'npm' = 'node'): Promise<Child> {
   const port = await freePort();
-  const script = kind === 'api' ? 'server/src/app/main.ts' : 'server/src/jobs/worker-main.ts';
+  const script = kind === 'api' ? 'server/src/app/main.ts' : 'server/src/app/worker-main.ts';
   const [command, args] = launcher === 'npm' ? ['npm', ['run', '-s', kind === 'api' ? 'serve' : 'worker']] : [process.execPath, ['--import', 'tsx', script]];
   const child = watch(
     spawn(command, args, {

@@ -7,7 +7,7 @@ import { AppError } from '../common/errors';
 import { ServerConfig } from '../config/server-config';
 import { createPubSub, PubSub } from '../graphql/schema';
 import { JOB_PROGRESS_TOPIC } from '../jobs/job-events';
-import { createJobHandlers } from '../jobs/handlers';
+import { createJobHandlers } from './job-handlers';
 import { JobProgressEvent, JobService } from '../jobs/job-service';
 import { InProcessQueue } from '../jobs/in-process-queue';
 import { BullMqQueue } from '../jobs/bullmq-queue';

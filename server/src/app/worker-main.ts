@@ -7,13 +7,13 @@
 import 'reflect-metadata'; // before anything that loads type-graphql types (the platform does)
 import { createServer } from 'node:http';
 
-import { createHealth } from '../app/health';
-import { createPlatform } from '../app/platform';
-import { onStopSignals } from '../app/shutdown';
 import { AppError } from '../common/errors';
 import { loadServerConfig } from '../config/server-config';
 import { configureLogging, rootLogger } from '../logging/logger';
 import { startMetricsServer } from '../metrics/metrics';
+import { createHealth } from './health';
+import { createPlatform } from './platform';
+import { onStopSignals } from './shutdown';
 
 async function main(): Promise<void> {
   const config = loadServerConfig();

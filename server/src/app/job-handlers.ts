@@ -1,5 +1,5 @@
 import { DiarizationDeps, DiarizationService } from '../services/diarization.service';
-import { JobHandlers } from './job-types';
+import { JobHandlers } from '../jobs/job-types';
 
 export interface JobDeps extends DiarizationDeps {
   log?: (line: string) => void;
