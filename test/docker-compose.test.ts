@@ -279,6 +279,14 @@ const publishedPort = (p: PortMapping): number => Number(typeof p === 'string' ?
     expect(sizeMb(bodyLimit![0]!)).toBeGreaterThanOrEqual(maxUploadMb);
     expect(sizeMb(bodyLimit![0]!)).toBeLessThanOrEqual(maxUploadMb + 64);
     expect(values(uploads, 'proxy_request_buffering')).toEqual([['off']]);
+
+    // The API replicas trust one hop, and every proxied location appends the client's address for them.
+    expect(loadServerConfig(api!.environment ?? {}).trustProxy).toBe(1);
+    for (const block of [
+      ...['/graphql', '/uploads', '/media'].map((l) => find(server, 'location', l)?.block),
+      find(server, 'location', '=', '/healthz')?.block,
+    ])
+      expect(values(block, 'proxy_set_header')).toContainEqual(['X-Forwarded-For', '$proxy_add_x_forwarded_for']);
   });
 
   it('builds the web app from web/Dockerfile and the server from a Dockerfile that installs ffmpeg', () => {

@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import WebSocket from 'ws';
 
+import { loadServerConfig } from '../server/src/config/server-config';
 import { Engine } from '../server/src/diarization/engine';
 import { MeetingResolver } from '../server/src/graphql/resolvers/meeting.resolver';
 import { StatsResolver } from '../server/src/graphql/resolvers/stats.resolver';
@@ -233,6 +234,44 @@ describe('per-token rate limit', () => {
       expect(res.status).toBe(429);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await limited.gql('{ viewer { scope } }', undefined, 'another-token')).status).not.toBe(429);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  /** An anonymous request as it arrives from a proxy that appends the client's address to X-Forwarded-For. */
+  const anonymous = async (url: string, forwardedFor: string) =>
+    (
+      await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        body: JSON.stringify({ query: '{ viewer { scope } }' }),
+      })
+    ).status;
+
+  it('counts anonymous clients by their X-Forwarded-For address with TRUST_PROXY=1 (the last hop only)', async () => {
+    const { trustProxy } = loadServerConfig({ TRUST_PROXY: '1' });
+    expect(trustProxy).toBe(1);
+    const limited = await startTestServer({ backend: 'sqlite', engine, config: { rateLimitPoints: 2, rateLimitWindowSec: 60, trustProxy } });
+    try {
+      const first = [await anonymous(limited.url, '198.51.100.7'), await anonymous(limited.url, '198.51.100.7'), await anonymous(limited.url, '198.51.100.7')];
+      expect(first).toEqual([401, 401, 429]);
+      // Another client behind the same proxy has its own bucket.
+      expect(await anonymous(limited.url, '198.51.100.8')).toBe(401);
+      // Only the entry the proxy added counts: an address the client wrote in front of it picks no new bucket.
+      expect(await anonymous(limited.url, '203.0.113.99, 198.51.100.7')).toBe(429);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('ignores X-Forwarded-For by default: every anonymous client through a proxy shares its address', async () => {
+    const { trustProxy } = loadServerConfig({});
+    expect(trustProxy).toBe(false);
+    const limited = await startTestServer({ backend: 'sqlite', engine, config: { rateLimitPoints: 2, rateLimitWindowSec: 60 } });
+    try {
+      expect([await anonymous(limited.url, '198.51.100.7'), await anonymous(limited.url, '198.51.100.7')]).toEqual([401, 401]);
+      expect(await anonymous(limited.url, '198.51.100.8')).toBe(429);
     } finally {
       await limited.stop();
     }

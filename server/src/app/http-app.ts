@@ -52,6 +52,9 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   const { config, log } = platform;
   const app = express();
   app.disable('x-powered-by');
+  // TRUST_PROXY: behind a proxy, req.ip (the rate limit's key without a token) is the client's address
+  // from X-Forwarded-For; off by default, or any client could pick its own address with that header.
+  app.set('trust proxy', config.trustProxy);
   const httpServer = createServer(app);
   // Node cuts requests after 300 s by default: a 1 GB upload on a slow link needs longer.
   httpServer.requestTimeout = 0;

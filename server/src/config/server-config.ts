@@ -1,8 +1,48 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
 import { InvalidArgumentError } from '../common/errors';
 import { LOG_LEVELS, LogLevel } from '../logging/logger';
+
+/** Express's names for address ranges in a `trust proxy` list. */
+const TRUST_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY as Express's `trust proxy` takes it: `true`/`false`, a hop count (`1`: the one proxy in
+ * front, whose X-Forwarded-For entry is the client's address), or a comma-separated list of proxy
+ * addresses, subnets (`10.0.0.0/8`, `10.0.0.0/255.0.0.0`) and range names. Unset: `false`.
+ */
+const trustProxySchema = z
+  .string()
+  .optional()
+  .transform((raw, ctx): boolean | number | string[] => {
+    const value = raw?.trim() ?? '';
+    if (value === '' || /^false$/i.test(value)) return false;
+    if (/^true$/i.test(value)) return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = entries.filter((entry) => !isTrustProxyEntry(entry));
+    if (bad.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${bad.join('", "')}" is not a hop count, true/false, an IP address, a subnet (10.0.0.0/8) or one of ${TRUST_PROXY_RANGES.join(', ')}`,
+      });
+    return entries;
+  });
+
+function isTrustProxyEntry(entry: string): boolean {
+  if (TRUST_PROXY_RANGES.includes(entry)) return true;
+  const [address, mask, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (mask === undefined) return true;
+  if (/^\d+$/.test(mask)) return Number(mask) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(mask) === 4;
+}
 
 /**
  * The server's settings, from the environment, with defaults in one place. The embedded defaults
@@ -59,6 +99,8 @@ const envSchema = z.object({
   /** Requests per token (or address without one) per window; generous for the server benchmark's 50 clients. */
   RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(60_000),
   RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().positive().default(60),
+  /** Proxies whose X-Forwarded-For Express believes (the client's address for the rate limit); off: the connection's address. */
+  TRUST_PROXY: trustProxySchema,
   WS_INIT_TIMEOUT_SEC: z.coerce.number().positive().default(5),
   WS_MAX_MESSAGE_BYTES: z.coerce
     .number()
@@ -120,6 +162,8 @@ export interface ServerConfig {
   graphqlMaxDocumentBytes: number;
   rateLimitPoints: number;
   rateLimitWindowSec: number;
+  /** Express's `trust proxy`: false, true, a hop count or proxy addresses/subnets. */
+  trustProxy: boolean | number | string[];
   wsInitTimeoutSec: number;
   wsMaxMessageBytes: number;
   wsMaxSocketsPerToken: number;
@@ -186,6 +230,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, overrides
     graphqlMaxDocumentBytes: e.GRAPHQL_MAX_DOCUMENT_BYTES,
     rateLimitPoints: e.RATE_LIMIT_POINTS,
     rateLimitWindowSec: e.RATE_LIMIT_WINDOW_SEC,
+    trustProxy: e.TRUST_PROXY,
     wsInitTimeoutSec: e.WS_INIT_TIMEOUT_SEC,
     wsMaxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
     wsMaxSocketsPerToken: e.WS_MAX_SOCKETS_PER_TOKEN,
