@@ -199,6 +199,15 @@ describe('tokens', () => {
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
+
+  it('lets the web app’s origin read x-request-id (CORS), not other origins', async () => {
+    const allowed = await fetch(`${server.url}/healthz`, { headers: { origin: 'http://localhost:3000', 'x-request-id': 'cors-check-1' } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(allowed.headers.get('access-control-expose-headers')?.toLowerCase().split(/,\s*/)).toContain('x-request-id');
+    expect(allowed.headers.get('x-request-id')).toBe('cors-check-1');
+    const other = await fetch(`${server.url}/healthz`, { headers: { origin: 'https://elsewhere.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });
 
 describe('/healthz', () => {

@@ -1,21 +1,36 @@
 /**
- * The web app's /api/graphql proxy caps the body it reads (WEB_PROXY_MAX_BODY_MB): the route
- * handler runs as Next.js runs it (a Web Request in, a Response out) against a stand-in API.
+ * The web app's same-origin proxies, run as Next.js runs them (a Web Request in, a Response out)
+ * against a stand-in API that gives request ids as the API does (its own request-log middleware):
+ * /api/graphql caps the body it reads (WEB_PROXY_MAX_BODY_MB), and every proxy passes the browser's
+ * `x-request-id` on and answers with the API's.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import express from 'express';
 
-// Loaded by path: the route is type-checked with the web app's own tsconfig (Next.js types), not this one.
-const ROUTE = path.join(__dirname, '../web/app/api/graphql/route.ts');
+import { REQUEST_ID_HEADER, requestLogging } from '../server/src/http/request-log';
+
+// Loaded by path: the routes are type-checked with the web app's own tsconfig (Next.js types), not this one.
+const ROUTES = path.join(__dirname, '../web/app/api');
 let POST: (req: Request) => Promise<Response>;
+let uploadPOST: (req: Request) => Promise<Response>;
+let mediaGET: (req: Request, ctx: { params: Promise<{ path: string[] }> }) => Promise<Response>;
 
 let api: Server;
 const received: number[] = [];
+/** Per request the stand-in API saw: the id it was sent, and the id it logged under and answered with. */
+const ids: Array<{ sent?: string; logged: string }> = [];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 beforeAll(async () => {
-  ({ POST } = (await import(ROUTE)) as { POST: typeof POST });
-  api = createServer((req, res) => {
+  ({ POST } = (await import(path.join(ROUTES, 'graphql/route.ts'))) as { POST: typeof POST });
+  ({ POST: uploadPOST } = (await import(path.join(ROUTES, 'uploads/route.ts'))) as { POST: typeof uploadPOST });
+  ({ GET: mediaGET } = (await import(path.join(ROUTES, 'media/[...path]/route.ts'))) as { GET: typeof mediaGET });
+  const app = express();
+  app.use(requestLogging());
+  app.use((req, res) => {
+    ids.push({ sent: req.headers[REQUEST_ID_HEADER] as string | undefined, logged: String(res.getHeader(REQUEST_ID_HEADER)) });
     let bytes = 0;
     req.on('data', (chunk: Buffer) => (bytes += chunk.length));
     req.on('end', () => {
@@ -24,7 +39,8 @@ beforeAll(async () => {
       res.end(JSON.stringify({ data: { bytes } }));
     });
   });
-  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  api = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => api.once('listening', () => resolve()));
   process.env.API_HOST = '127.0.0.1';
   process.env.API_PORT = String((api.address() as AddressInfo).port);
   process.env.WEB_PROXY_MAX_BODY_MB = '1';
@@ -35,7 +51,10 @@ afterAll(async () => {
   await new Promise<void>((resolve) => api.close(() => resolve()));
 });
 
-beforeEach(() => (received.length = 0));
+beforeEach(() => {
+  received.length = 0;
+  ids.length = 0;
+});
 
 function post(body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}): Request {
   return new Request('http://web.test/api/graphql', {
@@ -103,4 +122,47 @@ it('by default takes what the API takes, 2 MB plus twice MAX_TRANSCRIPT_MB, so a
     delete process.env.MAX_TRANSCRIPT_MB;
     process.env.WEB_PROXY_MAX_BODY_MB = '1';
   }
+});
+
+describe('x-request-id', () => {
+  const upload = (headers: Record<string, string> = {}) =>
+    new Request('http://web.test/api/uploads', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=b', ...headers },
+      body: '--b--\r\n',
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+  const media = (headers: Record<string, string> = {}) =>
+    mediaGET(new Request('http://web.test/api/media/m1/audio', { headers }), { params: Promise.resolve({ path: ['m1', 'audio'] }) });
+
+  it('passes the browser’s id to the API, which logs under it, and answers with it', async () => {
+    const answers = [
+      await POST(post('{"query":"{ tags }"}', { [REQUEST_ID_HEADER]: 'browser-graphql-1' })),
+      await uploadPOST(upload({ [REQUEST_ID_HEADER]: 'browser-upload-1' })),
+      await media({ [REQUEST_ID_HEADER]: 'browser-media-1' }),
+    ];
+    expect(answers.map((res) => res.status)).toEqual([200, 200, 200]);
+    expect(ids).toEqual([
+      { sent: 'browser-graphql-1', logged: 'browser-graphql-1' },
+      { sent: 'browser-upload-1', logged: 'browser-upload-1' },
+      { sent: 'browser-media-1', logged: 'browser-media-1' },
+    ]);
+    expect(answers.map((res) => res.headers.get(REQUEST_ID_HEADER))).toEqual(['browser-graphql-1', 'browser-upload-1', 'browser-media-1']);
+  });
+
+  it('sends none when the browser sent none, and brings back the id the API made', async () => {
+    const answers = [await POST(post('{"query":"{ tags }"}')), await uploadPOST(upload()), await media()];
+    expect(ids.map((id) => id.sent)).toEqual([undefined, undefined, undefined]);
+    for (const [i, res] of answers.entries()) {
+      expect(ids[i]!.logged).toMatch(UUID);
+      expect(res.headers.get(REQUEST_ID_HEADER)).toBe(ids[i]!.logged);
+    }
+    expect(new Set(ids.map((id) => id.logged)).size).toBe(3);
+  });
+
+  it('answers with the API’s own id when the browser’s was not one the API keeps', async () => {
+    const res = await POST(post('{"query":"{ tags }"}', { [REQUEST_ID_HEADER]: 'has spaces {"level":"fatal"}' }));
+    expect(ids).toEqual([{ sent: 'has spaces {"level":"fatal"}', logged: expect.stringMatching(UUID) }]);
+    expect(res.headers.get(REQUEST_ID_HEADER)).toBe(ids[0]!.logged);
+  });
 });

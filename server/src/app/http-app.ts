@@ -22,7 +22,7 @@ import { jitGateway } from '../graphql/jit-gateway';
 import { buildPlatformSchema } from '../graphql/schema';
 import { errorMiddleware, notFoundHandler, sendAppError } from '../http/errors';
 import { createMediaRouter } from '../http/media';
-import { requestLogging } from '../http/request-log';
+import { REQUEST_ID_HEADER, requestLogging } from '../http/request-log';
 import { createRateLimiter, rateLimitMiddleware } from '../http/rate-limit';
 import { parseForMeeting } from '../services/transcript.service';
 import { detectTranscriptFormat } from '../transcripts/parse';
@@ -70,7 +70,8 @@ export async function createHttpServer(platform: RunningPlatform): Promise<HttpS
   // The usual security headers; no Referer, so a media URL with ?token= never leaks to another site.
   // The API serves no HTML (no CSP needed), and the web app on another origin plays its media.
   app.use(helmet({ referrerPolicy: { policy: 'no-referrer' }, contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }));
-  app.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins, maxAge: 600 }));
+  // A browser script on an allowed origin may read the request id (to quote it against the API log).
+  app.use(cors({ origin: config.corsOrigins === '*' ? true : config.corsOrigins, maxAge: 600, exposedHeaders: [REQUEST_ID_HEADER] }));
 
   // Without a valid token only the status leaves (no database text, host or path); details need one.
   // In memory per process; the scale-out wiring may pass its ioredis client as `redis`.

@@ -20,6 +20,18 @@ export function forwardAuth(req: Request): Record<string, string> {
   return { authorization: `Bearer ${decodeURIComponent(match.slice(TOKEN_COOKIE.length + 1))}` };
 }
 
+/** The API gives every request an id (server/src/http/request-log.ts) and writes it on each of its log lines. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * The browser's (or a client's) `x-request-id`, passed on so the API logs under the same id (it keeps
+ * a sane one and replaces anything else); none: the API makes one, which passHeaders brings back.
+ */
+export function forwardRequestId(req: Request): Record<string, string> {
+  const id = req.headers.get(REQUEST_ID_HEADER);
+  return id ? { [REQUEST_ID_HEADER]: id } : {};
+}
+
 export function unreachable(err: unknown): Response {
   const reason = err instanceof Error ? err.message : String(err);
   return Response.json(
@@ -33,10 +45,13 @@ export function unreachable(err: unknown): Response {
   );
 }
 
-/** Copy the response headers that matter to the browser (never content-encoding: fetch already decoded). */
+/**
+ * Copy the response headers that matter to the browser (never content-encoding: fetch already decoded),
+ * and always the API's `x-request-id`, so a browser request can be followed into the API log.
+ */
 export function passHeaders(upstream: Response, names: string[]): Headers {
   const out = new Headers();
-  for (const name of names) {
+  for (const name of [...names, REQUEST_ID_HEADER]) {
     const value = upstream.headers.get(name);
     if (value !== null) out.set(name, value);
   }

@@ -1,5 +1,5 @@
 import { bodyTooLarge, proxyMaxBodyBytes, readCappedBody } from '../../../src/server/capped-body';
-import { apiOrigin, forwardAuth, passHeaders, unreachable } from '../../../src/server/upstream';
+import { apiOrigin, forwardAuth, forwardRequestId, passHeaders, unreachable } from '../../../src/server/upstream';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,7 +13,7 @@ export async function POST(req: Request): Promise<Response> {
   try {
     upstream = await fetch(`${apiOrigin()}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': req.headers.get('content-type') ?? 'application/json', ...forwardAuth(req) },
+      headers: { 'content-type': req.headers.get('content-type') ?? 'application/json', ...forwardAuth(req), ...forwardRequestId(req) },
       body,
       cache: 'no-store',
     });

@@ -1,10 +1,10 @@
-import { apiOrigin, forwardAuth, passHeaders, unreachable } from '../../../src/server/upstream';
+import { apiOrigin, forwardAuth, forwardRequestId, passHeaders, unreachable } from '../../../src/server/upstream';
 
 export const dynamic = 'force-dynamic';
 
 // Streams the multipart body through to the server as it arrives: a 1 GB recording is never buffered here.
 export async function POST(req: Request): Promise<Response> {
-  const headers: Record<string, string> = { ...forwardAuth(req) };
+  const headers: Record<string, string> = { ...forwardAuth(req), ...forwardRequestId(req) };
   for (const name of ['content-type', 'content-length']) {
     const value = req.headers.get(name);
     if (value) headers[name] = value;

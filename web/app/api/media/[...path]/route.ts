@@ -1,4 +1,4 @@
-import { apiOrigin, forwardAuth, passHeaders, unreachable } from '../../../../src/server/upstream';
+import { apiOrigin, forwardAuth, forwardRequestId, passHeaders, unreachable } from '../../../../src/server/upstream';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,7 +8,7 @@ const PASSED = ['content-type', 'content-length', 'content-range', 'accept-range
 async function proxy(req: Request, params: Promise<{ path: string[] }>): Promise<Response> {
   const { path } = await params;
   const search = new URL(req.url).search;
-  const headers: Record<string, string> = { ...forwardAuth(req) };
+  const headers: Record<string, string> = { ...forwardAuth(req), ...forwardRequestId(req) };
   for (const name of ['range', 'if-range', 'if-none-match', 'if-modified-since']) {
     const value = req.headers.get(name);
     if (value) headers[name] = value;
