@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Engine } from '../server/src/diarization/engine';
 import { setWebhookLookupForTests } from '../server/src/jobs/webhook-address-policy';
 import { signWebhook } from '../server/src/jobs/webhooks';
+import { openStore } from '../server/src/store/database';
 import { startTestServer, TestServer, uploadFile, waitFor } from './support/platform';
 import { startPlatformProcess, type Child } from './support/processes';
 
@@ -310,9 +311,11 @@ describe.each(['sqlite', 'postgres'] as const)('webhooks with WEBHOOK_ALLOW_PRIV
 });
 
 describe('webhooks when the receiver hangs and the server stops during the backoff', () => {
-  it('times the attempt out, stops waiting at shutdown and records why', async () => {
+  it('times the attempt out, stops waiting at shutdown, leaves the delivery PENDING and resumes it at the next start', async () => {
     const sockets = new Set<import('node:net').Socket>();
-    const hanging = createServer(() => undefined); // reads the request, never answers
+    let requests = 0;
+    // Reads the first request and never answers it; answers the next ones (the receiver is back).
+    const hanging = createServer((_req, res) => void (requests++ > 0 && res.writeHead(200).end()));
     hanging.on('connection', (socket) => sockets.add(socket));
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', () => resolve()));
     const port = (hanging.address() as { port: number }).port;
@@ -339,18 +342,25 @@ describe('webhooks when the receiver hangs and the server stops during the backo
       );
       expect(pending).toMatchObject({ jobId, status: 'PENDING', finishedAt: null, reason: 'no answer within 0.3 s (attempt 1 of 2)' });
 
-      // The next attempt is a minute away: stopping must not wait for it.
+      // The next attempt is a minute away: stopping must not wait for it, nor lose it.
       const stopping = Date.now();
       await server.stop({ keepData: true });
       expect(Date.now() - stopping).toBeLessThan(10_000);
+      const store = await openStore({ dataDir });
+      try {
+        expect(await store.getWebhookDelivery(pending.id)).toMatchObject({
+          status: 'PENDING',
+          attempts: 1,
+          reason: 'no answer within 0.3 s (attempt 1 of 2); the server stopped before the next attempt, the remaining ones go on when it starts again',
+        });
+      } finally {
+        await store.close();
+      }
 
       server = await startTestServer({ backend: 'sqlite', engine, config, dataDir });
-      const stopped = await finishedDelivery(server, tokenId, jobId);
-      expect(stopped).toMatchObject({
-        status: 'FAILED',
-        attempts: 1,
-        reason: 'no answer within 0.3 s (attempt 1 of 2); the server stopped before the next attempt',
-      });
+      const resumed = await finishedDelivery(server, tokenId, jobId);
+      expect(resumed).toMatchObject({ id: pending.id, status: 'DELIVERED', attempts: 2, statusCode: 200, reason: null });
+      expect(requests).toBe(2);
     } finally {
       await server.stop();
       for (const socket of sockets) socket.destroy();

@@ -99,6 +99,59 @@ describeStore('webhook resume', (fx) => {
     }
   });
 
+  it('on close leaves deliveries with attempts left PENDING, and the next start goes on with them', async () => {
+    // The first request to each receiver: 503 / never answered; from then on 200.
+    const seen = { failing: 0, hanging: 0 };
+    const failing = createServer((_req, res) => res.writeHead(seen.failing++ === 0 ? 503 : 200).end());
+    const hanging = createServer((_req, res) => void (seen.hanging++ > 0 && res.writeHead(200).end()));
+    for (const server of [failing, hanging]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const url = (server: typeof failing) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const [backingOff, cut] = [await newToken(url(failing)), await newToken(url(hanging))];
+    const meeting = await fx.newMeeting();
+    const job = await fx.store.insertJob({ id: randomUUID(), kind: 'diarize', meetingId: meeting.id });
+    await fx.store.updateJob(job.id, { state: 'CANCELLED' });
+    const options = { ...OPTIONS, maxAttempts: 3, backoffMs: 60_000, timeoutMs: 30_000 };
+    const ofToken = async (tokenId: string) => (await fx.store.listWebhookDeliveries({ tokenId, jobId: job.id }, 1)).items[0];
+    const stopping = new WebhookNotifier(fx.store, () => undefined, options);
+    let next: WebhookNotifier | undefined;
+    try {
+      stopping.notify({ jobId: job.id, meetingId: meeting.id, state: 'CANCELLED', progress: 0 });
+      for (let i = 0; i < 200 && !((await ofToken(backingOff.id))?.attempts === 1 && seen.hanging === 1); i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      // One waits out its minute of backoff, the other's first attempt is still open.
+      await stopping.close();
+      expect(await ofToken(backingOff.id)).toMatchObject({
+        status: 'PENDING',
+        attempts: 1,
+        statusCode: 503,
+        reason: 'the receiver answered 503 (attempt 1 of 3); the server stopped before the next attempt, the remaining ones go on when it starts again',
+      });
+      // An attempt cut short is not counted, as when the process is killed.
+      expect(await ofToken(cut.id)).toMatchObject({
+        status: 'PENDING',
+        attempts: 0,
+        reason: 'the server stopped during attempt 1 of 3; it is made again when the server starts',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      next = new WebhookNotifier(fx.store, () => undefined, options);
+      expect(await next.start({ shared: false })).toBeGreaterThanOrEqual(2);
+      expect(await finished((await ofToken(backingOff.id))!.id)).toMatchObject({ status: 'DELIVERED', attempts: 2, statusCode: 200 });
+      expect(await finished((await ofToken(cut.id))!.id)).toMatchObject({ status: 'DELIVERED', attempts: 1, statusCode: 200 });
+      expect(seen).toEqual({ failing: 2, hanging: 2 });
+    } finally {
+      await stopping.close();
+      await next?.close();
+      // What the other tests' tokens were sent for this job stays PENDING too: ended here, so no later start takes it.
+      for (const d of (await fx.store.listWebhookDeliveries({ jobId: job.id }, 100)).items)
+        if (d.status === 'PENDING') await fx.store.updateWebhookDelivery(d.id, { status: 'FAILED', finished: true });
+      for (const token of [backingOff, cut]) await fx.store.revokeToken(token.id);
+      for (const server of [failing, hanging]) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  });
+
   it('touches a delivery that waits out a long backoff, so that another process sharing the queue leaves it alone', async () => {
     const receiver = createServer((_req, res) => res.writeHead(503).end());
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));

@@ -66,7 +66,8 @@ function bodyOf(event: JobEnd): string {
  * event, fire-and-forget (a slow or failing receiver never holds up the queue). Each delivery is
  * recorded (webhook_deliveries): refused by the address policy, retried with backoff on network
  * errors, 408, 429 and 5xx, never following a redirect. A delivery left PENDING by a process that
- * was killed is resumed by `start` (its remaining attempts), or failed with the reason.
+ * was killed, or stopped (`close`) while it waited out a backoff or made an attempt, is resumed by
+ * `start` (its remaining attempts), or failed with the reason.
  */
 export class WebhookNotifier {
   private readonly running = new Set<Promise<void>>();
@@ -113,7 +114,11 @@ export class WebhookNotifier {
     return this.resumeStopped(options.shared);
   }
 
-  /** Stops retrying, aborts open requests and waits for their records to be written. */
+  /**
+   * Stops retrying, aborts open requests and waits for their records to be written. Deliveries with
+   * attempts left stay PENDING, as a killed process leaves them: the next start (or, with a shared
+   * queue, another process after staleAfterMs) goes on with them.
+   */
   async close(): Promise<void> {
     this.stopping.abort();
     clearInterval(this.sweepTimer);
@@ -220,7 +225,15 @@ export class WebhookNotifier {
         await this.finish(record, { attempts: attempt, status: 'DELIVERED', statusCode: outcome.statusCode ?? null, reason: null });
         return;
       }
-      const last = !outcome.retryable || attempt >= maxAttempts || this.stopping.signal.aborted;
+      if (target.allowed && outcome.statusCode === undefined && this.stopping.signal.aborted) {
+        // Cut short by close before any answer: not counted (as when the process is killed), made again at the next start.
+        await this.store.updateWebhookDelivery(record.id, {
+          reason: `the server stopped during attempt ${attempt} of ${maxAttempts}${resumed}; it is made again when the server starts`,
+        });
+        this.log(`webhooks: delivery ${record.id} of job ${jobId} left PENDING at attempt ${attempt} of ${maxAttempts}: the server is stopping`);
+        return;
+      }
+      const last = !outcome.retryable || attempt >= maxAttempts;
       const reason = `${outcome.reason} (attempt ${attempt} of ${maxAttempts}${resumed})`;
       if (last) {
         await this.finish(record, { attempts: attempt, status: 'FAILED', statusCode: outcome.statusCode ?? null, reason });
@@ -230,12 +243,11 @@ export class WebhookNotifier {
       await this.store.updateWebhookDelivery(record.id, { attempts: attempt, statusCode: outcome.statusCode ?? null, reason });
       await this.wait(record.id, backoffMs * BACKOFF_FACTOR ** (attempt - 1));
       if (this.stopping.signal.aborted) {
-        await this.finish(record, {
-          attempts: attempt,
-          status: 'FAILED',
-          statusCode: outcome.statusCode ?? null,
-          reason: `${reason}; the server stopped before the next attempt`,
+        // Left PENDING: a deploy loses no delivery; the remaining attempts go on at the next start.
+        await this.store.updateWebhookDelivery(record.id, {
+          reason: `${reason}; the server stopped before the next attempt, the remaining ones go on when it starts again`,
         });
+        this.log(`webhooks: delivery ${record.id} of job ${jobId} left PENDING after attempt ${attempt} of ${maxAttempts}: the server is stopping`);
         return;
       }
     }
