@@ -176,8 +176,11 @@ function partStore(scratch: string, part: Part, options: Options): PartStore {
   };
 }
 
+/** The model the server runs, from /healthz's details (only a valid token gets them; without one it answers `{status}`). */
 async function modelOf(server: BenchServer): Promise<ModelInfo> {
-  const health = (await (await fetch(`${server.baseUrl}/healthz`)).json()) as { model: ModelInfo };
+  const res = await fetch(`${server.baseUrl}/healthz`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+  const health = (await res.json()) as { status?: string; model?: ModelInfo };
+  if (!health.model) throw new Error(`/healthz answered ${res.status} without the model details: ${JSON.stringify(health)}`);
   return health.model;
 }
 
