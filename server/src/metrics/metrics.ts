@@ -144,7 +144,7 @@ export function httpMetrics(): RequestHandler {
  * `npm run worker` serves its own registry the same way.
  */
 export async function startMetricsServer(port: number, host = '0.0.0.0'): Promise<http.Server> {
-  const aggregated = cluster.isPrimary && process.env.METRICS_AGGREGATE !== '0' ? new AggregatorRegistry() : undefined;
+  const aggregated = cluster.isPrimary ? new AggregatorRegistry() : undefined;
   const server = http.createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Metrics are at /metrics.\n');
