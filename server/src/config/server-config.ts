@@ -95,12 +95,12 @@ const envSchema = z.object({
     .int()
     .positive()
     .default(32 * 1024),
-  /** graphql-ws: seconds to send connection_init with a token, and the largest message accepted. */
   /** Requests per token (or address without one) per window; generous for the server benchmark's 50 clients. */
   RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(60_000),
   RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().positive().default(60),
   /** Proxies whose X-Forwarded-For Express believes (the client's address for the rate limit); off: the connection's address. */
   TRUST_PROXY: trustProxySchema,
+  /** graphql-ws: seconds to send connection_init with a token, and the largest message accepted. */
   WS_INIT_TIMEOUT_SEC: z.coerce.number().positive().default(5),
   WS_MAX_MESSAGE_BYTES: z.coerce
     .number()
