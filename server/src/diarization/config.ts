@@ -30,6 +30,22 @@ export const diarizationConfigSchema = z.object({
    * Needs threads >= 2 (each model gets half).
    */
   inferenceWorkers: z.boolean().default(true),
+  /**
+   * One gain per recording before segmentation and fbank (audio/level.ts): the speech level (a percentile of
+   * 20 ms frame levels over the first `estimateSec` s of non-silent audio) is brought to `targetDbfs`.
+   */
+  level: z
+    .object({
+      normalize: z.boolean().default(false),
+      targetDbfs: z.number().max(0).default(-26),
+      percentile: z.number().gt(0).max(1).default(0.95),
+      estimateSec: z.number().positive().default(60),
+      maxHoldSec: z.number().positive().default(300),
+      maxGainDb: z.number().min(0).default(20),
+      maxCutDb: z.number().min(0).default(20),
+    })
+    .refine((l) => l.maxHoldSec >= l.estimateSec, { message: 'level.maxHoldSec must be at least level.estimateSec' })
+    .prefault({}),
   segmentation: z
     .object({
       /**

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 
-import { AudioInfo, decodeAudio, probeAudio } from '../audio';
+import { AudioInfo, decodeAudio, normalizeLevel, probeAudio } from '../audio';
 import { InvalidArgumentError } from '../common/errors';
 import { noProgress, ProgressCallback } from '../common/progress';
 import { SpeakerEmbedder } from '../embedding/embedder';
@@ -95,7 +95,7 @@ export class Diarizer {
         throw new InvalidArgumentError(`--channels separate needs a recording with 2+ channels; "${filePath}" has ${info.channels}. Use --channels mix.`);
       return this.diarizeChannels(filePath, fileId, info, ctx);
     }
-    const output = await strategy(decodeAudio(filePath, { signal: options.signal, info }), ctx);
+    const output = await strategy(this.levelled(decodeAudio(filePath, { signal: options.signal, info }), config), ctx);
     return this.toResult(fileId, config, output, timer);
   }
 
@@ -109,7 +109,7 @@ export class Diarizer {
         ...ctx,
         config: { ...ctx.config, clustering: { ...ctx.config.clustering, numSpeakers: 1, minSpeakers: undefined, maxSpeakers: undefined } },
       };
-      const output = await strategies[ctx.config.strategy](decodeAudio(filePath, { channel, signal: ctx.signal, info }), channelCtx);
+      const output = await strategies[ctx.config.strategy](this.levelled(decodeAudio(filePath, { channel, signal: ctx.signal, info }), ctx.config), channelCtx);
       durationSec = Math.max(durationSec, output.durationSec);
       const label = `CHANNEL_${channel}`;
       const channelTurns = output.turns.map((t) => ({ speaker: label, startSec: t.startSec, endSec: t.endSec }));
@@ -129,6 +129,11 @@ export class Diarizer {
       embeddingDim: this.embedder.dim,
       timingsSec: ctx.timer.seconds,
     };
+  }
+
+  /** The decoded stream, brought to the configured speech level when `level.normalize` is on. */
+  private levelled(blocks: AsyncIterable<Float32Array>, config: DiarizationConfig): AsyncIterable<Float32Array> {
+    return config.level.normalize ? normalizeLevel(blocks, config.level) : blocks;
   }
 
   private toResult(fileId: string, config: DiarizationConfig, output: StrategyOutput, timer: StageTimer): DiarizationResult {
