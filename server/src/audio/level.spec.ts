@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../common/errors';
-import { LevelDecision, LevelMeter, LevelNormalizationOptions, LEVEL_FRAME_SAMPLES, normalizationGainDb, normalizeLevel } from './level';
+import { holdForLevel, LevelDecision, LevelMeter, LevelNormalizationOptions, LEVEL_FRAME_SAMPLES, normalizationGainDb, normalizeLevel } from './level';
 
 const OPTIONS: LevelNormalizationOptions = { targetDbfs: -26, percentile: 0.95, estimateSec: 2, maxHoldSec: 5, maxGainDb: 20, maxCutDb: 20 };
 
@@ -149,6 +149,23 @@ describe('normalizeLevel', () => {
     expect(decision.gainDb).toBe(0);
     expect(decision.levelDbfs).toBeUndefined();
     expect(out).toEqual(x);
+  });
+
+  it('holdForLevel passes the blocks unchanged, deciding before the first one comes out', async () => {
+    const x = varyingLevels(4);
+    const events: string[] = [];
+    let gainDb = NaN;
+    const out: Float32Array[] = [];
+    for await (const b of holdForLevel(blocksOf(x, 16000), OPTIONS, (d) => {
+      events.push('decision');
+      gainDb = d.gainDb;
+    })) {
+      events.push('block');
+      out.push(b);
+    }
+    expect(events).toEqual(['decision', 'block', 'block', 'block', 'block']);
+    expect(Float32Array.from(out.flatMap((b) => Array.from(b)))).toEqual(x);
+    expect(gainDb).toBeCloseTo((await run(x, 16000)).decision.gainDb, 9);
   });
 
   it('refuses settings that cannot work', async () => {

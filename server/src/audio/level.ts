@@ -9,7 +9,8 @@
  * ±10 dB copy moves every frame by exactly 10 dB, so the percentile moves with it and the gains differ by
  * the same 10 dB. Frames at or below SILENT_FRAME_DBFS (digital silence, prepended padding) are not
  * counted, so leading silence does not move the estimate, and the gain is capped (`maxGainDb`) so a
- * recording of room noise alone is not raised into false alarms. Samples are float: a gain above 0 dB
+ * recording of room noise alone is not raised into false alarms. With `maxCutDb` 0 (raise only) copies alike
+ * are those whose levels both lie below the target. Samples are float: a gain above 0 dB
  * may take peaks past ±1, which the models take as they are (nothing clips twice).
  *
  * Pure: no ffmpeg (audio/decode.ts decodes).
@@ -108,38 +109,55 @@ export async function* normalizeLevel(
   options: LevelNormalizationOptions,
   onDecision?: (decision: LevelDecision) => void,
 ): AsyncGenerator<Float32Array> {
+  let scale = 1;
+  const held = holdForLevel(blocks, options, (decision) => {
+    scale = 10 ** (decision.gainDb / 20);
+    onDecision?.(decision);
+  });
+  for await (const block of held) yield applyGain(block, scale);
+}
+
+/**
+ * `blocks` unchanged, but held back until the level estimate is made (see the file comment): `onDecision`
+ * hears the level and the gain before the first block comes out, for a caller that applies the gain to
+ * some consumers of the stream only.
+ */
+export async function* holdForLevel(
+  blocks: AsyncIterable<Float32Array>,
+  options: LevelNormalizationOptions,
+  onDecision: (decision: LevelDecision) => void,
+): AsyncGenerator<Float32Array> {
   checkOptions(options);
   const meter = new LevelMeter();
   const held: Float32Array[] = [];
   let heldSamples = 0;
-  let scale: number | undefined;
-  const decide = (): number => {
+  let decided = false;
+  const decide = (): void => {
     const levelDbfs = meter.levelDbfs(options.percentile);
-    const gainDb = normalizationGainDb(levelDbfs, options);
-    onDecision?.({ levelDbfs, gainDb, estimatedOnSec: heldSamples / TARGET_SAMPLE_RATE });
-    return 10 ** (gainDb / 20);
+    onDecision({ levelDbfs, gainDb: normalizationGainDb(levelDbfs, options), estimatedOnSec: heldSamples / TARGET_SAMPLE_RATE });
+    decided = true;
   };
   for await (const block of blocks) {
-    if (scale !== undefined) {
-      yield applyGain(block, scale);
+    if (decided) {
+      yield block;
       continue;
     }
     meter.add(block);
     held.push(block);
     heldSamples += block.length;
     if (meter.voicedSec >= options.estimateSec || heldSamples >= options.maxHoldSec * TARGET_SAMPLE_RATE) {
-      scale = decide();
-      for (const b of held.splice(0)) yield applyGain(b, scale);
+      decide();
+      yield* held.splice(0);
     }
   }
-  if (scale === undefined) {
-    scale = decide();
-    for (const b of held.splice(0)) yield applyGain(b, scale);
+  if (!decided) {
+    decide();
+    yield* held.splice(0);
   }
 }
 
 /** The block scaled (a new array; the block itself when the gain is 0 dB). */
-function applyGain(block: Float32Array, scale: number): Float32Array {
+export function applyGain(block: Float32Array, scale: number): Float32Array {
   if (scale === 1) return block;
   const out = new Float32Array(block.length);
   for (let i = 0; i < block.length; i++) out[i] = block[i] * scale;
