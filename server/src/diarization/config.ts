@@ -38,7 +38,8 @@ export const diarizationConfigSchema = z.object({
    * 1.5 s silence), off → on: original 12.38 → 13.50 % (collar 0 21.20 → 22.40 %; segmentation strategy
    * 16.48 → 16.50 %); transformed DER 23.78 → 15.19, 14.17 → 14.17, 17.83 → 17.75, 19.05 → 19.07,
    * 18.50 → 17.18, 15.53 → 17.30 %; ΔDER +11.40 → +1.69, +1.79 → +0.67, +5.45 → +4.25, +6.67 → +5.57,
-   * +6.12 → +3.68, +3.15 → +3.80; count held 60 → 80, 80, 87, 80, 87 → 93, 87 → 80 %. Measured and not kept:
+   * +6.12 → +3.68, +3.15 → +3.80; count held 60 → 80, 80, 87, 80, 87 → 93, 87 → 80 %. Neighbours: -28 / -32 dBFS
+   * give originals 13.20 / 12.44 %, −10 dB 15.37 / 17.82 %, μ-law 20.79 / 18.87 %. Measured and not kept:
    * raising and lowering to -26 / -30 / -34 / -20 / -16 dBFS (−10 dB ΔDER +0.32 / -0.74 / +2.68 / +2.15 / +0.65,
    * count held 100 / 93 / 93 / 87 / 93 %, but the originals 14.97 / 15.70 / 17.00 / 15.56 / 15.59 %: the loud
    * clips lose when lowered); raising only to -26 / -20 (originals 12.99 / 13.80 %, −10 dB ΔDER +3.31 / +3.91);
