@@ -33,7 +33,7 @@ export const diarizationConfigSchema = z.object({
   /**
    * One gain per recording before segmentation and fbank (audio/level.ts): the speech level (the 95th percentile
    * of 20 ms frame levels over the first `estimateSec` s of non-silent audio) is raised to `targetDbfs`, never
-   * lowered (`maxCutDb` 0), as the stand-in embedding model's own recipe does (resemblyzer: -30 dBFS, increase
+   * lowered (`maxCutDb` 0), like the stand-in embedding model's own recipe (resemblyzer: mean RMS to -30 dBFS, increase
    * only). Dev set, eval:robustness, windows, collar 0.25 (original; then -10 dB / +10 dB / mp3 / μ-law / Opus /
    * 1.5 s silence), off → on: original 12.38 → 13.50 % (collar 0 21.20 → 22.40 %; segmentation strategy
    * 16.48 → 16.50 %); transformed DER 23.78 → 15.19, 14.17 → 14.17, 17.83 → 17.75, 19.05 → 19.07,
