@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 
-import { AudioInfo, decodeAudio, probeAudio } from '../audio';
+import { AudioInfo, decodeAudio, holdForLevel, probeAudio } from '../audio';
 import { InvalidArgumentError } from '../common/errors';
 import { noProgress, ProgressCallback } from '../common/progress';
 import { SpeakerEmbedder } from '../embedding/embedder';
@@ -95,7 +95,7 @@ export class Diarizer {
         throw new InvalidArgumentError(`--channels separate needs a recording with 2+ channels; "${filePath}" has ${info.channels}. Use --channels mix.`);
       return this.diarizeChannels(filePath, fileId, info, ctx);
     }
-    const output = await strategy(decodeAudio(filePath, { signal: options.signal, info }), ctx);
+    const output = await strategy(this.levelled(decodeAudio(filePath, { signal: options.signal, info }), ctx), ctx);
     return this.toResult(fileId, config, output, timer);
   }
 
@@ -109,7 +109,7 @@ export class Diarizer {
         ...ctx,
         config: { ...ctx.config, clustering: { ...ctx.config.clustering, numSpeakers: 1, minSpeakers: undefined, maxSpeakers: undefined } },
       };
-      const output = await strategies[ctx.config.strategy](decodeAudio(filePath, { channel, signal: ctx.signal, info }), channelCtx);
+      const output = await strategies[ctx.config.strategy](this.levelled(decodeAudio(filePath, { channel, signal: ctx.signal, info }), channelCtx), channelCtx);
       durationSec = Math.max(durationSec, output.durationSec);
       const label = `CHANNEL_${channel}`;
       const channelTurns = output.turns.map((t) => ({ speaker: label, startSec: t.startSec, endSec: t.endSec }));
@@ -129,6 +129,19 @@ export class Diarizer {
       embeddingDim: this.embedder.dim,
       timingsSec: ctx.timer.seconds,
     };
+  }
+
+  /**
+   * The decoded stream; with `level.normalize` held back until the recording's level is measured, the gain
+   * then set on the context for the inputs `level.apply` names (streamChunks applies it).
+   */
+  private levelled(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): AsyncIterable<Float32Array> {
+    const level = ctx.config.level;
+    if (!level.normalize) return blocks;
+    return holdForLevel(blocks, level, ({ gainDb }) => {
+      const gain = 10 ** (gainDb / 20);
+      ctx.levelGain = { segmentation: level.apply === 'fbank' ? 1 : gain, fbank: level.apply === 'segmentation' ? 1 : gain };
+    });
   }
 
   private toResult(fileId: string, config: DiarizationConfig, output: StrategyOutput, timer: StageTimer): DiarizationResult {
