@@ -84,6 +84,42 @@ describe('diarization pipeline on real speech', () => {
     expect(overlapSec).toBeGreaterThan(1);
   });
 
+  it('labels more speech and overlap from the liberal decodings (turns.*Probability) without changing what is clustered', async () => {
+    const file = sample;
+    const hard = await diarizer.diarizeFile(file, {
+      overrides: { strategy: 'windows', turns: { maxNonSpeechProbability: null, minOverlapProbability: null } },
+    });
+    const liberal = await diarizer.diarizeFile(file, {
+      overrides: { strategy: 'windows', turns: { maxNonSpeechProbability: 0.9, minOverlapProbability: 0.2 } },
+    });
+    // The same windows are embedded and clustered: the same speakers with the same centroids.
+    expect(liberal.speakers.map((s) => Array.from(s.centroid))).toEqual(hard.speakers.map((s) => Array.from(s.centroid)));
+    // On a 10 ms grid: where anyone speaks, and where two do.
+    const frames = Math.ceil(hard.durationSec * 100);
+    const grid = (turns: typeof hard.turns): { speech: number; overlap: number; covers: (other: Uint8Array) => boolean; anyone: Uint8Array } => {
+      const anyone = new Uint8Array(frames);
+      const bySpeaker = new Map<string, Uint8Array>();
+      for (const t of turns) {
+        const own = bySpeaker.get(t.speaker) ?? new Uint8Array(frames);
+        bySpeaker.set(t.speaker, own);
+        for (let i = Math.round(t.startSec * 100); i < Math.min(frames, Math.round(t.endSec * 100)); i++) own[i] = 1;
+      }
+      let overlap = 0;
+      for (let i = 0; i < frames; i++) {
+        let n = 0;
+        for (const own of bySpeaker.values()) n += own[i];
+        anyone[i] = n > 0 ? 1 : 0;
+        if (n >= 2) overlap++;
+      }
+      return { speech: anyone.reduce((a, b) => a + b, 0), overlap, anyone, covers: (other) => other.every((x, i) => !x || anyone[i] === 1) };
+    };
+    const before = grid(hard.turns);
+    const after = grid(liberal.turns);
+    expect(after.covers(before.anyone)).toBe(true);
+    expect(after.speech).toBeGreaterThan(before.speech);
+    expect(after.overlap).toBeGreaterThan(before.overlap);
+  });
+
   it('honours numSpeakers, minSpeakers and maxSpeakers', async () => {
     const file = path.join(clips, 'pyaudioanalysis_diarizationExample.wav');
     expect((await diarizer.diarizeFile(file, { overrides: { clustering: { numSpeakers: 3 } } })).numSpeakers).toBe(3);

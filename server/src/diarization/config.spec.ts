@@ -18,5 +18,14 @@ describe('diarization config', () => {
   it('refuses out-of-range decoding settings with the field named', () => {
     expect(() => parseDiarizationConfig({ segmentation: { maxNonSpeechProbability: 1.5 } })).toThrow(/segmentation\.maxNonSpeechProbability/);
     expect(() => parseDiarizationConfig({ segmentation: { countRounding: 'up' as 'half-up' } })).toThrow(/segmentation\.countRounding/);
+    expect(() => parseDiarizationConfig({ turns: { minOverlapProbability: 0 } })).toThrow(/turns\.minOverlapProbability/);
+  });
+
+  it('labels frames from the liberal decodings by default, and null turns each off', () => {
+    expect(parseDiarizationConfig({}).turns).toMatchObject({ maxNonSpeechProbability: 0.55, minOverlapProbability: 0.45 });
+    expect(parseDiarizationConfig({ turns: { maxNonSpeechProbability: null, minOverlapProbability: null } }).turns).toMatchObject({
+      maxNonSpeechProbability: null,
+      minOverlapProbability: null,
+    });
   });
 });

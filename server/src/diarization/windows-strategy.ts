@@ -1,6 +1,7 @@
 import { TARGET_SAMPLE_RATE } from '../audio/sample-rate';
 import { throwIfAborted } from '../common/errors';
 import { FrameWindow } from '../embedding/embedder';
+import type { PowersetDecoding } from '../segmentation/segmenter';
 import { StrategyContext, StrategyOutput } from './context';
 import { SpeakerCountAggregator } from './frames';
 import { ChunkActivity, mappedClusterVotes, secondSpeakerAt, topTwoAt } from './local-speakers';
@@ -30,6 +31,14 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   const maxRegionFrames = Math.round((MAX_REGION_SEC * TARGET_SAMPLE_RATE) / frames.segShift);
 
   const counts = new SpeakerCountAggregator(config.segmentation.countRounding);
+  // What is embedded follows config.segmentation's decoding; frames may be labelled from more liberal ones.
+  const { maxNonSpeechProbability, minOverlapProbability } = config.turns;
+  const decodings: PowersetDecoding[] = [config.segmentation];
+  const speechDecoding = maxNonSpeechProbability === null ? 0 : decodings.push({ ...config.segmentation, maxNonSpeechProbability }) - 1;
+  const overlapDecoding = minOverlapProbability === null ? 0 : decodings.push({ ...config.segmentation, minOverlapProbability }) - 1;
+  const decodedCounts = decodings.map((_, d) => (d === 0 ? counts : new SpeakerCountAggregator(config.segmentation.countRounding)));
+  const speechCounts = decodedCounts[speechDecoding];
+  const overlapCounts = decodedCounts[overlapDecoding];
   const regions: [number, number][] = []; // [startFrame, endFrame) on the segmentation grid
   const placed: PlacedWindow[] = [];
   const embeddingChunks: Float32Array[] = [];
@@ -91,15 +100,16 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
 
   const processBatch = async (batch: AudioChunk[]): Promise<void> => {
     throwIfAborted(ctx.signal, 'diarization');
-    const acts = await timer.time('segmentation', () =>
-      segmenter.segment(
+    const decoded = await timer.time('segmentation', () =>
+      segmenter.segmentDecodings(
         batch.map((c) => c.samples),
-        config.segmentation,
+        decodings,
       ),
     );
+    const acts = decoded[0];
     batch.forEach((chunk, i) => {
       const validFrames = Math.min(segmenter.framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift));
-      counts.add(chunk.startSample / frames.segShift, acts[i], validFrames, numLocal);
+      decoded.forEach((d, k) => decodedCounts[k].add(chunk.startSample / frames.segShift, d[i], validFrames, numLocal));
       if (useLocalSpeakers) chunkActivities.push({ firstFrame: chunk.startSample / frames.segShift, activity: acts[i], numFrames: validFrames });
     });
     numChunks += batch.length;
@@ -150,10 +160,21 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
         active[first[g]][g] = 1;
       }
     });
+    if (speechCounts !== counts) {
+      // Speech only the liberal decoding finds (turns.maxNonSpeechProbability): the nearest window's speaker.
+      for (let g = 0; g < totalFrames; g++) {
+        if (first[g] >= 0 || speechCounts.countAt(g) === 0) continue;
+        const nearest = nearestWindow(placed, 0, placed.length, g);
+        if (nearest === undefined) continue;
+        nearestOf[g] = nearest;
+        first[g] = labels[nearest];
+        active[first[g]][g] = 1;
+      }
+    }
     const votes = useLocalSpeakers && K > 1 ? mappedClusterVotes(chunkActivities, numLocal, K, totalFrames, (g) => first[g]) : undefined;
     if (K > 1) {
       for (let g = 0; g < totalFrames; g++) {
-        if (first[g] < 0 || counts.countAt(g) < 2) continue;
+        if (first[g] < 0 || overlapCounts.countAt(g) < 2) continue;
         // Two mapped clusters active here: they are the pair (the first speaker may change too).
         const pair = votes && topTwoAt(votes, K, g);
         if (pair) {

@@ -118,14 +118,17 @@ export async function readHypothesisDir(dir: string, fileId: string): Promise<Sp
 
 /** Per-file rows and a pooled TOTAL row; error percentages are relative to scored speech. */
 export function formatDerTable(perFile: readonly FileDer[], total: DerResult): string {
-  const header = ['file', 'DER %', 'miss %', 'FA %', 'conf %', 'scored s'];
+  // "ovl miss": the part of the miss inside reference overlap, in points of all scored speech.
+  const header = ['file', 'DER %', 'miss %', 'ovl miss', 'FA %', 'conf %', 'scored s', 'ovl s'];
   const row = (name: string, r: DerResult): string[] => [
     name,
     percent(r.der),
     percent(share(r.missedSec, r.scoredSpeechSec)),
+    r.overlap ? percent(share(r.overlap.missedSec, r.scoredSpeechSec)) : '-',
     percent(share(r.falseAlarmSec, r.scoredSpeechSec)),
     percent(share(r.confusionSec, r.scoredSpeechSec)),
     r.scoredSpeechSec.toFixed(2),
+    r.overlap ? r.overlap.scoredSpeechSec.toFixed(2) : '-',
   ];
   const rows = [header, ...perFile.map((f) => row(f.fileId, f.result)), row('TOTAL', total)];
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -143,7 +146,8 @@ export function poolOf(files: readonly FileDer[]): DerResult {
 /** One line for a pooled result: DER and its miss / false alarm / confusion split, in points of scored speech. */
 export function formatPoolLine(name: string, r: DerResult): string {
   const points = (sec: number): string => percent(share(sec, r.scoredSpeechSec));
-  return `${name}: DER ${percent(r.der)} % (miss ${points(r.missedSec)}, FA ${points(r.falseAlarmSec)}, confusion ${points(r.confusionSec)}; ${r.scoredSpeechSec.toFixed(1)} s scored)`;
+  const inOverlap = r.overlap ? ` of which in reference overlap miss ${points(r.overlap.missedSec)}, confusion ${points(r.overlap.confusionSec)}` : '';
+  return `${name}: DER ${percent(r.der)} % (miss ${points(r.missedSec)}, FA ${points(r.falseAlarmSec)}, confusion ${points(r.confusionSec)}${inOverlap}; ${r.scoredSpeechSec.toFixed(1)} s scored)`;
 }
 
 /** The turns an RTTM holds for `fileId`; a single-recording RTTM under another file-id is accepted too. */

@@ -114,7 +114,11 @@ describe('computeDer, hand-computed cases', () => {
     // skipOverlap removes 5–10: scored speech 5 + 2 = 7 s, miss 1 s.
     const reference = [t('A', 0, 10), t('B', 5, 10), t('C', 12, 14)];
     const hypothesis = [t('h', 0, 10), t('g', 12, 13)];
-    expectDer(computeDer(reference, hypothesis, { collarSec: 0 }), { scored: 17, missed: 6, falseAlarm: 0, confusion: 0, der: 6 / 17 });
+    const all = computeDer(reference, hypothesis, { collarSec: 0 });
+    expectDer(all, { scored: 17, missed: 6, falseAlarm: 0, confusion: 0, der: 6 / 17 });
+    // Of those, 5–10 lies in reference overlap: 10 s of reference speech, 5 s missed.
+    expect(all.overlap).toEqual({ scoredSpeechSec: 10, missedSec: 5, confusionSec: 0 });
+    expect(computeDer(reference, hypothesis, { collarSec: 0, skipOverlap: true }).overlap).toEqual({ scoredSpeechSec: 0, missedSec: 0, confusionSec: 0 });
     expectDer(computeDer(reference, hypothesis, { collarSec: 0, skipOverlap: true }), {
       scored: 7,
       missed: 1,
@@ -322,9 +326,10 @@ describe('der-report', () => {
       poolDer([a, b]),
     );
     const lines = table.split('\n');
-    expect(lines[0].split(/\s+/)).toEqual(['file', 'DER', '%', 'miss', '%', 'FA', '%', 'conf', '%', 'scored', 's']);
-    expect(lines[2].split(/\s+/)).toEqual(['a', '20.00', '0.00', '0.00', '20.00', '20.00']);
-    expect(lines[3].split(/\s+/)).toEqual(['b', '33.33', '33.33', '0.00', '0.00', '15.00']);
-    expect(lines[5].split(/\s+/)).toEqual(['TOTAL', '25.71', '14.29', '0.00', '11.43', '35.00']);
+    expect(lines[0].split(/\s+/)).toEqual(['file', 'DER', '%', 'miss', '%', 'ovl', 'miss', 'FA', '%', 'conf', '%', 'scored', 's', 'ovl', 's']);
+    expect(lines[2].split(/\s+/)).toEqual(['a', '20.00', '0.00', '0.00', '0.00', '20.00', '20.00', '0.00']);
+    // b's miss is all in its 5 s of overlap (10 s of reference speech there).
+    expect(lines[3].split(/\s+/)).toEqual(['b', '33.33', '33.33', '33.33', '0.00', '0.00', '15.00', '10.00']);
+    expect(lines[5].split(/\s+/)).toEqual(['TOTAL', '25.71', '14.29', '14.29', '0.00', '11.43', '35.00', '10.00']);
   });
 });

@@ -49,6 +49,15 @@ export interface DerResult {
   der: number;
   /** Hypothesis label → reference label, for pairs that share scored time. Empty for pooled results. */
   mapping: Record<string, string>;
+  /** The part of the above inside reference overlap (2+ reference speakers), where most missed speech lies. */
+  overlap?: OverlapSplit;
+}
+
+/** Scored speech, miss and confusion within the stretches where the reference has 2+ speakers. */
+export interface OverlapSplit {
+  scoredSpeechSec: number;
+  missedSec: number;
+  confusionSec: number;
 }
 
 /** One stretch of the scored timeline on which the set of active speakers is constant. */
@@ -86,7 +95,7 @@ export function poolDer(results: readonly DerResult[]): DerResult {
   const missedSec = sum((r) => r.missedSec);
   const falseAlarmSec = sum((r) => r.falseAlarmSec);
   const confusionSec = sum((r) => r.confusionSec);
-  return {
+  const pooled: DerResult = {
     scoredSpeechSec,
     missedSec,
     falseAlarmSec,
@@ -94,6 +103,14 @@ export function poolDer(results: readonly DerResult[]): DerResult {
     der: errorRate(missedSec + falseAlarmSec + confusionSec, scoredSpeechSec),
     mapping: {},
   };
+  if (results.length > 0 && results.every((r) => r.overlap)) {
+    pooled.overlap = {
+      scoredSpeechSec: sum((r) => r.overlap!.scoredSpeechSec),
+      missedSec: sum((r) => r.overlap!.missedSec),
+      confusionSec: sum((r) => r.overlap!.confusionSec),
+    };
+  }
+  return pooled;
 }
 
 /**
@@ -242,6 +259,7 @@ function tally(
   let missedSec = 0;
   let falseAlarmSec = 0;
   let confusionSec = 0;
+  const overlap: OverlapSplit = { scoredSpeechSec: 0, missedSec: 0, confusionSec: 0 };
   for (const seg of segments) {
     const nRef = seg.ref.length;
     const nHyp = seg.hyp.length;
@@ -254,6 +272,11 @@ function tally(
     missedSec += Math.max(0, nRef - nHyp) * seg.durationSec;
     falseAlarmSec += Math.max(0, nHyp - nRef) * seg.durationSec;
     confusionSec += (Math.min(nRef, nHyp) - nCorrect) * seg.durationSec;
+    if (nRef >= 2) {
+      overlap.scoredSpeechSec += nRef * seg.durationSec;
+      overlap.missedSec += Math.max(0, nRef - nHyp) * seg.durationSec;
+      overlap.confusionSec += (Math.min(nRef, nHyp) - nCorrect) * seg.durationSec;
+    }
   }
   const labels: Record<string, string> = {};
   mapping.forEach((r, h) => {
@@ -266,6 +289,7 @@ function tally(
     confusionSec,
     der: errorRate(missedSec + falseAlarmSec + confusionSec, scoredSpeechSec),
     mapping: labels,
+    overlap,
   };
 }
 

@@ -42,6 +42,18 @@ describe('Segmenter on digital silence', () => {
     expect(Array.from(b)).toEqual(Array.from(alone));
     expect(b.some((x) => x === 1)).toBe(true); // the clip has speech in its first 10 s
   });
+
+  it('decodes one model run several ways: the first decoding as segment() answers it, a liberal one a superset of its speech', async () => {
+    const [hard, liberal] = await segmenter.segmentDecodings([speech], [{}, { maxNonSpeechProbability: 0.9 }]);
+    const [alone] = await segmenter.segment([speech]);
+    expect(Array.from(hard[0])).toEqual(Array.from(alone));
+    const speechFrames = (a: Uint8Array): number[] =>
+      Array.from({ length: segmenter.framesPerChunk }, (_, f) => f).filter((f) => a[f * 3] + a[f * 3 + 1] + a[f * 3 + 2] > 0);
+    const hardFrames = speechFrames(hard[0]);
+    const liberalFrames = new Set(speechFrames(liberal[0]));
+    expect(hardFrames.every((f) => liberalFrames.has(f))).toBe(true);
+    expect(liberalFrames.size).toBeGreaterThan(hardFrames.length);
+  });
 });
 
 /** One frame's 7 log-probabilities (no speech, speakers 0-2, pairs 01, 02, 12) from probabilities. */
@@ -65,6 +77,16 @@ describe('decodePowerset', () => {
     expect(Array.from(decodePowerset(data, 0, 3, { maxNonSpeechProbability: 0.6 })).slice(6)).toEqual([0, 0, 1]);
     // 0.55 is not below 0.5: the frame stays non-speech.
     expect(Array.from(decodePowerset(data, 0, 3, { maxNonSpeechProbability: 0.5 })).slice(6)).toEqual([0, 0, 0]);
+  });
+
+  it('with minOverlapProbability, a one-speaker frame whose pairs reach it takes its most likely pair', () => {
+    // Frame 0's pairs sum to 0.08; speaker 1 alone (0.5) with pairs 0.05 + 0.3 + 0.02 = 0.37.
+    const oneOrTwo = Float32Array.from([...frame([0.05, 0.05, 0.8, 0.02, 0.04, 0.02, 0.02]), ...frame([0.05, 0.03, 0.5, 0.05, 0.05, 0.3, 0.02])]);
+    expect(Array.from(decodePowerset(oneOrTwo, 0, 2))).toEqual([0, 1, 0, 0, 1, 0]);
+    expect(Array.from(decodePowerset(oneOrTwo, 0, 2, { minOverlapProbability: 0.35 }))).toEqual([0, 1, 0, 1, 0, 1]);
+    expect(Array.from(decodePowerset(oneOrTwo, 0, 2, { minOverlapProbability: 0.4 }))).toEqual([0, 1, 0, 0, 1, 0]);
+    // Non-speech and pair frames are left alone.
+    expect(Array.from(decodePowerset(data, 0, 3, { minOverlapProbability: 0.01 })).slice(3)).toEqual([1, 0, 1, 0, 0, 0]);
   });
 
   it('decodes a chunk from its offset in a batch', () => {

@@ -39,6 +39,8 @@ export interface PowersetDecoding {
    * most likely speech class. Undefined: the most likely of all 7 classes (pyannote's hard decoding).
    */
   maxNonSpeechProbability?: number;
+  /** A one-speaker frame whose pair classes' summed probability reaches this takes the most likely pair. */
+  minOverlapProbability?: number;
 }
 
 export class Segmenter {
@@ -102,9 +104,18 @@ export class Segmenter {
    * silence (isDigitalSilence) is all zeros without running the model.
    */
   async segment(chunks: readonly Float32Array[], decoding: PowersetDecoding = {}): Promise<Uint8Array[]> {
+    const [out] = await this.segmentDecodings(chunks, [decoding]);
+    return out;
+  }
+
+  /**
+   * As `segment`, one model run decoded several ways: per decoding, per chunk, the activity. The windows
+   * strategy embeds from one decoding and labels frames from a more liberal one (turns.maxNonSpeechProbability).
+   */
+  async segmentDecodings(chunks: readonly Float32Array[], decodings: readonly PowersetDecoding[]): Promise<Uint8Array[][]> {
     // Digital silence (muted or padded stretches) is no speech: skip the model for those chunks. The rest
     // may move by a frame: dynamic INT8 takes one activation scale per batch, so batch mates matter a little.
-    const out: Uint8Array[] = chunks.map(() => new Uint8Array(this.framesPerChunk * 3));
+    const out: Uint8Array[][] = decodings.map(() => chunks.map(() => new Uint8Array(this.framesPerChunk * 3)));
     const voiced = chunks.flatMap((c, i) => (this.silenceIsNoSpeech && isDigitalSilence(c.subarray(0, this.windowSamples)) ? [] : [i]));
     this.silentChunks += chunks.length - voiced.length;
     if (voiced.length === 0) return out;
@@ -112,7 +123,9 @@ export class Segmenter {
     const input = new Float32Array(n * this.windowSamples); // [n, 1, windowSamples]
     voiced.forEach((c, i) => input.set(chunks[c].subarray(0, this.windowSamples), i * this.windowSamples));
     const { data } = await this.model.run(input, [n, 1, this.windowSamples]);
-    voiced.forEach((chunkIndex, c) => (out[chunkIndex] = decodePowerset(data, c * this.framesPerChunk, this.framesPerChunk, decoding)));
+    decodings.forEach((decoding, d) =>
+      voiced.forEach((chunkIndex, c) => (out[d][chunkIndex] = decodePowerset(data, c * this.framesPerChunk, this.framesPerChunk, decoding))),
+    );
     return out;
   }
 
@@ -133,6 +146,9 @@ export function decodePowerset(data: Float32Array, firstFrame: number, numFrames
     let best = 0;
     for (let k = 1; k < classes; k++) if (data[base + k] > data[base + best]) best = k;
     if (best === 0 && decoding.maxNonSpeechProbability !== undefined) best = speechClassBelow(data, base, classes, decoding.maxNonSpeechProbability);
+    if (decoding.minOverlapProbability !== undefined && POWERSET_3_SPEAKERS_MAX_2[best].length === 1) {
+      best = pairClassAbove(data, base, classes, decoding.minOverlapProbability) ?? best;
+    }
     for (const speaker of POWERSET_3_SPEAKERS_MAX_2[best]) activity[f * 3 + speaker] = 1;
   }
   return activity;
@@ -151,4 +167,24 @@ function speechClassBelow(data: Float32Array, base: number, classes: number, max
   let best = 1;
   for (let k = 2; k < classes; k++) if (data[base + k] > data[base + best]) best = k;
   return best;
+}
+
+/**
+ * The most likely pair class of a frame whose pair classes together have at least probability `minPair`,
+ * else undefined (softmax as in speechClassBelow).
+ */
+function pairClassAbove(data: Float32Array, base: number, classes: number, minPair: number): number | undefined {
+  let max = -Infinity;
+  for (let k = 0; k < classes; k++) max = Math.max(max, data[base + k]);
+  let sum = 0;
+  let pairs = 0;
+  let best: number | undefined;
+  for (let k = 0; k < classes; k++) {
+    const p = Math.exp(data[base + k] - max);
+    sum += p;
+    if (POWERSET_3_SPEAKERS_MAX_2[k].length !== 2) continue;
+    pairs += p;
+    if (best === undefined || data[base + k] > data[base + best]) best = k;
+  }
+  return pairs / sum >= minPair ? best : undefined;
 }
