@@ -40,6 +40,13 @@ export const diarizationConfigSchema = z.object({
        * 43.8 s instead of 33.1 s.
        */
       chunkStepSec: z.number().positive().max(10).optional(),
+      /**
+       * Windows strategy: chunks every 2 × chunkStepSec everywhere, and the chunk in between only where one of its
+       * two neighbours holds more than one local speaker, or overlap, on the stretch they share (adaptive-step.ts).
+       */
+      adaptiveStep: z.boolean().default(false),
+      /** Adaptive step: a local speaker (or overlap) counts as present on that stretch from this many seconds of it. */
+      adaptiveMinSpeakerSec: z.number().min(0).default(0.5),
       /** Chunks per ONNX Runtime call. */
       batchSize: z.number().int().positive().default(4),
       /** The shipped INT8 file or its float copy (models:build); auto = INT8 (see DEFAULT_SEGMENTATION_VARIANT). */

@@ -3,6 +3,7 @@ import { throwIfAborted } from '../common/errors';
 import { FrameWindow } from '../embedding/embedder';
 import { StrategyContext, StrategyOutput } from './context';
 import { SpeakerCountAggregator } from './frames';
+import { needsBetweenChunk, SegmentedChunk } from './adaptive-step';
 import { ChunkActivity, mappedClusterVotes, secondSpeakerAt, topTwoAt } from './local-speakers';
 import { AudioChunk } from './stream';
 import { clusterSpeakers, clusterTurns, EmbeddingPipeline, processInBatches, streamChunks } from './strategy-common';
@@ -38,6 +39,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   let scannedUpTo = 0; // segmentation frames before this are final and scanned
   let openStart = -1; // start of the speech region being scanned, -1 if none
   let numChunks = 0;
+  let skippedChunks = 0;
   const embedding = new EmbeddingPipeline();
 
   const embedRegions = async (newRegions: [number, number][]): Promise<void> => {
@@ -89,27 +91,83 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     fbank.discardBefore(frames.fbankFramesIn(frames.segFrameCenter(keepFrom) - frames.segShift, 0)[0]);
   };
 
-  const processBatch = async (batch: AudioChunk[]): Promise<void> => {
-    throwIfAborted(ctx.signal, 'diarization');
-    const acts = await timer.time('segmentation', () =>
+  const segmentChunks = (batch: readonly AudioChunk[]): Promise<Uint8Array[]> =>
+    timer.time('segmentation', () =>
       segmenter.segment(
         batch.map((c) => c.samples),
         config.segmentation,
       ),
     );
-    batch.forEach((chunk, i) => {
-      const validFrames = Math.min(segmenter.framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift));
-      counts.add(chunk.startSample / frames.segShift, acts[i], validFrames, numLocal);
-      if (useLocalSpeakers) chunkActivities.push({ firstFrame: chunk.startSample / frames.segShift, activity: acts[i], numFrames: validFrames });
-    });
-    numChunks += batch.length;
-    // Frames before the next chunk's start get no more votes.
-    const nextStart = batch[batch.length - 1].startSample + stepSamples;
-    await scan(Math.floor(nextStart / frames.segShift), false);
+  const record = (chunk: AudioChunk, activity: Uint8Array): SegmentedChunk => {
+    const segmented = {
+      firstFrame: chunk.startSample / frames.segShift,
+      activity,
+      numFrames: Math.min(segmenter.framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift)),
+    };
+    counts.add(segmented.firstFrame, activity, segmented.numFrames, numLocal);
+    if (useLocalSpeakers) chunkActivities.push(segmented);
+    return segmented;
+  };
+  const reportProgress = (consumed: number): void => {
+    numChunks += consumed;
     ctx.onProgress({ stage: 'segmentation', completed: numChunks, total: Math.max(expectedChunks, numChunks) });
   };
 
-  const totalSamples = await processInBatches(chunks, config.segmentation.batchSize, processBatch);
+  const processBatch = async (batch: AudioChunk[]): Promise<void> => {
+    throwIfAborted(ctx.signal, 'diarization');
+    const acts = await segmentChunks(batch);
+    batch.forEach((chunk, i) => record(chunk, acts[i]));
+    // Frames before the next chunk's start get no more votes.
+    const nextStart = batch[batch.length - 1].startSample + stepSamples;
+    await scan(Math.floor(nextStart / frames.segShift), false);
+    reportProgress(batch.length);
+  };
+
+  // Adaptive step: even chunks always, an odd one only where its neighbours are busy (adaptive-step.ts).
+  const busy = { minSpeakerFrames: Math.max(1, Math.round((config.segmentation.adaptiveMinSpeakerSec * TARGET_SAMPLE_RATE) / frames.segShift)) };
+  let leftPrimary: SegmentedChunk | undefined;
+  let waiting: AudioChunk | undefined; // an odd chunk until its right neighbour is segmented
+  const processAdaptive = async (batch: AudioChunk[]): Promise<void> => {
+    throwIfAborted(ctx.signal, 'diarization');
+    const primaries = batch.filter((c) => c.index % 2 === 0);
+    const acts = primaries.length > 0 ? await segmentChunks(primaries) : [];
+    const between: AudioChunk[] = [];
+    let p = 0;
+    for (const chunk of batch) {
+      if (chunk.index % 2 === 1) {
+        waiting = chunk;
+        continue;
+      }
+      const right = record(chunk, acts[p++]);
+      if (waiting && leftPrimary) {
+        if (needsBetweenChunk(leftPrimary, right, waiting.startSample / frames.segShift, segmenter.framesPerChunk, numLocal, busy)) between.push(waiting);
+        else skippedChunks++;
+      }
+      waiting = undefined;
+      leftPrimary = right;
+    }
+    if (between.length > 0) {
+      const betweenActs = await segmentChunks(between);
+      between.forEach((chunk, i) => record(chunk, betweenActs[i]));
+    }
+    // Frames before the next chunk's start (or the waiting one's) get no more votes.
+    const nextStart = waiting ? waiting.startSample : batch[batch.length - 1].startSample + stepSamples;
+    await scan(Math.floor(nextStart / frames.segShift), false);
+    reportProgress(batch.length);
+  };
+
+  const adaptive = config.segmentation.adaptiveStep;
+  const totalSamples = await processInBatches(
+    chunks,
+    adaptive ? 2 * config.segmentation.batchSize : config.segmentation.batchSize,
+    adaptive ? processAdaptive : processBatch,
+  );
+  if (waiting) {
+    // The last chunk, odd: it covers the end of the recording past the last even one.
+    const [activity] = await segmentChunks([waiting]);
+    record(waiting, activity);
+  }
+  if (process.env.SPEED_DEBUG) process.stderr.write(`adaptive step: ${skippedChunks} of ${numChunks} chunks skipped\n`);
   const totalFrames = Math.ceil(totalSamples / frames.segShift);
   await scan(totalFrames, true);
   await embedding.drain();
