@@ -1,3 +1,5 @@
+import { l2Normalize } from '../vectors/math';
+
 /**
  * Adaptive segmentation step (windows strategy, issue 14 speed): chunks every 2 × chunkStepSec everywhere,
  * plus the chunk in between only where its two neighbours show more than one local speaker, or two at
@@ -64,4 +66,75 @@ export function needsBetweenChunk(
   const leftSpan = { from: Math.max(0, betweenFirst - left.firstFrame), to: left.numFrames };
   const rightSpan = { from: 0, to: Math.min(right.numFrames, betweenFirst + framesPerChunk - right.firstFrame) };
   return isBusy(left.activity, numLocal, leftSpan, options) || isBusy(right.activity, numLocal, rightSpan, options);
+}
+
+/**
+ * Whether one of `chunks` covers global frames [from, to) with real audio and shows exactly one local
+ * speaker there, alone, on every frame: a steady stretch of one voice.
+ */
+export function steadyIn(chunks: readonly SegmentedChunk[], numLocal: number, from: number, to: number): boolean {
+  for (const chunk of chunks) {
+    if (chunk.firstFrame > from || chunk.firstFrame + chunk.numFrames < to) continue;
+    let who = -1;
+    let steady = true;
+    for (let g = from; g < to && steady; g++) {
+      const j = g - chunk.firstFrame;
+      let active = 0;
+      let speaker = -1;
+      for (let k = 0; k < numLocal; k++) {
+        if (chunk.activity[j * numLocal + k]) {
+          active++;
+          speaker = k;
+        }
+      }
+      if (active !== 1 || (who >= 0 && speaker !== who)) steady = false;
+      who = speaker;
+    }
+    if (steady) return true;
+  }
+  return false;
+}
+
+/** An embedding window on the segmentation frame grid: frames [from, to) of speech region `region`. */
+export interface WindowSpan {
+  region: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Windows whose embedding may be the mean of its two neighbours' instead of its own (1 = interpolate): an
+ * interior window of a region whose neighbours are both embedded and whose whole stretch, from the
+ * previous window's start to the next one's end, is steady (`steady(from, to)`). Never two in a row, so
+ * every interpolated window sits between two embedded ones.
+ */
+export function windowsToInterpolate(windows: readonly WindowSpan[], steady: (from: number, to: number) => boolean): Uint8Array {
+  const skip = new Uint8Array(windows.length);
+  for (let i = 1; i + 1 < windows.length; i++) {
+    const prev = windows[i - 1];
+    const next = windows[i + 1];
+    if (skip[i - 1] || prev.region !== windows[i].region || next.region !== windows[i].region) continue;
+    if (steady(prev.from, next.to)) skip[i] = 1;
+  }
+  return skip;
+}
+
+/**
+ * The embeddings of all windows ([skip.length, dim] row-major) from those of the embedded ones (`embedded`,
+ * [windows not skipped, dim], in order): an interpolated window takes the L2-normalised sum of its neighbours.
+ */
+export function fillInterpolated(embedded: Float32Array, skip: Uint8Array, dim: number): Float32Array {
+  const out = new Float32Array(skip.length * dim);
+  for (let i = 0, k = 0; i < skip.length; i++) {
+    if (skip[i]) continue;
+    out.set(embedded.subarray(k * dim, (k + 1) * dim), i * dim);
+    k++;
+  }
+  for (let i = 0; i < skip.length; i++) {
+    if (!skip[i]) continue;
+    const row = out.subarray(i * dim, (i + 1) * dim);
+    for (let d = 0; d < dim; d++) row[d] = out[(i - 1) * dim + d] + out[(i + 1) * dim + d];
+    l2Normalize(row);
+  }
+  return out;
 }

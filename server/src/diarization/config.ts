@@ -71,6 +71,11 @@ export const diarizationConfigSchema = z.object({
       hopSec: z.number().positive().optional(),
       batchSize: z.number().int().positive().default(32),
       /**
+       * Windows strategy: in a stretch where one chunk shows one local speaker alone, every other interior window
+       * takes the mean of its two neighbours' embeddings instead of running the model (adaptive-step.ts).
+       */
+      interpolateSteady: z.boolean().default(false),
+      /**
        * Compressed variant of the embedding model (models/manifest.json `variants`, built by `npm run models:build`):
        * auto = INT8 on CPU, FP16 on GPU, FP32 when that variant is not built. Default auto (see DEFAULT_VARIANT and
        * models/report/compression.md).

@@ -3,13 +3,15 @@ import { throwIfAborted } from '../common/errors';
 import { FrameWindow } from '../embedding/embedder';
 import { StrategyContext, StrategyOutput } from './context';
 import { SpeakerCountAggregator } from './frames';
-import { needsBetweenChunk, SegmentedChunk } from './adaptive-step';
+import { fillInterpolated, needsBetweenChunk, SegmentedChunk, steadyIn, WindowSpan, windowsToInterpolate } from './adaptive-step';
 import { ChunkActivity, mappedClusterVotes, secondSpeakerAt, topTwoAt } from './local-speakers';
 import { AudioChunk } from './stream';
 import { clusterSpeakers, clusterTurns, EmbeddingPipeline, processInBatches, streamChunks } from './strategy-common';
 
 /** Longest speech region embedded in one piece; longer ones are split so memory stays flat. */
 const MAX_REGION_SEC = 60;
+/** Chunks searched for a steady stretch: a region's windows lie within its last MAX_REGION_SEC (12 chunks at a 5 s step). */
+const STEADY_LOOKBACK_CHUNKS = 32;
 
 /** A window's place on the segmentation frame grid, kept for labelling frames after clustering. */
 interface PlacedWindow {
@@ -36,11 +38,23 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   const embeddingChunks: Float32Array[] = [];
   const chunkActivities: ChunkActivity[] = []; // kept for the overlap assignment (1.8 kB per chunk)
   const useLocalSpeakers = config.turns.overlapAssignment === 'local-speakers';
+  const keepActivities = useLocalSpeakers || config.embedding.interpolateSteady;
   let scannedUpTo = 0; // segmentation frames before this are final and scanned
   let openStart = -1; // start of the speech region being scanned, -1 if none
   let numChunks = 0;
   let skippedChunks = 0;
+  let interpolatedWindows = 0;
   const embedding = new EmbeddingPipeline();
+
+  /** Windows [firstPlaced, firstPlaced + windows.length) of `placed` as spans on the segmentation grid. */
+  const windowSpans = (windows: readonly FrameWindow[], firstPlaced: number): WindowSpan[] =>
+    windows.map((w, i) => ({
+      region: placed[firstPlaced + i].region,
+      from: frames.segFrameAt(frames.fbankFrameCenter(w.startFrame)),
+      to: frames.segFrameAt(frames.fbankFrameCenter(w.startFrame + w.numFrames - 1)) + 1,
+    }));
+  /** One voice alone throughout [from, to) in one chunk: regions close within a minute, so the last chunks recorded hold it. */
+  const steady = (from: number, to: number): boolean => steadyIn(chunkActivities.slice(-STEADY_LOOKBACK_CHUNKS), numLocal, from, to);
 
   const embedRegions = async (newRegions: [number, number][]): Promise<void> => {
     const windows: FrameWindow[] = [];
@@ -58,14 +72,19 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     const first = windows[0].startFrame;
     const last = Math.max(...windows.map((w) => w.startFrame + w.numFrames));
     const matrix = fbank.slice(first, last).slice(); // a copy: the timeline moves on meanwhile
-    const local = windows.map((w) => ({ startFrame: w.startFrame - first, numFrames: w.numFrames }));
+    // Steady stretches of one voice: every other interior window takes its neighbours' mean (adaptive-step.ts).
+    const skip = config.embedding.interpolateSteady
+      ? windowsToInterpolate(windowSpans(windows, placed.length - windows.length), steady)
+      : new Uint8Array(windows.length);
+    interpolatedWindows += skip.reduce((n, s) => n + s, 0);
+    const local = windows.flatMap((w, i) => (skip[i] ? [] : [{ startFrame: w.startFrame - first, numFrames: w.numFrames }]));
     // Embed while the next chunks are decoded and segmented; at most one batch in flight, results in order.
     const slot = embeddingChunks.length;
     embeddingChunks.push(new Float32Array(0));
     await embedding.submit(
       () => timer.time('embedding', () => embedder.embedWindows(matrix, local, ctx.signal)),
       (embedded) => {
-        embeddingChunks[slot] = embedded;
+        embeddingChunks[slot] = fillInterpolated(embedded, skip, dim);
       },
     );
   };
@@ -105,7 +124,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
       numFrames: Math.min(segmenter.framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift)),
     };
     counts.add(segmented.firstFrame, activity, segmented.numFrames, numLocal);
-    if (useLocalSpeakers) chunkActivities.push(segmented);
+    if (keepActivities) chunkActivities.push(segmented);
     return segmented;
   };
   const reportProgress = (consumed: number): void => {
@@ -167,7 +186,8 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     const [activity] = await segmentChunks([waiting]);
     record(waiting, activity);
   }
-  if (process.env.SPEED_DEBUG) process.stderr.write(`adaptive step: ${skippedChunks} of ${numChunks} chunks skipped\n`);
+  if (process.env.SPEED_DEBUG)
+    process.stderr.write(`adaptive step: ${skippedChunks} of ${numChunks} chunks skipped, ${interpolatedWindows} of ${placed.length} windows interpolated\n`);
   const totalFrames = Math.ceil(totalSamples / frames.segShift);
   await scan(totalFrames, true);
   await embedding.drain();
