@@ -16,6 +16,8 @@ export interface FrameSpan {
 export interface BusyOptions {
   /** A local speaker counts when it is active in at least this many frames of the span. */
   minSpeakerFrames: number;
+  /** Also busy where at least this many frames of the span are silent (unset: silence does not count). */
+  minSilenceFrames?: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export interface BusyOptions {
 export function isBusy(activity: Uint8Array, numLocal: number, span: FrameSpan, options: BusyOptions): boolean {
   const perSpeaker = new Int32Array(numLocal);
   let overlapped = 0;
+  let silent = 0;
   for (let j = span.from; j < span.to; j++) {
     let active = 0;
     for (let k = 0; k < numLocal; k++) {
@@ -35,8 +38,10 @@ export function isBusy(activity: Uint8Array, numLocal: number, span: FrameSpan, 
       }
     }
     if (active >= 2) overlapped++;
+    if (active === 0) silent++;
   }
   if (overlapped >= options.minSpeakerFrames) return true;
+  if (options.minSilenceFrames !== undefined && silent >= options.minSilenceFrames) return true;
   let speakers = 0;
   for (let k = 0; k < numLocal; k++) if (perSpeaker[k] >= options.minSpeakerFrames) speakers++;
   return speakers >= 2;

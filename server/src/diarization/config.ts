@@ -47,6 +47,8 @@ export const diarizationConfigSchema = z.object({
       adaptiveStep: z.boolean().default(false),
       /** Adaptive step: a local speaker (or overlap) counts as present on that stretch from this many seconds of it. */
       adaptiveMinSpeakerSec: z.number().min(0).default(0.5),
+      /** Adaptive step: a stretch with at least this many seconds of silence also gets the in-between chunk (unset: never). */
+      adaptiveMinSilenceSec: z.number().min(0).optional(),
       /** Chunks per ONNX Runtime call. */
       batchSize: z.number().int().positive().default(4),
       /** The shipped INT8 file or its float copy (models:build); auto = INT8 (see DEFAULT_SEGMENTATION_VARIANT). */

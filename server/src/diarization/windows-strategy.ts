@@ -143,7 +143,9 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   };
 
   // Adaptive step: even chunks always, an odd one only where its neighbours are busy (adaptive-step.ts).
-  const busy = { minSpeakerFrames: Math.max(1, Math.round((config.segmentation.adaptiveMinSpeakerSec * TARGET_SAMPLE_RATE) / frames.segShift)) };
+  const toFrames = (sec: number): number => Math.max(1, Math.round((sec * TARGET_SAMPLE_RATE) / frames.segShift));
+  const { adaptiveMinSpeakerSec, adaptiveMinSilenceSec } = config.segmentation;
+  const busy = { minSpeakerFrames: toFrames(adaptiveMinSpeakerSec), minSilenceFrames: adaptiveMinSilenceSec === undefined ? undefined : toFrames(adaptiveMinSilenceSec) };
   let leftPrimary: SegmentedChunk | undefined;
   let waiting: AudioChunk | undefined; // an odd chunk until its right neighbour is segmented
   const processAdaptive = async (batch: AudioChunk[]): Promise<void> => {
