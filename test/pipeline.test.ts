@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AbortedError, AppError, FileNotFoundError, InvalidArgumentError, InvalidAudioError, NoAudioStreamError } from '../server/src/common/errors';
 import { devDataDir } from '../server/src/common/paths';
 import { ProgressEvent } from '../server/src/common/progress';
+import type { DiarizationConfigInput } from '../server/src/diarization/config';
 import { Diarizer } from '../server/src/diarization/pipeline';
 import { computeDer } from '../server/src/eval/der';
 import { readRttmFile } from '../server/src/formats/rttm';
@@ -71,6 +72,33 @@ describe('diarization pipeline on real speech', () => {
     expect(der.der).toBeLessThan(0.2);
     expect(result.timingsSec.segmentation).toBeGreaterThan(0);
     expect(result.timingsSec.embedding).toBeGreaterThan(0);
+  });
+
+  it('segments fewer chunks with the adaptive step and embeds fewer windows with steady-stretch interpolation, keeping pyannote_sample right', async () => {
+    const segment = jest.spyOn(diarizer.segmenter, 'segment');
+    const embed = jest.spyOn(diarizer.embedder, 'embedWindows');
+    const work = async (overrides: DiarizationConfigInput) => {
+      segment.mockClear();
+      embed.mockClear();
+      const result = await diarizer.diarizeFile(sample, { overrides });
+      const chunks = segment.mock.calls.reduce((n, [batch]) => n + batch.length, 0);
+      const windows = embed.mock.calls.reduce((n, [, windows]) => n + windows.length, 0);
+      return { result, chunks, windows };
+    };
+    try {
+      const plain = await work({});
+      const fast = await work({ segmentation: { adaptiveStep: true }, embedding: { interpolateSteady: true } });
+      expect(fast.chunks).toBeLessThan(plain.chunks);
+      expect(fast.windows).toBeLessThan(plain.windows);
+      expect(fast.result.numSpeakers).toBe(2);
+      expect(computeDer(await reference('pyannote_sample'), fast.result.turns, { collarSec: 0.25 }).der).toBeLessThan(0.2);
+      // The end of the recording is still covered when the last chunk is an in-between one.
+      const short = await diarizer.diarizeFile(path.join(media.dir, 'three-seconds.wav'), { overrides: { segmentation: { adaptiveStep: true } } });
+      expect(short.turns.length).toBeGreaterThan(0);
+    } finally {
+      segment.mockRestore();
+      embed.mockRestore();
+    }
   });
 
   it('keeps overlapped speech: the overlap-rich AMI clip gets simultaneous turns', async () => {

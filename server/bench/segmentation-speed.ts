@@ -18,7 +18,7 @@ import { Segmenter } from '../src/segmentation/segmenter';
 import { machineSummary, numberArg } from './common';
 import { readWavMono16 } from './wav';
 
-const VARIANTS: readonly SegmentationVariant[] = ['int8', 'float'];
+const VARIANTS: readonly SegmentationVariant[] = ['int8', 'float', 'mixed'];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { repeat: { type: 'string', default: '10' }, threads: { type: 'string', default: '1' } } });

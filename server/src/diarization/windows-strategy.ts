@@ -6,7 +6,7 @@ import { SpeakerCountAggregator } from './frames';
 import { fillInterpolated, needsBetweenChunk, SegmentedChunk, steadyIn, WindowSpan, windowsToInterpolate } from './adaptive-step';
 import { ChunkActivity, mappedClusterVotes, secondSpeakerAt, topTwoAt } from './local-speakers';
 import { AudioChunk } from './stream';
-import { clusterSpeakers, clusterTurns, EmbeddingPipeline, processInBatches, streamChunks } from './strategy-common';
+import { clusterSpeakers, clusterTurns, EmbeddingPipeline, processInBatchesAhead, streamChunks } from './strategy-common';
 
 /** Longest speech region embedded in one piece; longer ones are split so memory stays flat. */
 const MAX_REGION_SEC = 60;
@@ -110,6 +110,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     fbank.discardBefore(frames.fbankFramesIn(frames.segFrameCenter(keepFrom) - frames.segShift, 0)[0]);
   };
 
+  const adaptive = config.segmentation.adaptiveStep;
   const segmentChunks = (batch: readonly AudioChunk[]): Promise<Uint8Array[]> =>
     timer.time('segmentation', () =>
       segmenter.segment(
@@ -132,9 +133,12 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     ctx.onProgress({ stage: 'segmentation', completed: numChunks, total: Math.max(expectedChunks, numChunks) });
   };
 
-  const processBatch = async (batch: AudioChunk[]): Promise<void> => {
+  const startBatch = (batch: AudioChunk[]): Promise<Uint8Array[]> => {
     throwIfAborted(ctx.signal, 'diarization');
-    const acts = await segmentChunks(batch);
+    return segmentChunks(adaptive ? batch.filter((c) => c.index % 2 === 0) : batch);
+  };
+
+  const processBatch = async (batch: AudioChunk[], acts: Uint8Array[]): Promise<void> => {
     batch.forEach((chunk, i) => record(chunk, acts[i]));
     // Frames before the next chunk's start get no more votes.
     const nextStart = batch[batch.length - 1].startSample + stepSamples;
@@ -145,13 +149,13 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   // Adaptive step: even chunks always, an odd one only where its neighbours are busy (adaptive-step.ts).
   const toFrames = (sec: number): number => Math.max(1, Math.round((sec * TARGET_SAMPLE_RATE) / frames.segShift));
   const { adaptiveMinSpeakerSec, adaptiveMinSilenceSec } = config.segmentation;
-  const busy = { minSpeakerFrames: toFrames(adaptiveMinSpeakerSec), minSilenceFrames: adaptiveMinSilenceSec === undefined ? undefined : toFrames(adaptiveMinSilenceSec) };
+  const busy = {
+    minSpeakerFrames: toFrames(adaptiveMinSpeakerSec),
+    minSilenceFrames: adaptiveMinSilenceSec === undefined ? undefined : toFrames(adaptiveMinSilenceSec),
+  };
   let leftPrimary: SegmentedChunk | undefined;
   let waiting: AudioChunk | undefined; // an odd chunk until its right neighbour is segmented
-  const processAdaptive = async (batch: AudioChunk[]): Promise<void> => {
-    throwIfAborted(ctx.signal, 'diarization');
-    const primaries = batch.filter((c) => c.index % 2 === 0);
-    const acts = primaries.length > 0 ? await segmentChunks(primaries) : [];
+  const processAdaptive = async (batch: AudioChunk[], acts: Uint8Array[]): Promise<void> => {
     const between: AudioChunk[] = [];
     let p = 0;
     for (const chunk of batch) {
@@ -177,10 +181,10 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     reportProgress(batch.length);
   };
 
-  const adaptive = config.segmentation.adaptiveStep;
-  const totalSamples = await processInBatches(
+  const totalSamples = await processInBatchesAhead(
     chunks,
     adaptive ? 2 * config.segmentation.batchSize : config.segmentation.batchSize,
+    startBatch,
     adaptive ? processAdaptive : processBatch,
   );
   if (waiting) {

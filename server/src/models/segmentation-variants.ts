@@ -1,12 +1,14 @@
 /**
- * Variants of the segmentation model: the shipped INT8 file, or `float`, its weights dequantized by
- * `npm run models:build` (models/toolchain/dequantize.py) for CPUs whose int8 kernels are slow.
+ * Variants of the segmentation model: the shipped INT8 file; `float`, its weights dequantized by
+ * `npm run models:build` (models/toolchain/dequantize.py) for CPUs whose int8 kernels are slow; or `mixed`,
+ * its convolutions and matrix products dequantized and its LSTMs kept INT8 (onnxruntime's ConvInteger is
+ * its slow part, its DynamicQuantizeLSTM faster than the float LSTM).
  */
 import { ModelMismatchError, ModelMissingError } from '../common/errors';
 import { findModelFile, ResolvedSegmentationModel } from './resolve';
 import { BUILD_COMMAND, variantProblem } from './variants';
 
-export const SEGMENTATION_VARIANT_CHOICES = ['int8', 'float', 'auto'] as const;
+export const SEGMENTATION_VARIANT_CHOICES = ['int8', 'float', 'mixed', 'auto'] as const;
 export type SegmentationVariantChoice = (typeof SEGMENTATION_VARIANT_CHOICES)[number];
 export type SegmentationVariant = Exclude<SegmentationVariantChoice, 'auto'>;
 
@@ -25,21 +27,21 @@ export interface SegmentationSelection {
   reason: string;
 }
 
-/** The file for `choice`; a missing or stale float copy fails naming the command that builds it. */
+/** The file for `choice`; a missing or stale built copy fails naming the command that builds it. */
 export function selectSegmentationVariant(base: ResolvedSegmentationModel, choice: SegmentationVariantChoice): SegmentationSelection {
-  if (choice !== 'float')
+  if (choice === 'int8' || choice === 'auto')
     return { model: base, variant: 'int8', reason: choice === 'auto' ? 'auto: the shipped INT8 (lower DER on the dev set)' : 'requested' };
-  const entry = base.settings.variants?.float;
+  const entry = base.settings.variants?.[choice];
   if (!entry)
     throw new ModelMissingError(
-      `${base.name} has no "float" variant in models/manifest.json. Use --segmentation-variant int8, or add it and run \`${BUILD_COMMAND}\`.`,
+      `${base.name} has no "${choice}" variant in models/manifest.json. Use --segmentation-variant int8, or add it and run \`${BUILD_COMMAND}\`.`,
     );
   const file = findModelFile(entry.file);
   if (!file)
     throw new ModelMissingError(
-      `The float variant of ${base.name} (${entry.file}) is not built. Build it with \`${BUILD_COMMAND}\` (writes it to models/cache), or use --segmentation-variant int8.`,
+      `The ${choice} variant of ${base.name} (${entry.file}) is not built. Build it with \`${BUILD_COMMAND}\` (writes it to models/cache), or use --segmentation-variant int8.`,
     );
-  const problem = variantProblem(file, base.settings.sha256, entry.recipe, `float of ${base.name}`);
+  const problem = variantProblem(file, base.settings.sha256, entry.recipe, `${choice} of ${base.name}`);
   if (problem) throw new ModelMismatchError(`${problem}. Rebuild it with \`${BUILD_COMMAND}\`.`);
-  return { model: { ...base, path: file }, variant: 'float', reason: 'requested' };
+  return { model: { ...base, path: file }, variant: choice, reason: 'requested' };
 }
