@@ -42,8 +42,6 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   let scannedUpTo = 0; // segmentation frames before this are final and scanned
   let openStart = -1; // start of the speech region being scanned, -1 if none
   let numChunks = 0;
-  let skippedChunks = 0;
-  let interpolatedWindows = 0;
   const embedding = new EmbeddingPipeline();
 
   /** Windows [firstPlaced, firstPlaced + windows.length) of `placed` as spans on the segmentation grid. */
@@ -76,7 +74,6 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     const skip = config.embedding.interpolateSteady
       ? windowsToInterpolate(windowSpans(windows, placed.length - windows.length), steady)
       : new Uint8Array(windows.length);
-    interpolatedWindows += skip.reduce((n, s) => n + s, 0);
     const local = windows.flatMap((w, i) => (skip[i] ? [] : [{ startFrame: w.startFrame - first, numFrames: w.numFrames }]));
     // Embed while the next chunks are decoded and segmented; at most one batch in flight, results in order.
     const slot = embeddingChunks.length;
@@ -166,7 +163,6 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
       const right = record(chunk, acts[p++]);
       if (waiting && leftPrimary) {
         if (needsBetweenChunk(leftPrimary, right, waiting.startSample / frames.segShift, segmenter.framesPerChunk, numLocal, busy)) between.push(waiting);
-        else skippedChunks++;
       }
       waiting = undefined;
       leftPrimary = right;
@@ -192,8 +188,6 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     const [activity] = await segmentChunks([waiting]);
     record(waiting, activity);
   }
-  if (process.env.SPEED_DEBUG)
-    process.stderr.write(`adaptive step: ${skippedChunks} of ${numChunks} chunks skipped, ${interpolatedWindows} of ${placed.length} windows interpolated\n`);
   const totalFrames = Math.ceil(totalSamples / frames.segShift);
   await scan(totalFrames, true);
   await embedding.drain();
