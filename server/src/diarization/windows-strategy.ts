@@ -161,9 +161,8 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
         continue;
       }
       const right = record(chunk, acts[p++]);
-      if (waiting && leftPrimary) {
-        if (needsBetweenChunk(leftPrimary, right, waiting.startSample / frames.segShift, segmenter.framesPerChunk, numLocal, busy)) between.push(waiting);
-      }
+      if (waiting && leftPrimary && needsBetweenChunk(leftPrimary, right, waiting.startSample / frames.segShift, segmenter.framesPerChunk, numLocal, busy))
+        between.push(waiting);
       waiting = undefined;
       leftPrimary = right;
     }
