@@ -39,6 +39,23 @@ describe('command-line tools', () => {
     });
   });
 
+  it('diarize --set applies settings and refuses unknown ones with exit code 1', async () => {
+    const stats = path.join(media.dir, 'stats.json');
+    const { stdout } = await run(tsx, [cli('diarize'), sample, '--threads', '2', '--stats', stats, '--set', '{"clustering":{"numSpeakers":3}}']);
+    expect(
+      new Set(
+        parseRttm(stdout)
+          .get('pyannote_sample')
+          ?.map((t) => t.speaker),
+      ).size,
+    ).toBe(3);
+    expect(JSON.parse(readFileSync(stats, 'utf8')).numSpeakers).toBe(3);
+    await expect(run(tsx, [cli('diarize'), sample, '--set', '{"segmentation":{"adaptive":true}}'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/INVALID_ARGUMENT.*unknown settings: segmentation\.adaptive/),
+    });
+  });
+
   it('eval:der --set scores with the given settings, names them in the header, and refuses unknown ones', async () => {
     const set = path.join(media.dir, 'one-file-set');
     mkdirSync(set, { recursive: true });

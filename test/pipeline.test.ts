@@ -4,7 +4,7 @@ import path from 'node:path';
 import { AbortedError, AppError, FileNotFoundError, InvalidArgumentError, InvalidAudioError, NoAudioStreamError } from '../server/src/common/errors';
 import { devDataDir } from '../server/src/common/paths';
 import { ProgressEvent } from '../server/src/common/progress';
-import { DiarizationConfigInput } from '../server/src/diarization/config';
+import type { DiarizationConfigInput } from '../server/src/diarization/config';
 import { Diarizer } from '../server/src/diarization/pipeline';
 import { computeDer } from '../server/src/eval/der';
 import { readRttmFile } from '../server/src/formats/rttm';
@@ -36,6 +36,17 @@ describe('diarization pipeline on real speech', () => {
     writeFileSync(path.join(media.dir, 'empty.wav'), Buffer.alloc(0));
     writeFileSync(path.join(media.dir, 'text.wav'), 'this is not audio\n');
     ffmpeg(['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '0', path.join(media.dir, 'zero-length.wav')]);
+    // One voice for 45 s: five utterances of one reader back to back.
+    const reader = [0, 3, 5, 6, 9].map((n) => path.join(devDataDir, `verification/wav/ls-3005/3005-163389-000${n}.wav`));
+    ffmpeg([
+      ...reader.flatMap((f) => ['-i', f]),
+      '-filter_complex',
+      `${reader.map((_, i) => `[${i}:a]`).join('')}concat=n=${reader.length}:v=0:a=1[out]`,
+      '-map',
+      '[out]',
+      path.join(media.dir, 'one-voice.wav'),
+    ]);
+    ffmpeg(['-i', path.join(media.dir, 'one-voice.wav'), '-t', '12', path.join(media.dir, 'twelve-seconds.wav')]);
     const a = path.join(devDataDir, 'verification/wav/ls-3005/3005-163389-0003.wav');
     const b = path.join(devDataDir, 'verification/wav/ls-2609/2609-156975-0007.wav');
     ffmpeg([
@@ -72,6 +83,43 @@ describe('diarization pipeline on real speech', () => {
     expect(der.der).toBeLessThan(0.2);
     expect(result.timingsSec.segmentation).toBeGreaterThan(0);
     expect(result.timingsSec.embedding).toBeGreaterThan(0);
+  });
+
+  it('segments fewer chunks with the adaptive step and embeds fewer windows with steady-stretch interpolation where one voice talks, keeping the answers', async () => {
+    const segment = jest.spyOn(diarizer.segmenter, 'segment');
+    const embed = jest.spyOn(diarizer.embedder, 'embedWindows');
+    const work = async (file: string, overrides: DiarizationConfigInput) => {
+      segment.mockClear();
+      embed.mockClear();
+      const result = await diarizer.diarizeFile(file, { overrides });
+      const chunks = segment.mock.calls.reduce((n, [batch]) => n + batch.length, 0);
+      const windows = embed.mock.calls.reduce((n, [, windows]) => n + windows.length, 0);
+      return { result, chunks, windows };
+    };
+    const fastSettings = { segmentation: { adaptiveStep: true }, embedding: { interpolateSteady: true } };
+    try {
+      const oneVoice = path.join(media.dir, 'one-voice.wav');
+      const plain = await work(oneVoice, {});
+      const fast = await work(oneVoice, fastSettings);
+      expect(fast.chunks).toBeLessThan(plain.chunks);
+      expect(fast.windows).toBeLessThan(plain.windows);
+      expect(plain.result.numSpeakers).toBe(1);
+      expect(fast.result.numSpeakers).toBe(1);
+      // Speech found by both differs little: the in-between chunks only add a second opinion.
+      const speech = (r: typeof plain.result) => r.turns.reduce((sum, t) => sum + t.endSec - t.startSec, 0);
+      expect(Math.abs(speech(fast.result) - speech(plain.result))).toBeLessThan(0.05 * speech(plain.result));
+      // Two voices: still two speakers, DER as the test above asks.
+      const two = await work(sample, fastSettings);
+      expect(two.result.numSpeakers).toBe(2);
+      expect(computeDer(await reference('pyannote_sample'), two.result.turns, { collarSec: 0.25 }).der).toBeLessThan(0.2);
+      // 12 s: chunks at 0 and 5 s, the second an in-between one and the only one past 10 s; its speech is kept.
+      const twelve = await work(path.join(media.dir, 'twelve-seconds.wav'), { segmentation: { adaptiveStep: true } });
+      expect(twelve.chunks).toBe(2);
+      expect(Math.max(...twelve.result.turns.map((t) => t.endSec))).toBeGreaterThan(11);
+    } finally {
+      segment.mockRestore();
+      embed.mockRestore();
+    }
   });
 
   it('keeps overlapped speech: the overlap-rich AMI clip gets simultaneous turns', async () => {

@@ -97,3 +97,17 @@ def test_a_model_that_is_not_dynamic_quantized_is_left_as_is_or_refused(models, 
         from toolchain.dequantize import dev_chunks
 
         dev_chunks(tmp_path)
+
+
+def test_only_the_named_ops_are_dequantized(models, tmp_path):
+    """The `mixed` recipe: convolutions and matrix products float, the LSTMs still DynamicQuantizeLSTM."""
+    fp32, int8, _, _ = models
+    mixed = tmp_path / "mixed.onnx"
+    counts = dequantize_dynamic(int8, mixed, ("ConvInteger", "MatMulInteger"))
+    assert counts["DynamicQuantizeLSTM"] == 0 and counts["ConvInteger"] == 1
+    assert "DynamicQuantizeLSTM" in ops(mixed)
+    assert not ops(mixed) & {"MatMulInteger", "ConvInteger"}
+    x = np.random.default_rng(3).standard_normal((3, 1, 3000)).astype(np.float32)
+    assert (run(mixed, x).argmax(-1) == run(fp32, x).argmax(-1)).mean() > 0.95
+    with pytest.raises(DequantizeError):
+        dequantize_dynamic(int8, tmp_path / "bad.onnx", ("Gemm",))

@@ -25,7 +25,7 @@ import torch
 
 from . import export as export_mod
 from .calib import load_windows, shift_level
-from .dequantize import dequantize_dynamic, dev_chunks, segmentation_parity
+from .dequantize import QUANTIZED_OPS, dequantize_dynamic, dev_chunks, segmentation_parity
 from .campplus import CAMPPlus, count_parameters, random_init
 from .onnxutil import check_embedding_contract, count_weights, recipe_hash, sha256_file
 from .prune_campplus import prune_campplus
@@ -275,7 +275,8 @@ SEGMENTATION_PARITY_MIN = 0.95  # share of frames whose powerset decision matche
 
 
 def build_segmentation_variants(name: str, entry: dict, args: argparse.Namespace) -> tuple[int, int, int]:
-    """Segmentation variants (only `dequantize` so far: a float copy of the shipped INT8). Returns (built, fresh, skipped)."""
+    """Segmentation variants (only `dequantize` so far: a float copy of the shipped INT8, of all its quantized ops or
+    of the recipe's `ops`). Returns (built, fresh, skipped)."""
     variants = entry.get("variants") or {}
     if not variants:
         return 0, 0, 0
@@ -300,7 +301,7 @@ def build_segmentation_variants(name: str, entry: dict, args: argparse.Namespace
         log(f"{name}: building {vname} (dequantize)")
         with tempfile.TemporaryDirectory() as work:
             tmp = Path(work) / "out.onnx"
-            replaced = dequantize_dynamic(found, tmp)
+            replaced = dequantize_dynamic(found, tmp, tuple(recipe.get("ops", QUANTIZED_OPS)))
             figures = segmentation_parity(tmp, found, dev_chunks(args.dev_data / "diarization"))
             parity_min = recipe.get("parityMin", SEGMENTATION_PARITY_MIN)
             if figures["frameAgreement"] < parity_min:

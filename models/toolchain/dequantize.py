@@ -34,8 +34,15 @@ def _lstm_weight(inits: dict[str, np.ndarray], q: str, scale: str, zero: str) ->
     return np.ascontiguousarray(((wq - z.reshape(shape)) * s.reshape(shape)).transpose(0, 2, 1))
 
 
-def dequantize_dynamic(source: Path, out: Path) -> dict:
-    """Writes the float copy of `source` to `out`; returns counts of the ops replaced."""
+QUANTIZED_OPS = ("MatMulInteger", "ConvInteger", "DynamicQuantizeLSTM")
+
+
+def dequantize_dynamic(source: Path, out: Path, ops: tuple[str, ...] = QUANTIZED_OPS) -> dict:
+    """Writes the float copy of `source` to `out` (only the quantized op types in `ops`, the rest kept as they
+    are); returns counts of the ops replaced."""
+    unknown = [op for op in ops if op not in QUANTIZED_OPS]
+    if unknown:
+        raise DequantizeError(f"cannot dequantize {unknown}; known quantized ops: {list(QUANTIZED_OPS)}")
     model = onnx.load(str(source))
     graph = model.graph
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
@@ -66,6 +73,8 @@ def dequantize_dynamic(source: Path, out: Path) -> dict:
         return dql.input[0]
 
     for node in graph.node:
+        if node.op_type not in ops:
+            continue
         if node.op_type in ("MatMulInteger", "ConvInteger"):
             a_q, w_q, _, w_zero = node.input[:4]
             # Glue: Cast(int32 -> float) then Mul by (activation scale * weight scale).
@@ -116,7 +125,7 @@ def dequantize_dynamic(source: Path, out: Path) -> dict:
     keep = [i for i in graph.initializer if i.name in used]
     del graph.initializer[:]
     graph.initializer.extend(keep)
-    leftover = [n.op_type for n in graph.node if n.op_type in ("MatMulInteger", "ConvInteger", "DynamicQuantizeLSTM", "DynamicQuantizeLinear")]
+    leftover = [n.op_type for n in graph.node if n.op_type in ops or (n.op_type == "DynamicQuantizeLinear" and set(ops) >= {"MatMulInteger", "ConvInteger"})]
     if leftover:
         raise DequantizeError(f"quantized ops left after dequantization: {leftover}")
     # LSTM is a standard op: the com.microsoft domain is no longer needed when nothing uses it.

@@ -13,7 +13,7 @@ import { alignTranscript } from '../transcripts/align';
 import { formatTranscript } from '../transcripts/export';
 import { detectTranscriptFormat, parseTranscript } from '../transcripts/parse';
 import type { TranscriptCue } from '../transcripts/types';
-import { log, parsePositiveInt, progressBar, runCli } from './common';
+import { log, parsePositiveInt, parseSettingsJson, progressBar, runCli } from './common';
 
 const program = new Command('diarize')
   .description('Who spoke when: diarize a recording (any format ffmpeg reads). Results on stdout or --out; progress and timings on stderr.')
@@ -43,7 +43,8 @@ const program = new Command('diarize')
   .addOption(new Option('--format <fmt>', 'output format').choices(['rttm', 'json', 'vtt', 'srt', 'txt']).default('rttm'))
   .option('--transcript <file>', 'ASR transcript (.vtt, .srt or Whisper .json) to attribute to the speakers; needed by --format vtt|srt|txt')
   .option('--out <file>', 'write the result here instead of stdout')
-  .option('--stats <file>', 'also write run statistics as JSON (wall time, stage times, peak RSS) for benchmarks');
+  .option('--stats <file>', 'also write run statistics as JSON (wall time, stage times, peak RSS) for benchmarks')
+  .option('--set <json>', 'further diarization settings as JSON, merged over the flags (e.g. \'{"segmentation":{"adaptiveStep":true}}\')', parseSettingsJson);
 
 interface DiarizeFlags {
   numSpeakers?: number;
@@ -63,7 +64,7 @@ interface DiarizeFlags {
   transcript?: string;
   out?: string;
   stats?: string;
-  /** --set: settings as JSON, merged over the other flags (eval tools). */
+  /** --set: settings as JSON, merged over the other flags. */
   set?: Record<string, unknown>;
 }
 

@@ -4,16 +4,23 @@ import { Segmenter } from '../segmentation/segmenter';
 import { DiarizationConfig } from './config';
 import { SpeakerTurn } from './types';
 
-/** Accumulates wall-clock seconds per stage. */
+/**
+ * Accumulates wall-clock seconds per stage. Calls of one stage that overlap (a batch queued on a worker
+ * while the one before it runs) count once: the seconds are those during which at least one was in flight.
+ */
 export class StageTimer {
   readonly seconds: Record<Stage, number> = { decode: 0, segmentation: 0, fbank: 0, embedding: 0, clustering: 0, postprocess: 0 };
+  private readonly countedUntil: Partial<Record<Stage, number>> = {};
 
   async time<T>(stage: Stage, work: () => Promise<T>): Promise<T> {
     const start = performance.now();
     try {
       return await work();
     } finally {
-      this.seconds[stage] += (performance.now() - start) / 1000;
+      const end = performance.now();
+      const from = Math.max(start, this.countedUntil[stage] ?? 0);
+      if (end > from) this.seconds[stage] += (end - from) / 1000;
+      this.countedUntil[stage] = Math.max(end, this.countedUntil[stage] ?? 0);
     }
   }
 

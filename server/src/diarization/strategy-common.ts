@@ -65,6 +65,40 @@ export async function processInBatches(chunks: AsyncIterable<AudioChunk>, batchS
   return totalSamples;
 }
 
+/**
+ * processInBatches with the model's part of each batch started ahead: `start` (the segmentation run) for
+ * a batch is called as soon as its chunks are cut, before `finish` (bookkeeping, scanning, handing windows to
+ * the embedding) runs for the batch before it, so the model's worker always has the next batch queued while
+ * this thread decodes, computes fbank and waits on the embedding. Batches, their order and what `finish`
+ * sees are those of processInBatches: only the waiting moves. At most two batches are held.
+ */
+export async function processInBatchesAhead<T>(
+  chunks: AsyncIterable<AudioChunk>,
+  batchSize: number,
+  start: (batch: AudioChunk[]) => Promise<T>,
+  finish: (batch: AudioChunk[], started: T) => Promise<void>,
+): Promise<number> {
+  let pending: { batch: AudioChunk[]; started: Promise<T> } | undefined;
+  const finishPending = async (): Promise<void> => {
+    if (!pending) return;
+    const { batch, started } = pending;
+    pending = undefined;
+    await finish(batch, await started);
+  };
+  const totalSamples = await processInBatches(chunks, batchSize, async (batch) => {
+    const started = start(batch);
+    // A failure surfaces when finishPending awaits it, not as an unhandled rejection meanwhile.
+    started.catch(() => undefined);
+    await finishPending().catch(async (error: unknown) => {
+      await started.catch(() => undefined);
+      throw error;
+    });
+    pending = { batch, started };
+  });
+  await finishPending();
+  return totalSamples;
+}
+
 /** Clusters with the configuration in effect (method per strategy, calibrated threshold, speaker counts). */
 export async function clusterSpeakers(input: ClusteringInput, ctx: StrategyContext): Promise<ClusteringResult> {
   const { config } = ctx;

@@ -4,12 +4,15 @@ import { FrameWindow } from '../embedding/embedder';
 import type { PowersetDecoding } from '../segmentation/segmenter';
 import { StrategyContext, StrategyOutput } from './context';
 import { SpeakerCountAggregator } from './frames';
+import { fillInterpolated, needsBetweenChunk, SegmentedChunk, steadyIn, WindowSpan, windowsToInterpolate } from './adaptive-step';
 import { ChunkActivity, mappedClusterVotes, secondSpeakerAt, topTwoAt } from './local-speakers';
 import { AudioChunk } from './stream';
-import { clusterSpeakers, clusterTurns, EmbeddingPipeline, processInBatches, streamChunks } from './strategy-common';
+import { clusterSpeakers, clusterTurns, EmbeddingPipeline, processInBatchesAhead, streamChunks } from './strategy-common';
 
 /** Longest speech region embedded in one piece; longer ones are split so memory stays flat. */
 const MAX_REGION_SEC = 60;
+/** Chunks searched for a steady stretch: a region's windows lie within its last MAX_REGION_SEC (12 chunks at a 5 s step). */
+const STEADY_LOOKBACK_CHUNKS = 32;
 
 /** A window's place on the segmentation frame grid, kept for labelling frames after clustering. */
 interface PlacedWindow {
@@ -44,10 +47,21 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
   const embeddingChunks: Float32Array[] = [];
   const chunkActivities: ChunkActivity[] = []; // kept for the overlap assignment (1.8 kB per chunk)
   const useLocalSpeakers = config.turns.overlapAssignment === 'local-speakers';
+  const keepActivities = useLocalSpeakers || config.embedding.interpolateSteady;
   let scannedUpTo = 0; // segmentation frames before this are final and scanned
   let openStart = -1; // start of the speech region being scanned, -1 if none
   let numChunks = 0;
   const embedding = new EmbeddingPipeline();
+
+  /** Windows [firstPlaced, firstPlaced + windows.length) of `placed` as spans on the segmentation grid. */
+  const windowSpans = (windows: readonly FrameWindow[], firstPlaced: number): WindowSpan[] =>
+    windows.map((w, i) => ({
+      region: placed[firstPlaced + i].region,
+      from: frames.segFrameAt(frames.fbankFrameCenter(w.startFrame)),
+      to: frames.segFrameAt(frames.fbankFrameCenter(w.startFrame + w.numFrames - 1)) + 1,
+    }));
+  /** One voice alone throughout [from, to) in one chunk: regions close within a minute, so the last chunks recorded hold it. */
+  const steady = (from: number, to: number): boolean => steadyIn(chunkActivities.slice(-STEADY_LOOKBACK_CHUNKS), numLocal, from, to);
 
   const embedRegions = async (newRegions: [number, number][]): Promise<void> => {
     const windows: FrameWindow[] = [];
@@ -65,14 +79,18 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     const first = windows[0].startFrame;
     const last = Math.max(...windows.map((w) => w.startFrame + w.numFrames));
     const matrix = fbank.slice(first, last).slice(); // a copy: the timeline moves on meanwhile
-    const local = windows.map((w) => ({ startFrame: w.startFrame - first, numFrames: w.numFrames }));
+    // Steady stretches of one voice: every other interior window takes its neighbours' mean (adaptive-step.ts).
+    const skip = config.embedding.interpolateSteady
+      ? windowsToInterpolate(windowSpans(windows, placed.length - windows.length), steady)
+      : new Uint8Array(windows.length);
+    const local = windows.flatMap((w, i) => (skip[i] ? [] : [{ startFrame: w.startFrame - first, numFrames: w.numFrames }]));
     // Embed while the next chunks are decoded and segmented; at most one batch in flight, results in order.
     const slot = embeddingChunks.length;
     embeddingChunks.push(new Float32Array(0));
     await embedding.submit(
       () => timer.time('embedding', () => embedder.embedWindows(matrix, local, ctx.signal)),
       (embedded) => {
-        embeddingChunks[slot] = embedded;
+        embeddingChunks[slot] = fillInterpolated(embedded, skip, dim);
       },
     );
   };
@@ -98,28 +116,89 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
     fbank.discardBefore(frames.fbankFramesIn(frames.segFrameCenter(keepFrom) - frames.segShift, 0)[0]);
   };
 
-  const processBatch = async (batch: AudioChunk[]): Promise<void> => {
-    throwIfAborted(ctx.signal, 'diarization');
+  const adaptive = config.segmentation.adaptiveStep;
+  /** Per chunk of the batch, its activity under each of `decodings` (one model run; [0] is what is embedded). */
+  const segmentChunks = async (batch: readonly AudioChunk[]): Promise<Uint8Array[][]> => {
     const decoded = await timer.time('segmentation', () =>
       segmenter.segmentDecodings(
         batch.map((c) => c.samples),
         decodings,
       ),
     );
-    const acts = decoded[0];
-    batch.forEach((chunk, i) => {
-      const validFrames = Math.min(segmenter.framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift));
-      decoded.forEach((d, k) => decodedCounts[k].add(chunk.startSample / frames.segShift, d[i], validFrames, numLocal));
-      if (useLocalSpeakers) chunkActivities.push({ firstFrame: chunk.startSample / frames.segShift, activity: acts[i], numFrames: validFrames });
-    });
-    numChunks += batch.length;
-    // Frames before the next chunk's start get no more votes.
-    const nextStart = batch[batch.length - 1].startSample + stepSamples;
-    await scan(Math.floor(nextStart / frames.segShift), false);
+    return batch.map((_, i) => decoded.map((d) => d[i]));
+  };
+  const record = (chunk: AudioChunk, activities: Uint8Array[]): SegmentedChunk => {
+    const segmented = {
+      firstFrame: chunk.startSample / frames.segShift,
+      activity: activities[0],
+      numFrames: Math.min(segmenter.framesPerChunk, Math.ceil(chunk.validSamples / frames.segShift)),
+    };
+    activities.forEach((a, k) => decodedCounts[k].add(segmented.firstFrame, a, segmented.numFrames, numLocal));
+    if (keepActivities) chunkActivities.push(segmented);
+    return segmented;
+  };
+  const reportProgress = (consumed: number): void => {
+    numChunks += consumed;
     ctx.onProgress({ stage: 'segmentation', completed: numChunks, total: Math.max(expectedChunks, numChunks) });
   };
 
-  const totalSamples = await processInBatches(chunks, config.segmentation.batchSize, processBatch);
+  const startBatch = (batch: AudioChunk[]): Promise<Uint8Array[][]> => {
+    throwIfAborted(ctx.signal, 'diarization');
+    return segmentChunks(adaptive ? batch.filter((c) => c.index % 2 === 0) : batch);
+  };
+
+  const processBatch = async (batch: AudioChunk[], acts: Uint8Array[][]): Promise<void> => {
+    batch.forEach((chunk, i) => record(chunk, acts[i]));
+    // Frames before the next chunk's start get no more votes.
+    const nextStart = batch[batch.length - 1].startSample + stepSamples;
+    await scan(Math.floor(nextStart / frames.segShift), false);
+    reportProgress(batch.length);
+  };
+
+  // Adaptive step: even chunks always, an odd one only where its neighbours are busy (adaptive-step.ts).
+  const toFrames = (sec: number): number => Math.max(1, Math.round((sec * TARGET_SAMPLE_RATE) / frames.segShift));
+  const { adaptiveMinSpeakerSec, adaptiveMinSilenceSec } = config.segmentation;
+  const busy = {
+    minSpeakerFrames: toFrames(adaptiveMinSpeakerSec),
+    minSilenceFrames: adaptiveMinSilenceSec === undefined ? undefined : toFrames(adaptiveMinSilenceSec),
+  };
+  let leftPrimary: SegmentedChunk | undefined;
+  let waiting: AudioChunk | undefined; // an odd chunk until its right neighbour is segmented
+  const processAdaptive = async (batch: AudioChunk[], acts: Uint8Array[][]): Promise<void> => {
+    const between: AudioChunk[] = [];
+    let p = 0;
+    for (const chunk of batch) {
+      if (chunk.index % 2 === 1) {
+        waiting = chunk;
+        continue;
+      }
+      const right = record(chunk, acts[p++]);
+      if (waiting && leftPrimary && needsBetweenChunk(leftPrimary, right, waiting.startSample / frames.segShift, segmenter.framesPerChunk, numLocal, busy))
+        between.push(waiting);
+      waiting = undefined;
+      leftPrimary = right;
+    }
+    if (between.length > 0) {
+      const betweenActs = await segmentChunks(between);
+      between.forEach((chunk, i) => record(chunk, betweenActs[i]));
+    }
+    // Frames before the next chunk's start (or the waiting one's) get no more votes.
+    const nextStart = waiting ? waiting.startSample : batch[batch.length - 1].startSample + stepSamples;
+    await scan(Math.floor(nextStart / frames.segShift), false);
+    reportProgress(batch.length);
+  };
+
+  const totalSamples = await processInBatchesAhead(
+    chunks,
+    adaptive ? 2 * config.segmentation.batchSize : config.segmentation.batchSize,
+    startBatch,
+    adaptive ? processAdaptive : processBatch,
+  );
+  if (waiting) {
+    // The last chunk, odd: it covers the end of the recording past the last even one.
+    const [activities] = await segmentChunks([waiting]);
+    record(waiting, activities);
+  }
   const totalFrames = Math.ceil(totalSamples / frames.segShift);
   await scan(totalFrames, true);
   await embedding.drain();

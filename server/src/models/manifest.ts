@@ -59,7 +59,10 @@ const segmentationEntry = z.object({
   bytes: z.number().int().positive().optional(),
   url: z.string().url().optional(),
   archiveMember: z.string().optional(),
-  /** Built by `npm run models:build` (models/toolchain/dequantize.py): `float` = the shipped INT8's weights in float. */
+  /**
+   * Built by `npm run models:build` (models/toolchain/dequantize.py): `float` = the shipped INT8's weights in float,
+   * `mixed` = only its convolutions and matrix products (recipe `ops`).
+   */
   variants: z.record(z.string(), z.object({ file: z.string(), recipe: z.looseObject({ method: z.literal('dequantize') }) })).optional(),
 });
 

@@ -68,4 +68,24 @@ describe('selectSegmentationVariant', () => {
     const bare = { ...base, settings: { file: base.settings.file, sha256: sourceSha } };
     expect(() => selectSegmentationVariant(bare, 'float')).toThrow(/--segmentation-variant int8/);
   });
+
+  it('mixed takes its own built copy, checked against its own recipe', () => {
+    const mixedRecipe = { method: 'dequantize' as const, ops: ['ConvInteger', 'MatMulInteger'], parityMin: 0.95 };
+    const withMixed: ResolvedSegmentationModel = {
+      ...base,
+      settings: { ...base.settings, variants: { ...base.settings.variants, mixed: { file: 'variants/seg/mixed.onnx', recipe: mixedRecipe } } },
+    };
+    expect(() => selectSegmentationVariant(withMixed, 'mixed')).toThrow(/mixed variant of seg .* is not built/);
+    const file = path.join(dir, 'variants', 'seg', 'mixed.onnx');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, 'mixed, hashed like a model');
+    const record = { sourceSha256: sourceSha, recipeHash: recipeHash(mixedRecipe), sha256: sha256FileSync(file), bytes: 26 };
+    writeFileSync(`${file}.build.json`, JSON.stringify(record));
+    expect(selectSegmentationVariant(withMixed, 'mixed')).toMatchObject({ variant: 'mixed', model: { path: file } });
+    // Built with the float recipe (all ops): stale for mixed.
+    writeFileSync(`${file}.build.json`, JSON.stringify({ ...record, recipeHash: recipeHash(recipe) }));
+    expect(() => selectSegmentationVariant(withMixed, 'mixed')).toThrow(/another recipe/);
+    // The float variant is not mixed's file.
+    expect(() => selectSegmentationVariant(withMixed, 'float')).toThrow(ModelMissingError);
+  });
 });
