@@ -86,7 +86,7 @@ describe('diarization pipeline on real speech', () => {
   });
 
   it('segments fewer chunks with the adaptive step and embeds fewer windows with steady-stretch interpolation where one voice talks, keeping the answers', async () => {
-    const segment = jest.spyOn(diarizer.segmenter, 'segment');
+    const segment = jest.spyOn(diarizer.segmenter, 'segmentDecodings');
     const embed = jest.spyOn(diarizer.embedder, 'embedWindows');
     const work = async (file: string, overrides: DiarizationConfigInput) => {
       segment.mockClear();
