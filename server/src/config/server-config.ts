@@ -109,7 +109,7 @@ const envSchema = z.object({
     .default(64 * 1024),
   /** graphql-ws sockets one token may hold open per API process (beyond: closed with 4429). */
   WS_MAX_SOCKETS_PER_TOKEN: z.coerce.number().int().positive().default(20),
-  /** Scale out (docs/scale-out.md): a redis:// URL switches jobs to BullMQ workers (`npm run worker`). */
+  /** Scale out (README "Scale out"): a redis:// URL switches jobs to BullMQ workers (`npm run worker`). */
   REDIS_URL: z.string().optional(),
   JOB_MAX_ATTEMPTS: z.coerce.number().int().positive().default(3),
   JOB_STALL_TIMEOUT_S: z.coerce.number().positive().default(300),
