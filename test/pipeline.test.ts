@@ -26,6 +26,10 @@ describe('diarization pipeline on real speech', () => {
     // 20 s of silence; a 3 s clip; a stereo call with one party per channel (each party silent while the other talks).
     ffmpeg(['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '20', path.join(media.dir, 'silence.wav')]);
     ffmpeg(['-ss', '8', '-t', '3', '-i', sample, path.join(media.dir, 'three-seconds.wav')]);
+    // The sample after 1.5 s of digital silence (exact zeros, as eval:robustness's silence+1.5s transform makes it),
+    // and after 19801 samples (1.2376 s, not a whole number of 10 ms fbank frames).
+    ffmpeg(['-i', sample, '-af', 'adelay=delays=1500:all=1', '-c:a', 'pcm_s16le', path.join(media.dir, 'late-start.wav')]);
+    ffmpeg(['-i', sample, '-af', 'adelay=delays=19801S:all=1', '-c:a', 'pcm_s16le', path.join(media.dir, 'late-start-odd.wav')]);
     // Telephone: 8 kHz μ-law WAV; conference room: 6 channels at 48 kHz; odd containers.
     ffmpeg(['-i', sample, '-ar', '8000', '-c:a', 'pcm_mulaw', path.join(media.dir, 'telephone.wav')]);
     ffmpeg(['-i', sample, '-af', 'pan=5.1|FL=c0|FR=c0|FC=c0|LFE=c0|BL=c0|BR=c0', '-ar', '48000', path.join(media.dir, 'six-channels.wav')]);
@@ -133,6 +137,29 @@ describe('diarization pipeline on real speech', () => {
     expect(result.turns).toEqual([]);
     expect(result.numSpeakers).toBe(0);
     expect(result.durationSec).toBeCloseTo(20, 1);
+  });
+
+  it.each([
+    ['windows', 'late-start.wav', 1.5],
+    ['segmentation', 'late-start.wav', 1.5],
+    ['windows', 'late-start-odd.wav', 19801 / 16000],
+  ] as const)('gives a recording that starts with digital silence the same speakers and turns, shifted (strategy %s, %s)', async (strategy, name, leadSec) => {
+    const original = await diarizer.diarizeFile(sample, { overrides: { strategy } });
+    const events: ProgressEvent[] = [];
+    const late = await diarizer.diarizeFile(path.join(media.dir, name), { overrides: { strategy }, onProgress: (e) => events.push(e) });
+    expect(late.durationSec).toBeCloseTo(original.durationSec + leadSec, 2);
+    expect(late.numSpeakers).toBe(original.numSpeakers);
+    expect(late.turns.map((t) => t.speaker)).toEqual(original.turns.map((t) => t.speaker));
+    // Within a segmentation frame (~17 ms) of the original's turns shifted by the silence.
+    late.turns.forEach((t, i) => {
+      expect(Math.abs(t.startSec - (original.turns[i].startSec + leadSec))).toBeLessThan(0.017);
+      expect(Math.abs(t.endSec - (original.turns[i].endSec + leadSec))).toBeLessThan(0.017);
+    });
+    late.speakers.forEach((s, i) => expect(s.speechSec).toBeCloseTo(original.speakers[i].speechSec, 1));
+    // Progress spans the whole recording and ends full.
+    const seg = events.filter((e) => e.stage === 'segmentation');
+    expect(seg[seg.length - 1].completed).toBe(seg[seg.length - 1].total);
+    expect(seg[0].completed).toBeGreaterThan(0);
   });
 
   it('diarizes a 3-second clip', async () => {

@@ -49,6 +49,27 @@ describe('skipLeadingSilence', () => {
     expect(await collect(anchored.blocks)).toEqual([0.1, 0, 0, 0, 0, 0.3].map(Math.fround));
   });
 
+  it('drops whole steps only, handing on the exact silent samples between the last step boundary and the onset', async () => {
+    const faint = [1e-5, -1e-5, 2e-5, 0, 3e-5].map(Math.fround);
+    const anchored = await skipLeadingSilence(stream([Float32Array.from(faint), new Float32Array([0, 2e-5, 0.5, 0.25])]), { stepSamples: 4 });
+    // Onset at sample 7: one step of 4 dropped, samples 4..6 kept.
+    expect(anchored.leadSamples).toBe(4);
+    expect(await collect(anchored.blocks)).toEqual([faint[4], 0, 2e-5, 0.5, 0.25].map(Math.fround));
+  });
+
+  it('hands on kept silence that spans earlier blocks', async () => {
+    const anchored = await skipLeadingSilence(stream([new Float32Array(3), new Float32Array([1e-5, 0, 0]), new Float32Array([0, 0.5])]), { stepSamples: 8 });
+    expect(anchored.leadSamples).toBe(0);
+    expect(await collect(anchored.blocks)).toEqual([0, 0, 0, 1e-5, 0, 0, 0, 0.5].map(Math.fround));
+  });
+
+  it('keeps the grid of a recording whose lead is shorter than a step (a dev clip starting with 3 near-zero samples)', async () => {
+    const block = new Float32Array([0, 1 / 32768, 0, 0.3, 0.1]);
+    const anchored = await skipLeadingSilence(stream([block]), { stepSamples: 160 });
+    expect(anchored.leadSamples).toBe(0);
+    expect(await collect(anchored.blocks)).toEqual(Array.from(block));
+  });
+
   it('reports a wholly silent stream with all of it as lead and nothing left', async () => {
     const anchored = await skipLeadingSilence(stream([new Float32Array(5), new Float32Array(7)]));
     expect(anchored).toMatchObject({ leadSamples: 12, silent: true });

@@ -25,24 +25,56 @@ export function firstNonSilentSample(samples: Float32Array, peak = DIGITAL_SILEN
   return -1;
 }
 
+export interface SkipOptions {
+  /**
+   * Drop whole multiples of this many samples (the fbank's frame shift): the frames of what follows are then
+   * exactly frames of the untrimmed recording, and a lead shorter than one step keeps the grid where it was
+   * (recordings that start with sound, or with a sample or two of near-zero, are analysed as before).
+   */
+  stepSamples?: number;
+  /** Default DIGITAL_SILENCE_PEAK (±2 LSB of 16-bit). */
+  peak?: number;
+}
+
 /**
  * Reads blocks until the first non-silent sample, discarding the silent ones as they arrive (flat memory
- * for any length of silence), and returns the rest of the stream starting at that sample. Nothing past
- * the block that holds it is read ahead.
+ * for any length of silence: at most a step's worth is kept), and returns the rest of the stream from the
+ * last step boundary before that sample. Nothing past the block that holds it is read ahead.
  */
-export async function skipLeadingSilence(blocks: AsyncIterable<Float32Array>, peak = DIGITAL_SILENCE_PEAK): Promise<AnchoredStream> {
+export async function skipLeadingSilence(blocks: AsyncIterable<Float32Array>, options: SkipOptions = {}): Promise<AnchoredStream> {
+  const step = Math.max(1, Math.floor(options.stepSamples ?? 1));
+  const peak = options.peak ?? DIGITAL_SILENCE_PEAK;
   const it = blocks[Symbol.asyncIterator]();
-  let leadSamples = 0;
+  let seen = 0; // samples read so far, all silent
+  let tail: Float32Array = new Float32Array(0); // the last (step - 1) of them at most
   for (;;) {
     const next = await it.next();
-    if (next.done) return { leadSamples, blocks: (async function* () {})(), silent: true };
-    const first = firstNonSilentSample(next.value, peak);
+    if (next.done) return { leadSamples: seen, blocks: (async function* () {})(), silent: true };
+    const block = next.value;
+    const first = firstNonSilentSample(block, peak);
     if (first < 0) {
-      leadSamples += next.value.length;
+      seen += block.length;
+      tail = lastSamples(tail, block, step - 1);
       continue;
     }
-    return { leadSamples: leadSamples + first, blocks: resume(first === 0 ? next.value : next.value.slice(first), it), silent: false };
+    const onset = seen + first;
+    const keep = onset % step; // silent samples between the step boundary and the onset, handed on
+    const leadSamples = onset - keep;
+    const head = keep <= first ? (first === keep ? block : block.slice(first - keep)) : concat(tail.subarray(tail.length - (keep - first)), block);
+    return { leadSamples, blocks: resume(head, it), silent: false };
   }
+}
+
+function lastSamples(tail: Float32Array, block: Float32Array, count: number): Float32Array {
+  if (count === 0) return tail;
+  return concat(tail, block.subarray(Math.max(0, block.length - count))).slice(-count);
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** `head`, then what is left of `it`; closing this closes `it` (so an abandoned run stops the decoder). */

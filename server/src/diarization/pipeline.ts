@@ -137,7 +137,9 @@ export class Diarizer {
    * with silence prepended gets the same turns, shifted. Progress still spans the whole recording.
    */
   private async anchored(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): Promise<StrategyOutput> {
-    const { leadSamples, blocks: rest, silent } = await ctx.timer.time('decode', () => skipLeadingSilence(blocks));
+    const recipe = ctx.embedder.frontEnd.recipe;
+    const stepSamples = Math.round((TARGET_SAMPLE_RATE * recipe.frameShiftMs) / 1000);
+    const { leadSamples, blocks: rest, silent } = await ctx.timer.time('decode', () => skipLeadingSilence(blocks, { stepSamples }));
     const leadSec = leadSamples / TARGET_SAMPLE_RATE;
     const skippedChunks = Math.round(leadSec / chunkStepSecFor(ctx.config));
     if (silent) ctx.onProgress({ stage: 'segmentation', completed: Math.max(1, skippedChunks), total: Math.max(1, skippedChunks) });
