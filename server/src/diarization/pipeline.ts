@@ -132,14 +132,16 @@ export class Diarizer {
   }
 
   /**
-   * Runs the strategy from the first non-silent sample (anchor.ts): leading digital silence is dropped before
-   * chunking and windowing, and its duration added back to every turn and to the duration, so a recording
-   * with silence prepended gets the same turns, shifted. Progress still spans the whole recording.
+   * Runs the strategy from the first non-silent sample (anchor.ts, config `leadingSilence`): leading digital
+   * silence is dropped before chunking and windowing, in whole fbank frame shifts, and its duration added back
+   * to every turn and to the duration, so a recording with silence prepended gets the same turns, shifted.
+   * Progress still spans the whole recording.
    */
   private async anchored(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): Promise<StrategyOutput> {
-    const recipe = ctx.embedder.frontEnd.recipe;
-    const stepSamples = Math.round((TARGET_SAMPLE_RATE * recipe.frameShiftMs) / 1000);
-    const { leadSamples, blocks: rest, silent } = await ctx.timer.time('decode', () => skipLeadingSilence(blocks, { stepSamples }));
+    const { trim, stepSamples } = ctx.config.leadingSilence;
+    if (!trim) return strategies[ctx.config.strategy](this.levelled(blocks, ctx), ctx);
+    const step = stepSamples ?? Math.round((TARGET_SAMPLE_RATE * ctx.embedder.frontEnd.recipe.frameShiftMs) / 1000);
+    const { leadSamples, blocks: rest, silent } = await ctx.timer.time('decode', () => skipLeadingSilence(blocks, { stepSamples: step }));
     const leadSec = leadSamples / TARGET_SAMPLE_RATE;
     const skippedChunks = Math.round(leadSec / chunkStepSecFor(ctx.config));
     if (silent) ctx.onProgress({ stage: 'segmentation', completed: Math.max(1, skippedChunks), total: Math.max(1, skippedChunks) });
