@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 
-import { AudioInfo, decodeAudio, holdForLevel, probeAudio } from '../audio';
+import { AudioInfo, decodeAudio, holdForLevel, probeAudio, TARGET_SAMPLE_RATE } from '../audio';
 import { InvalidArgumentError } from '../common/errors';
 import { noProgress, ProgressCallback } from '../common/progress';
 import { SpeakerEmbedder } from '../embedding/embedder';
@@ -9,7 +9,8 @@ import { meanEmbedding } from '../vectors/math';
 import { resolveEmbeddingModel, resolveSegmentationModel } from '../models/resolve';
 import { selectSegmentationVariant } from '../models/segmentation-variants';
 import { Segmenter } from '../segmentation/segmenter';
-import { DiarizationConfig, DiarizationConfigInput, parseDiarizationConfig } from './config';
+import { delayOutput, progressPastSilence, skipLeadingSilence } from './anchor';
+import { chunkStepSecFor, DiarizationConfig, DiarizationConfigInput, parseDiarizationConfig } from './config';
 import { Strategy, StrategyContext, StrategyOutput, StageTimer } from './context';
 import { DiarizationResult, DiarizedSpeaker } from './result';
 import { diarizeBySegmentation } from './segmentation-strategy';
@@ -88,14 +89,13 @@ export class Diarizer {
       signal: options.signal,
       expectedDurationSec: info.durationSec,
     };
-    const strategy = strategies[config.strategy];
 
     if (config.channels === 'separate') {
       if (info.channels < 2)
         throw new InvalidArgumentError(`--channels separate needs a recording with 2+ channels; "${filePath}" has ${info.channels}. Use --channels mix.`);
       return this.diarizeChannels(filePath, fileId, info, ctx);
     }
-    const output = await strategy(this.levelled(decodeAudio(filePath, { signal: options.signal, info }), ctx), ctx);
+    const output = await this.anchored(decodeAudio(filePath, { signal: options.signal, info }), ctx);
     return this.toResult(fileId, config, output, timer);
   }
 
@@ -109,7 +109,7 @@ export class Diarizer {
         ...ctx,
         config: { ...ctx.config, clustering: { ...ctx.config.clustering, numSpeakers: 1, minSpeakers: undefined, maxSpeakers: undefined } },
       };
-      const output = await strategies[ctx.config.strategy](this.levelled(decodeAudio(filePath, { channel, signal: ctx.signal, info }), channelCtx), channelCtx);
+      const output = await this.anchored(decodeAudio(filePath, { channel, signal: ctx.signal, info }), channelCtx);
       durationSec = Math.max(durationSec, output.durationSec);
       const label = `CHANNEL_${channel}`;
       const channelTurns = output.turns.map((t) => ({ speaker: label, startSec: t.startSec, endSec: t.endSec }));
@@ -129,6 +129,30 @@ export class Diarizer {
       embeddingDim: this.embedder.dim,
       timingsSec: ctx.timer.seconds,
     };
+  }
+
+  /**
+   * Runs the strategy from the first non-silent sample (anchor.ts, config `leadingSilence`): leading digital
+   * silence is dropped before chunking and windowing, in whole fbank frame shifts, and its duration added back
+   * to every turn and to the duration, so a recording with silence prepended gets the same turns, shifted.
+   * Progress still spans the whole recording.
+   */
+  private async anchored(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): Promise<StrategyOutput> {
+    const { trim, stepSamples } = ctx.config.leadingSilence;
+    if (!trim) return strategies[ctx.config.strategy](this.levelled(blocks, ctx), ctx);
+    const step = stepSamples ?? Math.round((TARGET_SAMPLE_RATE * ctx.embedder.frontEnd.recipe.frameShiftMs) / 1000);
+    const { leadSamples, blocks: rest, silent } = await ctx.timer.time('decode', () => skipLeadingSilence(blocks, { stepSamples: step }));
+    const leadSec = leadSamples / TARGET_SAMPLE_RATE;
+    const skippedChunks = Math.round(leadSec / chunkStepSecFor(ctx.config));
+    if (silent) ctx.onProgress({ stage: 'segmentation', completed: Math.max(1, skippedChunks), total: Math.max(1, skippedChunks) });
+    const expected = ctx.expectedDurationSec;
+    const anchoredCtx: StrategyContext = {
+      ...ctx,
+      expectedDurationSec: expected ? Math.max(0, expected - leadSec) : expected,
+      onProgress: progressPastSilence(ctx.onProgress, skippedChunks),
+    };
+    const output = await strategies[ctx.config.strategy](this.levelled(rest, anchoredCtx), anchoredCtx);
+    return delayOutput(output, leadSec);
   }
 
   /**
