@@ -40,6 +40,21 @@ class SharedQueueProbe implements JobQueue {
 
 const noHandlers = { diarize: async () => undefined, identify: async () => undefined } as JobHandlers;
 
+/** A meeting row (and its upload) for a job to belong to. */
+async function newMeeting(store: Store) {
+  const uploadId = randomUUID();
+  await store.insertUpload({
+    id: uploadId,
+    originalName: 'a.wav',
+    path: `uploads/${uploadId}.wav`,
+    bytes: 1,
+    format: 'wav',
+    durationSec: 1,
+    createdAt: new Date().toISOString(),
+  });
+  return store.insertMeeting({ id: randomUUID(), title: 't', tags: [], uploadId, audioPath: `uploads/${uploadId}.wav`, durationSec: 1 });
+}
+
 describe('JobService on a shared queue: ownership of a run', () => {
   let dir: string;
   let store: Store;
@@ -68,20 +83,7 @@ describe('JobService on a shared queue: ownership of a run', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function newMeeting() {
-    const uploadId = randomUUID();
-    await store.insertUpload({
-      id: uploadId,
-      originalName: 'a.wav',
-      path: `uploads/${uploadId}.wav`,
-      bytes: 1,
-      format: 'wav',
-      durationSec: 1,
-      createdAt: new Date().toISOString(),
-    });
-    return store.insertMeeting({ id: randomUUID(), title: 't', tags: [], uploadId, audioPath: `uploads/${uploadId}.wav`, durationSec: 1 });
-  }
-  const newJob = async () => jobs.submit('diarize', (await newMeeting()).id);
+  const newJob = async () => jobs.submit('diarize', (await newMeeting(store)).id);
 
   const queued = (id: string, meetingId: string): QueuedJob => ({ id, name: 'diarize', payload: { meetingId } });
 
@@ -183,7 +185,7 @@ describe('JobService on a shared queue: ownership of a run', () => {
   });
 
   it('a batch and its jobs are written together: all queued at batch priority, or nothing when one meeting fails', async () => {
-    const meetings = [await newMeeting(), await newMeeting()];
+    const meetings = [await newMeeting(store), await newMeeting(store)];
     const { batch, jobs: written } = await jobs.submitBatch(
       'identify',
       meetings.map((m) => m.id),
@@ -242,17 +244,7 @@ describe('JobService log lines', () => {
   });
 
   async function runJob(kind: 'diarize' | 'identify') {
-    const uploadId = randomUUID();
-    await store.insertUpload({
-      id: uploadId,
-      originalName: 'a.wav',
-      path: `uploads/${uploadId}.wav`,
-      bytes: 1,
-      format: 'wav',
-      durationSec: 1,
-      createdAt: new Date().toISOString(),
-    });
-    const meeting = await store.insertMeeting({ id: randomUUID(), title: 't', tags: [], uploadId, audioPath: `uploads/${uploadId}.wav`, durationSec: 1 });
+    const meeting = await newMeeting(store);
     // Submitted from inside a request: the job's lines must not carry that request's id.
     const job = await withLogger(rootLogger().child({ requestId: 'req-1' }), () => jobs.submit(kind, meeting.id));
     for (let i = 0; i < 200 && !['SUCCEEDED', 'FAILED'].includes((await store.getJob(job.id))!.state); i++)
