@@ -7,7 +7,7 @@
 import { ClipTooLongError } from '../server/src/common/errors';
 import { ClipTaskQueue, ClipTaskWorker } from '../server/src/jobs/clip-tasks';
 import { ConcurrencyLimiter } from '../server/src/jobs/concurrency-limiter';
-import { ClipEmbedder, ClipEmbedding, EmbedClipRequest } from '../server/src/services/clip-embedder';
+import { ClipEmbedder, ClipEmbedding, EmbedClipRequest } from '../server/src/jobs/clip-embedding';
 import { UploadRecord } from '../server/src/store/types';
 import { waitFor } from './support/platform';
 import { Child, startRedis } from './support/processes';

@@ -13,7 +13,8 @@ import { InProcessQueue } from '../jobs/in-process-queue';
 import { BullMqQueue } from '../jobs/bullmq-queue';
 import { ClipTaskQueue, ClipTaskWorker } from '../jobs/clip-tasks';
 import { ConcurrencyLimiter } from '../jobs/concurrency-limiter';
-import { ClipEmbedder, InProcessClipEmbedder } from '../services/clip-embedder';
+import { ClipEmbedder } from '../jobs/clip-embedding';
+import { InProcessClipEmbedder } from '../services/clip-embedder';
 import { embeddingModelIdentity } from '../models/model-identity';
 import { CHANNELS, RedisEvents } from '../pubsub/redis-events';
 import { migrateUnderLock } from '../store/migration-lock';
@@ -34,7 +35,7 @@ import { Engine } from '../diarization/engine';
 import { LogLine, logLine } from '../logging/logger';
 import { recordJobFinished, setJobCounts } from '../metrics/metrics';
 import { JOB_STATES } from '../store/types';
-import { Platform, VoiceSearch } from './platform-types';
+import { Platform, VoiceSearch } from '../services/platform-types';
 
 export interface RunningPlatform extends Platform {
   pubSub: PubSub;

@@ -1,6 +1,6 @@
 import { AuthChecker } from 'type-graphql';
 
-import { Platform } from '../app/platform-types';
+import { Platform } from '../services/platform-types';
 import { scopeAllows, Viewer } from '../auth/tokens';
 import { ForbiddenError } from '../common/errors';
 import { MeetingSpeakerRecord, PersonRecord } from '../store/types';

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 
 import { AppError, ErrorCode, ModelMismatchError, NotFoundError } from '../common/errors';
 import type { ModelIdentity } from '../diarization/engine';
-import { assertStoredClipDuration, ClipEmbedder, ClipEmbedding, ClipTaskTimeoutError, EmbedClipRequest } from '../services/clip-embedder';
+import { assertStoredClipDuration, ClipEmbedder, ClipEmbedding, ClipTaskTimeoutError, EmbedClipRequest } from './clip-embedding';
 import type { Store, UploadRecord } from '../store/types';
 import type { ConcurrencyLimiter } from './concurrency-limiter';
 

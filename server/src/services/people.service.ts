@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, NotFoundError } from '../common/errors';
 import type { ModelIdentity } from '../diarization/engine';
 import { EnrollmentRecord, PersonRecord, Store } from '../store/types';
-import { ClipEmbedder } from './clip-embedder';
+import { ClipEmbedder } from '../jobs/clip-embedding';
 
 /** What enrollment needs from speakers/ (the directory keeps the HNSW index in step with the rows). */
 export interface EnrollmentIndex {

@@ -1,15 +1,15 @@
 import { TokenAuthenticator } from '../auth/tokens';
 import { ServerConfig } from '../config/server-config';
 import { JobProgressEvent, JobService } from '../jobs/job-service';
-import { SpeakerIdentity } from '../services/diarization.service';
-import { MeetingService } from '../services/meeting.service';
-import { PeopleService } from '../services/people.service';
-import { TranscriptService } from '../services/transcript.service';
-import { UploadService } from '../services/upload.service';
+import { SpeakerIdentity } from './diarization.service';
+import { MeetingService } from './meeting.service';
+import { PeopleService } from './people.service';
+import { TranscriptService } from './transcript.service';
+import { UploadService } from './upload.service';
 import { BlobStore } from '../storage/blob-store';
 import { Store } from '../store/types';
 import { Engine, ModelIdentity } from '../diarization/engine';
-import { ClipEmbedder } from '../services/clip-embedder';
+import { ClipEmbedder } from '../jobs/clip-embedding';
 import { LineLevel } from '../logging/logger';
 
 /** Voice search over meeting speakers (speakers/ implements it). */
