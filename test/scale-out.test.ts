@@ -27,7 +27,8 @@ const media = tempDir('scale-media');
 /** 5.9 s of one voice (speaker91 alone in the reference RTTM): a cheap job. */
 const CLIP = path.join(media.dir, 'speaker91.wav');
 /** The 30 s two-speaker sample three times over: long enough to kill a worker in the middle. */
-const LONG = path.join(media.dir, 'sample-x3.wav');
+// Ten minutes: long enough that a run is still under way when the test kills or cancels it on a busy machine.
+const LONG = path.join(media.dir, 'sample-x20.wav');
 
 const schema = `t_scale_${randomBytes(5).toString('hex')}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'scale-data-'));
@@ -126,7 +127,7 @@ async function workerRunning(jobId: string): Promise<Child> {
 
 beforeAll(async () => {
   ffmpeg(['-i', SAMPLE, '-ss', '21.9', '-to', '27.8', CLIP]);
-  ffmpeg(['-i', SAMPLE, '-i', SAMPLE, '-i', SAMPLE, '-filter_complex', '[0:a][1:a][2:a]concat=n=3:v=0:a=1', LONG]);
+  ffmpeg(['-stream_loop', '19', '-i', SAMPLE, LONG]);
   redis = await startRedis();
   // The first process migrates; the others start together (migrations under an advisory lock).
   [apiA, apiB] = await Promise.all([startPlatformProcess('api', env()), startPlatformProcess('api', env())]);
