@@ -274,8 +274,8 @@ describe('POST /uploads', () => {
     req.destroy();
     // …and is gone once the server notices the connection closed.
     expect(await waitFor(() => uploadedFiles().length === before)).toBe(true);
-    // Every upload folder belongs to a recorded upload: the aborted one's folder went too.
-    expect(readdirSync(path.join(dataDir, 'uploads')).length).toBe(uploads.length);
+    // Every upload folder belongs to a recorded upload: the aborted one's folder goes too, right after its file.
+    expect(await waitFor(() => readdirSync(path.join(dataDir, 'uploads')).length === uploads.length)).toBe(true);
     expect(uploads.length).toBe(recordedBefore);
     const { status } = await upload('/uploads', readFileSync(DEV_WAV), 'after-abort.wav');
     expect(status).toBe(201);
