@@ -2,4 +2,4 @@
 export { probeAudio, type AudioInfo } from './probe';
 export { decodeAudio, decodeToArray, decodersStarted, TARGET_SAMPLE_RATE, DEFAULT_BLOCK_SAMPLES, DEFAULT_MAX_DURATION_SEC, type DecodeOptions } from './decode';
 export { ffmpegBinaries, clearBinaryCache, type FfmpegBinaries } from './ffmpeg';
-export { applyGain, holdForLevel, normalizeLevel, LevelMeter, normalizationGainDb, type LevelNormalizationOptions, type LevelDecision } from './level';
+export { normalizeLevel, type LevelNormalizationOptions, type LevelDecision } from './level';

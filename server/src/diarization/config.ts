@@ -59,8 +59,6 @@ export const diarizationConfigSchema = z.object({
   level: z
     .object({
       normalize: z.boolean().default(false),
-      /** Which inputs take the gain: the segmentation chunks, the fbank (embeddings), or both. */
-      apply: z.enum(['both', 'segmentation', 'fbank']).default('both'),
       targetDbfs: z.number().max(0).default(-32),
       percentile: z.number().gt(0).max(1).default(0.95),
       estimateSec: z.number().positive().default(60),

@@ -58,16 +58,6 @@ export interface StrategyContext {
   signal?: AbortSignal;
   /** From the probe, for progress totals; the stream itself decides the real length. */
   expectedDurationSec?: number;
-  /**
-   * Level normalisation (config `level`): linear gains for the segmentation chunks and the fbank input, set
-   * before the first block arrives; absent: 1 and 1.
-   */
-  levelGain?: LevelGain;
-}
-
-export interface LevelGain {
-  segmentation: number;
-  fbank: number;
 }
 
 /** A strategy's answer before labels are finalised: turns by cluster index plus cluster centroids. */

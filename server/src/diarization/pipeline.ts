@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 
-import { AudioInfo, decodeAudio, holdForLevel, probeAudio, TARGET_SAMPLE_RATE } from '../audio';
+import { AudioInfo, decodeAudio, normalizeLevel, probeAudio, TARGET_SAMPLE_RATE } from '../audio';
 import { InvalidArgumentError } from '../common/errors';
 import { noProgress, ProgressCallback } from '../common/progress';
 import { SpeakerEmbedder } from '../embedding/embedder';
@@ -155,17 +155,10 @@ export class Diarizer {
     return delayOutput(output, leadSec);
   }
 
-  /**
-   * The decoded stream; with `level.normalize` held back until the recording's level is measured, the gain
-   * then set on the context for the inputs `level.apply` names (streamChunks applies it).
-   */
+  /** The decoded stream; with `level.normalize` scaled by one gain once the recording's level is measured (audio/level.ts). */
   private levelled(blocks: AsyncIterable<Float32Array>, ctx: StrategyContext): AsyncIterable<Float32Array> {
     const level = ctx.config.level;
-    if (!level.normalize) return blocks;
-    return holdForLevel(blocks, level, ({ gainDb }) => {
-      const gain = 10 ** (gainDb / 20);
-      ctx.levelGain = { segmentation: level.apply === 'fbank' ? 1 : gain, fbank: level.apply === 'segmentation' ? 1 : gain };
-    });
+    return level.normalize ? normalizeLevel(blocks, level) : blocks;
   }
 
   private toResult(fileId: string, config: DiarizationConfig, output: StrategyOutput, timer: StageTimer): DiarizationResult {

@@ -1,5 +1,4 @@
 /** What both strategies share: the streamed chunk + fbank front end, the clustering call, frames → turns. */
-import { applyGain } from '../audio/level';
 import { TARGET_SAMPLE_RATE } from '../audio/sample-rate';
 import { clusterEmbeddings, ClusteringInput, ClusteringResult } from '../clustering';
 import { OnlineFbank } from '../features/fbank';
@@ -32,18 +31,10 @@ export function streamChunks(blocks: AsyncIterable<Float32Array>, ctx: StrategyC
     windowSamples,
     stepSamples,
     lookaheadSamples: Math.round((recipe.sampleRate * recipe.frameLengthMs) / 1000),
-    onBlock: (block) => timer.timeSync('fbank', () => fbank.accept(embedder.prepareSamples(applyGain(block, ctx.levelGain?.fbank ?? 1)))),
+    onBlock: (block) => timer.timeSync('fbank', () => fbank.accept(embedder.prepareSamples(block))),
     onEnd: () => timer.timeSync('fbank', () => fbank.finish()),
   });
-  return { chunks: levelChunks(chunks, ctx), fbank, frames, stepSamples, expectedChunks };
-}
-
-/** Chunks scaled by the level normalisation's segmentation gain (context `levelGain`), when there is one. */
-async function* levelChunks(chunks: AsyncGenerator<AudioChunk>, ctx: StrategyContext): AsyncGenerator<AudioChunk> {
-  for await (const chunk of chunks) {
-    const gain = ctx.levelGain?.segmentation ?? 1;
-    yield gain === 1 ? chunk : { ...chunk, samples: applyGain(chunk.samples, gain) };
-  }
+  return { chunks, fbank, frames, stepSamples, expectedChunks };
 }
 
 /**
