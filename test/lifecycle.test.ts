@@ -13,7 +13,7 @@ import path from 'node:path';
 import { wavHeader } from '../server/bench/server-process';
 import { dropPostgresSchema } from '../server/src/store/database';
 import { ffmpeg, tempDir } from './helpers/media';
-import { POSTGRES_URL, uploadFile, waitFor } from './support/platform';
+import { POSTGRES_URL, scaledOutEnv, uploadFile, waitFor } from './support/platform';
 import { Child, childPids, isRunning, startPlatformProcess, startRedis } from './support/processes';
 
 jest.setTimeout(300_000);
@@ -204,12 +204,7 @@ describe('scale-out: worker and API_PROCESSES=2 on a private Redis', () => {
   let api: Child;
   let worker: Child;
   const env = () => ({
-    DATABASE_URL: `${POSTGRES_URL}?schema=${schema}`,
-    REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-    ADMIN_TOKEN: adminToken,
-    DATA_DIR: dataDir,
-    JOB_CONCURRENCY: '1',
-    ENGINE_THREADS: '1',
+    ...scaledOutEnv({ schema, redisPort: redis.port, adminToken, dataDir }),
     // A job the API could not queue while Redis was away is queued again within 2 s.
     JOB_RECONCILE_S: '2',
   });

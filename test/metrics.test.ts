@@ -16,7 +16,7 @@ import { Client } from 'pg';
 import { dropPostgresSchema, openStore } from '../server/src/store/database';
 import { emptyWavHeader, ffmpeg, tempDir } from './helpers/media';
 import { graphqlAt } from './support/browser';
-import { POSTGRES_URL, uploadFile, waitFor } from './support/platform';
+import { POSTGRES_URL, scaledOutEnv, uploadFile, waitFor } from './support/platform';
 import { Child, freePort, startPlatformProcess, startRedis } from './support/processes';
 
 jest.setTimeout(300_000);
@@ -123,14 +123,7 @@ describe('scaled out: a worker and API_PROCESSES=2 on one PostgreSQL schema and 
     const [apiMetricsPort, workerMetricsPort] = [await freePort(), await freePort()];
     apiMetrics = `http://127.0.0.1:${apiMetricsPort}/metrics`;
     workerMetrics = `http://127.0.0.1:${workerMetricsPort}/metrics`;
-    const env = {
-      DATABASE_URL: `${POSTGRES_URL}?schema=${schema}`,
-      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-      ADMIN_TOKEN,
-      DATA_DIR: dataDir,
-      JOB_CONCURRENCY: '1',
-      ENGINE_THREADS: '1',
-    };
+    const env = scaledOutEnv({ schema, redisPort: redis.port, adminToken: ADMIN_TOKEN, dataDir });
     // The API migrates first; the worker then finds the schema ready.
     api = await startPlatformProcess('api', { ...env, API_PROCESSES: '2', METRICS_PORT: String(apiMetricsPort) });
     await waitFor('both API processes to listen', async () => (api.output().match(/meeting-diarization server on/g)?.length === 2 ? true : undefined));

@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 
 import { dropPostgresSchema } from '../server/src/store/database';
 import { ffmpeg, tempDir } from './helpers/media';
-import { POSTGRES_URL, uploadFile, waitFor } from './support/platform';
+import { POSTGRES_URL, scaledOutEnv, uploadFile, waitFor } from './support/platform';
 import { Child, startPlatformProcess, startRedis, startTcpProxy } from './support/processes';
 
 jest.setTimeout(600_000);
@@ -39,12 +39,7 @@ const workers: Child[] = [];
 
 function env(): Record<string, string> {
   return {
-    DATABASE_URL: `${POSTGRES_URL}?schema=${schema}`,
-    REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-    ADMIN_TOKEN,
-    DATA_DIR: dataDir,
-    JOB_CONCURRENCY: '1',
-    ENGINE_THREADS: '1',
+    ...scaledOutEnv({ schema, redisPort: redis.port, adminToken: ADMIN_TOKEN, dataDir }),
     // Short for a test: a killed worker's lock expires in 8 s (kept above what a busy 2-core machine
     // may delay a lock renewal); rows are reconciled every 2 s.
     JOB_LOCK_S: '8',

@@ -13,6 +13,21 @@ import { dropPostgresSchema } from '../../server/src/store/database';
 
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/**
+ * The environment of a scaled-out API or worker process in a test: a throwaway PostgreSQL schema, the
+ * test's own Redis copy, one admin token, one shared DATA_DIR, one job at a time on one thread.
+ */
+export function scaledOutEnv(options: { schema: string; redisPort: number; adminToken: string; dataDir: string }): Record<string, string> {
+  return {
+    DATABASE_URL: `${POSTGRES_URL}?schema=${options.schema}`,
+    REDIS_URL: `redis://127.0.0.1:${options.redisPort}`,
+    ADMIN_TOKEN: options.adminToken,
+    DATA_DIR: options.dataDir,
+    JOB_CONCURRENCY: '1',
+    ENGINE_THREADS: '1',
+  };
+}
+
 export interface TestServer {
   url: string;
   wsUrl: string;
