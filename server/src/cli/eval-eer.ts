@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 
+import { decodeToArray } from '../audio/decode';
 import { formatEerReport, scoreTrials } from '../eval/eer-report';
+import { applyGain16, levelForFile, parseLevelsDb } from '../eval/levels';
 import { readTrialsFile } from '../eval/trials';
 import { DEFAULT_VARIANT, VariantChoice, VARIANT_CHOICES } from '../models/variants';
 import { log, parsePositiveInt, runCli } from './common';
@@ -11,17 +13,29 @@ const program = new Command('eval:eer')
   .argument('<trials>', 'trial list file')
   .option('--embedding-model <path|name>', 'speaker-embedding model')
   .addOption(new Option('--variant <name>', 'embedding model variant').choices([...VARIANT_CHOICES]).default(DEFAULT_VARIANT))
-  .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'));
+  .option('--threads <n>', 'ONNX Runtime threads', (v) => parsePositiveInt(v, '--threads'))
+  .option(
+    '--levels <dB,...>',
+    'play each utterance at one of these gains (dB, picked by a hash of its path; 16-bit, clipped), e.g. -10,0,10: EER when recordings differ in level',
+    parseLevelsDb,
+  );
 
 async function main(): Promise<void> {
   program.parse();
   const [trialsPath] = program.args;
-  const flags = program.opts<{ embeddingModel?: string; variant: VariantChoice; threads?: number }>();
+  const flags = program.opts<{ embeddingModel?: string; variant: VariantChoice; threads?: number; levels?: number[] }>();
   const trials = await readTrialsFile(trialsPath);
-  const { embedFile, embedder } = await createUtteranceEmbedder(flags.embeddingModel, flags.threads, flags.variant);
+  const levels = flags.levels;
+  const { embedFile, embedder } = await createUtteranceEmbedder(
+    flags.embeddingModel,
+    flags.threads,
+    flags.variant,
+    levels ? async (file) => applyGain16(await decodeToArray(file), levelForFile(file, levels)) : undefined,
+  );
   const result = await scoreTrials(trials, embedFile);
   await embedder.release();
-  process.stdout.write(`model      ${embedder.name} ${embedder.variant} (${embedder.dim} dims)\n${formatEerReport(result)}\n`);
+  const levelLine = levels ? `levels     ${levels.map((db) => `${db > 0 ? '+' : ''}${db} dB`).join(', ')} (one per utterance)\n` : '';
+  process.stdout.write(`model      ${embedder.name} ${embedder.variant} (${embedder.dim} dims)\n${levelLine}${formatEerReport(result)}\n`);
   log('done');
 }
 

@@ -35,6 +35,8 @@ export interface EmbeddingFrontEnd {
   windowFrames: number;
   hopFrames: number;
   minWindowFrames: number;
+  /** Manifest `windowLevelLogPower`: each window's log fbank is shifted to this level before the model (setWindowLevel). */
+  windowLevelLogPower?: number;
 }
 
 const REQUIRED_METADATA = ['sample_rate', 'normalize_samples', 'feature_normalize_type'] as const;
@@ -132,6 +134,7 @@ export class SpeakerEmbedder {
       windowFrames: Math.round(resolved.settings.windowSec * framesPerSec),
       hopFrames: Math.round(resolved.settings.hopSec * framesPerSec),
       minWindowFrames: Math.round(resolved.settings.minWindowSec * framesPerSec),
+      windowLevelLogPower: resolved.settings.windowLevelLogPower,
     };
     return new SpeakerEmbedder(model, resolved.name, dim, frontEnd, options.batchSize ?? 32, resolved.variant ?? 'fp32');
   }
@@ -186,6 +189,7 @@ export class SpeakerEmbedder {
           const src = fbank.subarray(w.startFrame * bins, (w.startFrame + numFrames) * bins);
           const dst = input.subarray(k * numFrames * bins, (k + 1) * numFrames * bins);
           dst.set(src);
+          if (this.frontEnd.windowLevelLogPower !== undefined) setWindowLevel(dst, numFrames, bins, this.frontEnd.windowLevelLogPower);
           if (this.frontEnd.featureNormalize === 'global-mean') subtractFrameMean(dst, numFrames, bins);
         });
         const { data } = await this.model.run(input, [batch.length, numFrames, bins]);
@@ -219,4 +223,18 @@ export function subtractFrameMean(feats: Float32Array, numFrames: number, bins: 
   for (let t = 0; t < numFrames; t++) for (let j = 0; j < bins; j++) mean[j] += feats[t * bins + j];
   for (let j = 0; j < bins; j++) mean[j] /= numFrames;
   for (let t = 0; t < numFrames; t++) for (let j = 0; j < bins; j++) feats[t * bins + j] -= mean[j];
+}
+
+/**
+ * In place: adds one constant to a window's log fbank ([frames, bins] row-major) so that the log of its mean
+ * frame energy (Σ over bins of exp(log fbank), averaged over frames) equals `logPower`. A gain on the audio
+ * adds a constant to every log fbank value, so the result no longer depends on the recording's level (the
+ * floor of the log, FLT_EPSILON, aside). For a model that subtracts the mean over frames (CAM++) it changes nothing.
+ */
+export function setWindowLevel(feats: Float32Array, numFrames: number, bins: number, logPower: number): void {
+  let energy = 0;
+  for (let i = 0; i < numFrames * bins; i++) energy += Math.exp(feats[i]);
+  if (!(energy > 0)) return;
+  const shift = logPower - Math.log(energy / numFrames);
+  for (let i = 0; i < numFrames * bins; i++) feats[i] += shift;
 }

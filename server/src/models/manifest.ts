@@ -42,6 +42,12 @@ const embeddingEntry = z
     windowSec: z.number().positive(),
     hopSec: z.number().positive(),
     minWindowSec: z.number().positive(),
+    /**
+     * Front end: before the model, each window's log fbank is shifted so the log of its mean frame energy equals
+     * this (embedding/embedder.ts setWindowLevel): embeddings that do not follow the recording's level. Unset:
+     * windows as computed. Another front end is another voice space (models/model-identity.ts).
+     */
+    windowLevelLogPower: z.number().optional(),
     /** AHC threshold (cosine) calibrated per strategy: (chunk, speaker) embeddings vs window embeddings. */
     thresholdCosine: z.object({ segmentation: z.number().min(-1).max(1), windows: z.number().min(-1).max(1) }),
     /** Identification threshold (cosine, speaker centroid vs enrolled person) from `npm run calibrate:threshold`. */
