@@ -123,6 +123,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
       segmenter.segmentDecodings(
         batch.map((c) => c.samples),
         decodings,
+        config.segmentation,
       ),
     );
     return batch.map((_, i) => decoded.map((d) => d[i]));

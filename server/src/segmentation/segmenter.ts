@@ -43,6 +43,29 @@ export interface PowersetDecoding {
   minOverlapProbability?: number;
 }
 
+/** How the chunks are prepared before the model. */
+export interface SegmentInputOptions {
+  /** Scale each chunk to this RMS (at most ×MAX_CHUNK_GAIN) first; unset: as given (see scaleToRms). */
+  chunkRms?: number;
+}
+
+/** The largest gain scaleToRms applies (+60 dB): near-silent chunks are not blown up to speech level. */
+export const MAX_CHUNK_GAIN = 1000;
+
+/**
+ * In place: scales a chunk to RMS `targetRms` (gain at most MAX_CHUNK_GAIN). The model normalises its input
+ * itself (SincNet's instance norm), but not quite: the norm's epsilon weighs on quiet chunks, and the shipped
+ * INT8 export's quantized front end follows the input's level, so a chunk 10 dB quieter decodes differently
+ * (a third of one quiet dev chunk's frames). Scaled first, any gain gives the model the same input.
+ */
+export function scaleToRms(chunk: Float32Array, targetRms: number): void {
+  let energy = 0;
+  for (let i = 0; i < chunk.length; i++) energy += chunk[i] * chunk[i];
+  if (energy === 0) return;
+  const gain = Math.min(MAX_CHUNK_GAIN, targetRms / Math.sqrt(energy / chunk.length));
+  for (let i = 0; i < chunk.length; i++) chunk[i] *= gain;
+}
+
 export class Segmenter {
   /** Chunks answered as silence without the model (for benchmarks and tests). */
   silentChunks = 0;
@@ -103,8 +126,8 @@ export class Segmenter {
    * from the most likely powerset class of each frame (pyannote's hard decoding), or as `decoding` says. A chunk of digital
    * silence (isDigitalSilence) is all zeros without running the model.
    */
-  async segment(chunks: readonly Float32Array[], decoding: PowersetDecoding = {}): Promise<Uint8Array[]> {
-    const [out] = await this.segmentDecodings(chunks, [decoding]);
+  async segment(chunks: readonly Float32Array[], decoding: PowersetDecoding = {}, input: SegmentInputOptions = {}): Promise<Uint8Array[]> {
+    const [out] = await this.segmentDecodings(chunks, [decoding], input);
     return out;
   }
 
@@ -112,7 +135,7 @@ export class Segmenter {
    * As `segment`, one model run decoded several ways: per decoding, per chunk, the activity. The windows
    * strategy embeds from one decoding and labels frames from a more liberal one (turns.maxNonSpeechProbability).
    */
-  async segmentDecodings(chunks: readonly Float32Array[], decodings: readonly PowersetDecoding[]): Promise<Uint8Array[][]> {
+  async segmentDecodings(chunks: readonly Float32Array[], decodings: readonly PowersetDecoding[], input: SegmentInputOptions = {}): Promise<Uint8Array[][]> {
     // Digital silence (muted or padded stretches) is no speech: skip the model for those chunks. The rest
     // may move by a frame: dynamic INT8 takes one activation scale per batch, so batch mates matter a little.
     const out: Uint8Array[][] = decodings.map(() => chunks.map(() => new Uint8Array(this.framesPerChunk * 3)));
@@ -120,9 +143,12 @@ export class Segmenter {
     this.silentChunks += chunks.length - voiced.length;
     if (voiced.length === 0) return out;
     const n = voiced.length;
-    const input = new Float32Array(n * this.windowSamples); // [n, 1, windowSamples]
-    voiced.forEach((c, i) => input.set(chunks[c].subarray(0, this.windowSamples), i * this.windowSamples));
-    const { data } = await this.model.run(input, [n, 1, this.windowSamples]);
+    const batch = new Float32Array(n * this.windowSamples); // [n, 1, windowSamples]
+    voiced.forEach((c, i) => batch.set(chunks[c].subarray(0, this.windowSamples), i * this.windowSamples));
+    if (input.chunkRms !== undefined) {
+      for (let i = 0; i < n; i++) scaleToRms(batch.subarray(i * this.windowSamples, (i + 1) * this.windowSamples), input.chunkRms);
+    }
+    const { data } = await this.model.run(batch, [n, 1, this.windowSamples]);
     decodings.forEach((decoding, d) =>
       voiced.forEach((chunkIndex, c) => (out[d][chunkIndex] = decodePowerset(data, c * this.framesPerChunk, this.framesPerChunk, decoding))),
     );

@@ -1,6 +1,7 @@
 /**
- * One level per window before the embedding model (manifest windowLevelLogPower): the stand-in's own volume
- * normalisation only raises quiet windows, so its embeddings follow the recording's level; the levelled entry's do not.
+ * Level invariance of the two models' inputs. Embedding: one level per window (manifest windowLevelLogPower); the
+ * stand-in's own volume normalisation only raises quiet windows, so its embeddings follow the recording's level, the
+ * levelled entry's do not. Segmentation: each chunk scaled to one RMS (segmentation.chunkRms).
  */
 import path from 'node:path';
 
@@ -9,9 +10,12 @@ import { sharedDir } from '../server/src/common/paths';
 import { setWindowLevel, SpeakerEmbedder, subtractFrameMean } from '../server/src/embedding/embedder';
 import { applyGain16, levelForFile, parseLevelsDb } from '../server/src/eval/levels';
 import { embeddingModelIdentity } from '../server/src/models/model-identity';
+import { resolveSegmentationModel } from '../server/src/models/resolve';
+import { scaleToRms, Segmenter, MAX_CHUNK_GAIN } from '../server/src/segmentation/segmenter';
 import { rowDot } from '../server/src/vectors/math';
 
 const STANDIN_SHA = 'e9094b043226359ab04bfdac0a4e51cf75f861efab4773c0c50f063bcb9bd503';
+const quietClip = path.join(sharedDir, 'data/dev/diarization/ami_EN2002a_0184-0214_farfield.wav');
 const utterance = path.join(sharedDir, 'data/dev/verification/wav/3dspeaker-en-speaker1/speaker1_a_en_16k.wav');
 
 const logMeanFrameEnergy = (feats: Float32Array, frames: number) => Math.log(feats.reduce((s, x) => s + Math.exp(x), 0) / frames);
@@ -97,4 +101,38 @@ describe('eval:eer --levels', () => {
     const out = applyGain16(Float32Array.from([0.5, -0.5, 1e-6, 0.25, 0.01]), 20 * Math.log10(4));
     expect(Array.from(out)).toEqual([32767 / 32768, -1, 0, 32767 / 32768, Math.fround(Math.round(0.04 * 32768) / 32768)]);
   });
+});
+
+describe('segmentation input scaled to one RMS (segmentation.chunkRms)', () => {
+  it('scales a chunk to the target RMS, at most by MAX_CHUNK_GAIN, and leaves zeros alone', () => {
+    const chunk = Float32Array.from({ length: 1000 }, (_, i) => 0.01 * Math.sin(i / 7));
+    scaleToRms(chunk, 0.05);
+    expect(Math.sqrt(chunk.reduce((s, x) => s + x * x, 0) / chunk.length)).toBeCloseTo(0.05, 6);
+    const faint = Float32Array.from({ length: 1000 }, (_, i) => 1e-7 * Math.sin(i / 7));
+    const before = faint.slice();
+    scaleToRms(faint, 0.05);
+    expect(faint[11] / before[11]).toBeCloseTo(MAX_CHUNK_GAIN, 3);
+    const zeros = new Float32Array(10);
+    scaleToRms(zeros, 0.05);
+    expect(Array.from(zeros)).toEqual(new Array(10).fill(0));
+  });
+
+  it('makes the shipped INT8 model decode a quiet chunk 10 dB quieter as it is (unscaled it does not)', async () => {
+    const chunk = (await decodeToArray(quietClip)).subarray(0, 160_000);
+    const quieter = chunk.map((x) => x * 10 ** (-10 / 20));
+    const segmenter = await Segmenter.load(resolveSegmentationModel(), { intraOpThreads: 1 });
+    const changed = (a: Uint8Array, b: Uint8Array) => a.reduce((n, x, i) => n + (x !== b[i] ? 1 : 0), 0) / a.length;
+    try {
+      const [plain, plainQuieter] = await Promise.all([segmenter.segment([chunk]), segmenter.segment([quieter])]);
+      const [scaled, scaledQuieter] = await Promise.all([
+        segmenter.segment([chunk], {}, { chunkRms: 0.05 }),
+        segmenter.segment([quieter], {}, { chunkRms: 0.05 }),
+      ]);
+      // Measured: 24 % of the activity values change unscaled, none scaled.
+      expect(changed(plain[0], plainQuieter[0])).toBeGreaterThan(0.05);
+      expect(changed(scaled[0], scaledQuieter[0])).toBeLessThan(0.002);
+    } finally {
+      await segmenter.release();
+    }
+  }, 30_000);
 });
