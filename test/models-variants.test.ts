@@ -13,7 +13,7 @@ import { decodeToArray } from '../server/src/audio';
 import { SpeakerEmbedder } from '../server/src/embedding/embedder';
 import { cosine } from '../server/src/vectors/math';
 import { collectCalibrationWindows, encodeNpy } from '../server/src/cli/model-calibration';
-import { loadManifest, parseManifest } from '../server/src/models/manifest';
+import { loadManifest, manifestPath, parseManifest } from '../server/src/models/manifest';
 import { resolveEmbeddingModel } from '../server/src/models/resolve';
 import { sha256FileSync } from '../server/src/common/sha256';
 import { canonicalJson, recipeHash, selectVariant, VariantSelection } from '../server/src/models/variants';
@@ -53,6 +53,18 @@ describe('model manifest with variants', () => {
     );
     expect(() => parseManifest(wrap(base))).toThrow(/either a pinned sha256/);
     expect(() => parseManifest(wrap({ ...base, sha256: STANDIN_SHA, variants: { int9: { file: 'a', recipe: { method: 'int8' } } } }))).toThrow();
+  });
+
+  it('gives an entry with sameWeightsAs the weights of the entry it names, and refuses a missing or chained one', () => {
+    const levelled = loadManifest().embedding['ge2e-resemblyzer-fbank80-levelled'];
+    const plain = loadManifest().embedding['ge2e-resemblyzer-fbank80'];
+    expect(levelled).toMatchObject({ file: plain.file, sha256: STANDIN_SHA, variants: plain.variants, windowLevelLogPower: -3 });
+    expect(levelled.identifyThresholdCosine).not.toBe(plain.identifyThresholdCosine);
+    const json = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    json.embedding.chained = { ...json.embedding['ge2e-resemblyzer-fbank80-levelled'], sameWeightsAs: 'ge2e-resemblyzer-fbank80-levelled' };
+    expect(() => parseManifest(json)).toThrow(/sameWeightsAs "ge2e-resemblyzer-fbank80-levelled", which must name an entry with weights/);
+    json.embedding.chained.sameWeightsAs = 'nothing-here';
+    expect(() => parseManifest(json)).toThrow(/sameWeightsAs "nothing-here"/);
   });
 
   it('hashes recipes as canonical JSON, as the Python toolchain does', () => {

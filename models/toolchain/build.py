@@ -328,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, entry in manifest["embedding"].items():
         if args.only and name != args.only:
             continue
+        if "sameWeightsAs" in entry:
+            continue  # its weights and variants are those of the entry it names, built there
         variants = entry.get("variants") or {}
         torch_model = None
         if "build" in entry:

@@ -105,8 +105,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const targets: { row: Row; path: string; frames: number; trained: boolean }[] = [];
   for (const [name, entry] of Object.entries(manifest.embedding)) {
-    // A levelled entry shares its plain entry's files: measured once, under the plain name.
-    if (!entry.variants || entry.windowLevelLogPower !== undefined) continue;
+    // An entry with sameWeightsAs runs another's files: measured once, under that name.
+    if (!entry.variants || entry.sameWeightsAs !== undefined) continue;
     let base;
     try {
       base = resolveEmbeddingModel(name);

@@ -37,14 +37,14 @@ export async function createUtteranceEmbedder(
   model?: string,
   threads?: number,
   variant: VariantChoice = DEFAULT_VARIANT,
-  /** How a file becomes samples (default: decoded as it is). */
-  readSamples: (file: string) => Promise<Float32Array> = (file) => decodeToArray(file),
+  /** Applied to each file's decoded samples before embedding (default: none). */
+  prepare: (samples: Float32Array, file: string) => Float32Array = (samples) => samples,
 ): Promise<{ embedFile: (file: string) => Promise<Float32Array>; embedder: SpeakerEmbedder }> {
   const embedder = await SpeakerEmbedder.loadNamed(model, variant, { intraOpThreads: threads, log });
   return {
     embedder,
     embedFile: async (file: string) => {
-      const samples = await readSamples(file);
+      const samples = prepare(await decodeToArray(file), file);
       const embedding = await embedder.embedUtterance(samples);
       // Too short for one window: embed whatever there is rather than fail a whole list.
       if (embedding) return embedding;

@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 
-import { decodeToArray } from '../audio/decode';
 import { formatEerReport, scoreTrials } from '../eval/eer-report';
 import { applyGain16, levelForFile, parseLevelsDb } from '../eval/levels';
 import { readTrialsFile } from '../eval/trials';
@@ -30,7 +29,7 @@ async function main(): Promise<void> {
     flags.embeddingModel,
     flags.threads,
     flags.variant,
-    levels ? async (file) => applyGain16(await decodeToArray(file), levelForFile(file, levels)) : undefined,
+    levels ? (samples, file) => applyGain16(samples, levelForFile(file, levels)) : undefined,
   );
   const result = await scoreTrials(trials, embedFile);
   await embedder.release();

@@ -58,7 +58,7 @@ export async function diarizeBySegmentation(blocks: AsyncIterable<Float32Array>,
       segmenter.segment(
         batch.map((c) => c.samples),
         config.segmentation,
-        config.segmentation,
+        { chunkRms: config.segmentation.chunkRms },
       ),
     );
     const gathered = gatherLocalSpeakerFrames(batch, acts, run, fbank, frames, ctx);

@@ -123,7 +123,7 @@ export async function diarizeByWindows(blocks: AsyncIterable<Float32Array>, ctx:
       segmenter.segmentDecodings(
         batch.map((c) => c.samples),
         decodings,
-        config.segmentation,
+        { chunkRms: config.segmentation.chunkRms },
       ),
     );
     return batch.map((_, i) => decoded.map((d) => d[i]));

@@ -43,6 +43,11 @@ const embeddingEntry = z
     hopSec: z.number().positive(),
     minWindowSec: z.number().positive(),
     /**
+     * Another entry's name: this one runs the same weights (file, hash, download, compressed variants are taken from
+     * there, so they are written and built once) behind its own front end and thresholds.
+     */
+    sameWeightsAs: z.string().optional(),
+    /**
      * Front end: before the model, each window's log fbank is shifted so the log of its mean frame energy equals
      * this (embedding/embedder.ts setWindowLevel): embeddings that do not follow the recording's level. Unset:
      * windows as computed. Another front end is another voice space (models/model-identity.ts).
@@ -92,6 +97,28 @@ export function loadManifest(): ModelManifest {
   return cached;
 }
 
+/** The fields an entry with `sameWeightsAs` takes from the entry it names. */
+const WEIGHT_FIELDS = ['file', 'sha256', 'bytes', 'url', 'build', 'untrained', 'variants'] as const;
+
 export function parseManifest(json: unknown): ModelManifest {
-  return manifestSchema.parse(json);
+  return manifestSchema.parse(withSharedWeights(json));
+}
+
+/** Copies the weight fields into every entry that names another with `sameWeightsAs` (one level: no chains). */
+function withSharedWeights(json: unknown): unknown {
+  const embedding = (json as { embedding?: Record<string, Record<string, unknown>> } | undefined)?.embedding;
+  if (!embedding || typeof embedding !== 'object') return json;
+  const resolved = Object.fromEntries(
+    Object.entries(embedding).map(([name, entry]) => {
+      const of = entry?.sameWeightsAs;
+      if (typeof of !== 'string') return [name, entry];
+      const source = embedding[of];
+      if (!source || source.sameWeightsAs !== undefined) {
+        throw new Error(`models/manifest.json: embedding "${name}" has sameWeightsAs "${of}", which must name an entry with weights of its own.`);
+      }
+      const weights = Object.fromEntries(WEIGHT_FIELDS.filter((f) => source[f] !== undefined).map((f) => [f, source[f]]));
+      return [name, { ...entry, ...weights }];
+    }),
+  );
+  return { ...(json as object), embedding: resolved };
 }
